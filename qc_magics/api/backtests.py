@@ -1,0 +1,103 @@
+"""Endpoints for compiling a project and for its backtests and their results."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..errors import InvalidArgument
+from .base import Endpoints, need_id, need_name, need_project_id, need_window
+
+
+class BacktestEndpoints(Endpoints):
+    # --- compile --------------------------------------------------------------------------------
+    def create_compile(self, project_id: int) -> dict[str, Any]:
+        """Start compiling the project; returns {compileId, state, parameters, ...}."""
+        return _strip(self._post("/compile/create", {"projectId": need_project_id(project_id)},
+                                 idempotent=False))
+
+    def read_compile(self, project_id: int, compile_id: str) -> dict[str, Any]:
+        """{compileId, state: InQueue|BuildSuccess|BuildError, logs}."""
+        return _strip(self._post("/compile/read", {"projectId": need_project_id(project_id),
+                                                   "compileId": need_id(compile_id, "compile id")}))
+
+    # --- backtests ------------------------------------------------------------------------------
+    def create_backtest(self, project_id: int, compile_id: str, name: str,
+                        parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Start a backtest of a compiled project; returns the new backtest (its id first of all).
+
+        Parameter values must be strings or numbers, as the API takes them.
+        """
+        params = dict(parameters or {})
+        for key, value in params.items():
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise InvalidArgument(f"backtest parameter {key!r} must be a string or a number, "
+                                      f"not {type(value).__name__}")
+        data = self._post("/backtests/create", {
+            "projectId": need_project_id(project_id), "compileId": need_id(compile_id, "compile id"),
+            "backtestName": need_name(name, "backtest name"), "parameters": params or None,
+        }, idempotent=False)
+        return data.get("backtest") or {}
+
+    def read_backtest(self, project_id: int, backtest_id: str) -> dict[str, Any]:
+        data = self._post("/backtests/read", {"projectId": need_project_id(project_id),
+                                              "backtestId": need_id(backtest_id, "backtest id")})
+        return data.get("backtest") or {}
+
+    def list_backtests(self, project_id: int, include_statistics: bool = True) -> list[dict]:
+        """Summaries of every backtest of the project, with numeric statistics when asked."""
+        data = self._post("/backtests/list", {"projectId": need_project_id(project_id),
+                                              "includeStatistics": bool(include_statistics)})
+        return list(data.get("backtests") or [])
+
+    def update_backtest(self, project_id: int, backtest_id: str, name: str | None = None,
+                        note: str | None = None) -> None:
+        if name is None and note is None:
+            raise InvalidArgument("update_backtest needs a new name or a note")
+        self._post("/backtests/update", {"projectId": need_project_id(project_id),
+                                         "backtestId": need_id(backtest_id, "backtest id"),
+                                         "name": name, "note": note})
+
+    def delete_backtest(self, project_id: int, backtest_id: str) -> None:
+        self._post("/backtests/delete", {"projectId": need_project_id(project_id),
+                                         "backtestId": need_id(backtest_id, "backtest id")})
+
+    def read_backtest_chart(self, project_id: int, backtest_id: str, name: str, *,
+                            start: int, end: int, count: int) -> dict[str, Any]:
+        """One chart over [start, end] (unix seconds) with up to `count` points per series.
+
+        Returns {"chart": {...}} when ready, or {"status": "loading", "progress": p} while the
+        service prepares it: the caller decides how long to wait.
+        """
+        if count <= 0 or end < start:
+            raise InvalidArgument(f"need count > 0 and start <= end, got count={count}, "
+                                  f"start={start}, end={end}")
+        return _strip(self._post("/backtests/chart/read", {
+            "projectId": need_project_id(project_id),
+            "backtestId": need_id(backtest_id, "backtest id"), "name": need_name(name, "chart name"),
+            "start": int(start), "end": int(end), "count": int(count)}))
+
+    def read_backtest_orders(self, project_id: int, backtest_id: str, start: int = 0,
+                             end: int = 99) -> dict[str, Any]:
+        """Orders [start, end) (end - start < 100) and `length`, the backtest's order count."""
+        start, end = need_window(start, end)
+        return _strip(self._post("/backtests/orders/read", {
+            "projectId": need_project_id(project_id),
+            "backtestId": need_id(backtest_id, "backtest id"), "start": start, "end": end}))
+
+    def read_backtest_insights(self, project_id: int, backtest_id: str, start: int = 0,
+                               end: int = 99) -> dict[str, Any]:
+        """Insights [start, end) (end - start < 100) and `length`, the backtest's insight count."""
+        start, end = need_window(start, end)
+        return _strip(self._post("/backtests/read/insights", {
+            "projectId": need_project_id(project_id),
+            "backtestId": need_id(backtest_id, "backtest id"), "start": start, "end": end}))
+
+    def read_backtest_report(self, project_id: int, backtest_id: str) -> dict[str, Any]:
+        """{"report": html} when ready, or {"generating": True} while it is being made."""
+        return _strip(self._post("/backtests/read/report", {
+            "projectId": need_project_id(project_id),
+            "backtestId": need_id(backtest_id, "backtest id")}))
+
+
+def _strip(data: dict) -> dict:
+    """The payload without the envelope (success, errors) the transport already checked."""
+    return {k: v for k, v in data.items() if k not in ("success", "errors")}

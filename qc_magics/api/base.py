@@ -1,0 +1,51 @@
+"""What every group of endpoints shares: the transport, the identity, argument checks."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..config import Credentials
+from ..errors import InvalidArgument
+from .transport import Transport
+
+
+class Endpoints:
+    transport: Transport
+    credentials: Credentials
+    code_source_id: str
+
+    def _post(self, endpoint: str, body: Mapping[str, Any] | None = None, *,
+              idempotent: bool = True) -> dict:
+        return self.transport.post(endpoint, body, idempotent=idempotent)
+
+
+def need_project_id(project_id: Any) -> int:
+    """Project ids are integers; accept "123" too, refuse anything else before any request."""
+    try:
+        value = int(project_id)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"project id must be a whole number, not {project_id!r}") from None
+    if isinstance(project_id, float) and project_id != value or value <= 0:
+        raise InvalidArgument(f"project id must be a positive whole number, not {project_id!r}")
+    return value
+
+
+def need_name(name: Any, what: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument(f"{what} must be a non-empty string, not {name!r}")
+    return name
+
+
+def need_id(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgument(f"{what} must be a non-empty string, not {value!r}")
+    return value.strip()
+
+
+def need_window(start: int, end: int) -> tuple[int, int]:
+    """Orders and insights come in windows with end - start < 100 (the API's rule)."""
+    if not (isinstance(start, int) and isinstance(end, int)) or start < 0 or end <= start:
+        raise InvalidArgument(f"need 0 <= start < end, got start={start!r}, end={end!r}")
+    if end - start >= 100:
+        raise InvalidArgument(f"end - start must be less than 100 (got {end - start}); "
+                         "read in windows of at most 99")
+    return start, end

@@ -1,0 +1,91 @@
+"""The exceptions qc_magics raises, and the wording shared with the emulator.
+
+Every failure a user can meet is a `QCError`; the subclasses say what kind of fix it needs
+(credentials, configuration, a conflict to resolve, the service being down). Nothing here may
+ever hold the API token: messages are built from ids, names and the service's own `errors`.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+
+class QCError(Exception):
+    """Base class of every error qc_magics raises on purpose."""
+
+
+class ConfigError(QCError):
+    """Credentials or settings are missing or invalid; the message says which and how to fix it."""
+
+
+class InvalidArgument(QCError, ValueError):
+    """A value given to qc_magics is not acceptable; nothing was sent or changed."""
+
+
+class AuthenticationError(QCError):
+    """The service refused the credentials (wrong user id or token, or a skewed clock)."""
+
+
+class ApiError(QCError):
+    """The service answered `success: false`; `errors` holds its messages as sent.
+
+    >>> try:
+    ...     client.read_project(1)
+    ... except ApiError as e:
+    ...     print(e.errors)
+    """
+
+    def __init__(self, endpoint: str, errors: Sequence[str], message: str | None = None):
+        self.endpoint = endpoint
+        self.errors = [str(e) for e in errors] or ["(the service gave no reason)"]
+        super().__init__(message or f"{endpoint}: {'; '.join(self.errors)}")
+
+
+class NotFoundError(ApiError):
+    """The project, file, backtest or optimization named does not exist."""
+
+
+class ConflictError(ApiError):
+    """A write was refused because someone else holds the project (lock / write permission)."""
+
+
+class TransportError(QCError):
+    """The request did not get a usable answer: connection failure, HTTP error, bad JSON."""
+
+    def __init__(self, message: str, *, endpoint: str = "", status: int | None = None):
+        self.endpoint = endpoint
+        self.status = status
+        super().__init__(message)
+
+
+class RequestTimeout(TransportError):
+    """The service did not answer within the timeout."""
+
+
+class MalformedResponse(TransportError):
+    """The service answered with something that is not the JSON object the API promises."""
+
+
+# Wording the emulator uses for its application errors. The client recognises these (and the real
+# service's phrasings) to pick NotFoundError / ConflictError, so both sides read from one place.
+class Wording:
+    HASH_MISMATCH = "Hash doesn't match."
+    UNAUTHORIZED = "Key is missing, invalid, or timestamp is too old for hash."
+    STALE_TIMESTAMP = "Timestamp is too old for hash. Check the clock of the computer sending the request."
+    PROJECT_NOT_FOUND = "Project not found: {project_id}"
+    FILE_NOT_FOUND = "File not found: {name}"
+    FILE_EXISTS = "File already exists: {name}"
+    FILE_EMPTY = "File content cannot be empty: {name}"
+    FILE_TOO_LARGE = ("File {name} is {size:,} characters; the maximum file size is {cap:,} "
+                      "characters.")
+    COMPILE_NOT_FOUND = "Compile not found: {compile_id}"
+    BACKTEST_NOT_FOUND = "Backtest not found: {backtest_id}"
+    OPTIMIZATION_NOT_FOUND = "Optimization not found: {optimization_id}"
+    LOCKED = ("You do not have write permission to project {project_id}: it is locked for editing "
+              "by another session ({holder}).")
+    MISSING_FIELD = "Missing required field: {field}"
+    BAD_FIELD = "Invalid value for {field}: {reason}"
+    WINDOW_TOO_LARGE = "The end minus start must be less than 100 (got {start} to {end})."
+    PATCH_FAILED = "The patch could not be applied: {reason}"
+
+    NOT_FOUND_MARKERS = ("not found", "does not exist", "doesn't exist", "no such")
+    CONFLICT_MARKERS = ("write permission", "locked for editing", "lock")
