@@ -26,7 +26,7 @@ from ..errors import (ApiError, AuthenticationError, ConflictError, MalformedRes
 log = logging.getLogger("qc_magics.api")
 
 USER_AGENT = "qc-magics/0.1 (+python-requests)"
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)

@@ -46,25 +46,34 @@ class Emulator:
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> "Emulator":
+    def bind(self) -> "Emulator":
+        """Open the listening socket (OSError if the port is taken); does not serve yet."""
         if self._server is None:
             self._server = Server(self.host, self.port, self.app)
             self.port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever,
+        return self
+
+    def start(self) -> "Emulator":
+        """Serve in a background thread."""
+        if self._thread is None:
+            self.bind()
+            # A short poll interval makes stop() quick, which keeps test teardown cheap.
+            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                             name="qc-emulator", daemon=True)
             self._thread.start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            if self._thread is not None:
+                self._server.shutdown()
+                self._thread = None
             self._server.server_close()
             self._server = None
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (used by `qc-magics emulator`)."""
-        self._server = Server(self.host, self.port, self.app)
-        self.port = self._server.server_address[1]
+        self.bind()
         try:
             self._server.serve_forever()
         finally:

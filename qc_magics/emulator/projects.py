@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 LEAN_VERSIONS = [{"id": 17052, "created": "2026-11-02 18:20:11", "description": "LEAN 2.5.17052",
                   "leanHash": "2b1c5e2f1c3d", "leanCloudHash": "8e4f4c1aa0b9", "name": "17052",
-                  "ref": "master", "public": 1}]
+                  "ref": "master", "public": True}]
 LOCK_SECONDS = 300
 
 

@@ -13,6 +13,9 @@ MAX_BODY = 64 * 1024 * 1024
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY the second waits ~40 ms for the
+    # client's delayed ACK, which would dwarf every latency the emulator means to model.
+    disable_nagle_algorithm = True
     server_version = "qc-magics-emulator"
     sys_version = ""
 

@@ -322,7 +322,7 @@ class Synthetic:
 
     # --- orders, trades, insights ---------------------------------------------------------------
     def _time_of(self, i: int, n: int) -> float:
-        return START + (END - START) * (i + 0.5) / max(1, n) + 14.5 * 3600 % 86400
+        return START + (END - START) * (i + 0.5) / max(1, n)
 
     def order(self, i: int) -> dict[str, Any]:
         rng = random.Random((self.seed * 1_000_003) ^ i)
@@ -366,7 +366,8 @@ class Synthetic:
         if otype == 11:
             order["trailingAmount"] = 0.05
             order["trailingPercentage"] = True
-        return order
+        # The spec's types are not nullable: a time that has not happened is left out.
+        return {k: v for k, v in order.items() if v is not None}
 
     def _event(self, i: int, k: int, status: str, t: float, qty: float, price: float,
                fill_qty: float, fee: float) -> dict[str, Any]:
@@ -377,7 +378,7 @@ class Synthetic:
                 "orderFeeCurrency": "USD", "fillPrice": price if fill_qty else 0.0,
                 "fillPriceCurrency": "USD", "fillQuantity": fill_qty,
                 "direction": "buy" if qty > 0 else "sell", "message": "", "isAssignment": False,
-                "quantity": qty, "time": t + 60 * (k - 1), "isInTheMoney": False}
+                "quantity": qty, "time": t, "isInTheMoney": False}
 
     def trade(self, i: int) -> dict[str, Any]:
         rng = random.Random((self.seed * 7_368_787) ^ i)
@@ -405,7 +406,7 @@ class Synthetic:
         period = rng.choice([86400, 5 * 86400, 20 * 86400])
         direction = rng.choice(["up", "down", "flat"])
         ref = round(rng.uniform(50, 450), 2)
-        return {"id": "%032x" % rng.getrandbits(128), "groupId": None,
+        insight = {"id": "%032x" % rng.getrandbits(128), "groupId": None,
                 "sourceModel": INSIGHT_MODELS[i % len(INSIGHT_MODELS)], "generatedTime": t,
                 "closeTime": t + period, "symbol": sid, "ticker": ticker, "type": "price",
                 "reference": ref, "referenceFinal": round(ref * (1 + rng.gauss(0, 0.02)), 2),
@@ -415,6 +416,7 @@ class Synthetic:
                 "weight": None, "scoreFinal": True, "scoreDirection": round(rng.random(), 3),
                 "scoreMagnitude": round(rng.random(), 3),
                 "estimatedValue": round(rng.gauss(10, 80), 2), "tag": ""}
+        return {k: v for k, v in insight.items() if v is not None}
 
     def report_html(self, name: str) -> str:
         stats = self.statistics()
