@@ -18,8 +18,11 @@ from pathlib import Path
 import yaml
 from openapi_schema_validator import OAS30Validator
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / \
-    "quantconnect-platform-2.0.0.yaml"
+# A copy of the official spec (QuantConnect/Documentation @04a17f03) lives beside the tests so a
+# fresh clone can run them; test_spec_copy_matches_the_shared_reference keeps it honest.
+SPEC_NAME = "quantconnect-platform-2.0.0.yaml"
+SPEC_PATH = Path(__file__).resolve().parent / "reference" / SPEC_NAME
+SHARED_SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "reference" / SPEC_NAME
 # Where the real service is documented (API-NOTES.md) to differ from the schema.
 KNOWN_GAPS = {
     # "The schema marks projectId required, but leaving it out lists all projects."

@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from typing import Any
+import time
+from typing import Any, Callable
 
 from .app import App, FAULT_KINDS
 from .server import Server
@@ -24,13 +25,19 @@ __all__ = ["Emulator", "Timing", "FAULT_KINDS"]
 
 
 class Emulator:
-    """Serve the emulated API on HOST:PORT in a background thread (port 0: any free port)."""
+    """Serve the emulated API on HOST:PORT in a background thread (port 0: any free port).
+
+    `time_scale` multiplies how long jobs take; `clock` replaces the emulated cloud's clock (tests
+    step it by hand); `loading_reads` is how many reads of a chart, orders, insights or a report
+    answer "loading" before the data comes.
+    """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, user_id: str | int = "1",
                  api_token: str | None = None, seed: int = 0, latency_ms: float = 0.0,
                  fault_rate: float = 0.0, retry_after: float = 1.0, time_scale: float = 1.0,
                  max_file_size: int = 32_000, loading_reads: int = 1, balance: int = 1000,
-                 stale_after: float = 1800.0, state_dir: str | os.PathLike | None = None):
+                 stale_after: float = 1800.0, state_dir: str | os.PathLike | None = None,
+                 clock: Callable[[], float] = time.time):
         if not 0.0 <= fault_rate < 1.0:
             raise ValueError(f"fault rate must be in [0, 1), not {fault_rate}")
         self.host = host
@@ -41,7 +48,7 @@ class Emulator:
                        timing=Timing(scale=time_scale), max_file_size=max_file_size,
                        loading_reads=loading_reads, latency_ms=latency_ms, fault_rate=fault_rate,
                        retry_after=retry_after, stale_after=stale_after, balance=balance,
-                       state_dir=str(state_dir) if state_dir else None)
+                       state_dir=str(state_dir) if state_dir else None, clock=clock)
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
 

@@ -63,6 +63,7 @@ def apply_patch(files: dict[str, str], patch: str) -> dict[str, str | None]:
             old: list[str] = []
             new: list[str] = []
             last_side = ""
+            new_marker = False
             while i < len(lines) and not lines[i].startswith(("@@", "--- ", "diff --git")):
                 text = lines[i]
                 tag, body = (text[:1], text[1:]) if text else (" ", "")
@@ -74,8 +75,7 @@ def apply_patch(files: dict[str, str], patch: str) -> dict[str, str | None]:
                 elif tag == "+":
                     new.append(body)
                 elif tag == "\\":
-                    if last_side in ("+", " "):
-                        new_ends_nl = False
+                    new_marker = new_marker or last_side in ("+", " ")
                 elif tag in ("i", "n", "d", "s", "o"):  # index/new file/deleted/similarity lines
                     break
                 else:
@@ -88,6 +88,8 @@ def apply_patch(files: dict[str, str], patch: str) -> dict[str, str | None]:
             out.extend(current[pos:start])
             out.extend(new)
             pos = start + len(old)
+            if pos == len(current):  # the hunk reaches the end: its markers decide the last newline
+                new_ends_nl = not new_marker
             touched_any = True
         out.extend(current[pos:])
         if new_name is None:

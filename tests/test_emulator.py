@@ -1,0 +1,385 @@
+"""The emulator's behaviour: jobs over time, loading answers, encodings, persistence, faults."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import SUITE_TOKEN, make_client, new_token, wait_until
+from qc_magics import ApiError
+from qc_magics.api import ParameterRange
+from qc_magics.api.transport import signature
+from qc_magics.emulator import Emulator
+
+
+class Clock:
+    """A clock the test moves by hand, starting at the real time (the auth check reads it)."""
+
+    def __init__(self):
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def stepped(clock):
+    with Emulator(api_token=SUITE_TOKEN, seed=3, clock=clock) as e:
+        yield e
+
+
+def raw_post(emu, endpoint, data=None, *, form=None, method="POST", params=None):
+    """A request made by hand (as curl or lean-cli would), signed like the real service wants."""
+    ts = str(int(emu.app.now()))
+    return requests.request(method, emu.api_url + endpoint, json=data, data=form, params=params,
+                            auth=(emu.user_id, signature(emu.api_token, ts)),
+                            headers={"Timestamp": ts}, timeout=10).json()
+
+
+def compiled_project(client, clock, source_extra=""):
+    pid = client.create_project("Jobs")["projectId"]
+    if source_extra:
+        main = client.read_file(pid, "main.py")["content"]
+        client.update_file(pid, "main.py", main + source_extra)
+    cid = client.create_compile(pid)["compileId"]
+    clock.advance(1.1)
+    return pid, cid
+
+
+def test_compile_goes_from_in_queue_to_build_success(stepped, clock):
+    client = make_client(stepped)
+    pid = client.create_project("C")["projectId"]
+    cid = client.create_compile(pid)["compileId"]
+    assert client.read_compile(pid, cid) == {"compileId": cid, "state": "InQueue", "logs": []}
+    clock.advance(1.1)
+    read = client.read_compile(pid, cid)
+    assert read["state"] == "BuildSuccess" and read["logs"][-1] == "Build Success."
+
+
+def test_a_syntax_error_is_a_build_error_with_the_compiler_logs(stepped, clock):
+    client = make_client(stepped)
+    pid, cid = compiled_project(client, clock, "\ndef broken(:\n")
+    read = client.read_compile(pid, cid)
+    assert read["state"] == "BuildError"
+    assert any("main.py Line: " in line for line in read["logs"])
+    with pytest.raises(ApiError, match="BuildError"):
+        client.create_backtest(pid, cid, "never")
+
+
+def test_compile_reports_get_parameter_calls(stepped, clock):
+    client = make_client(stepped)
+    pid = client.create_project("Params")["projectId"]
+    client.update_file(pid, "main.py", 'x = self.get_parameter("ema_fast", 10)\n')
+    found = client.create_compile(pid)["parameters"]
+    assert found[0]["file"] == "main.py" and "'ema_fast'" in found[0]["parameters"][0]["type"]
+
+
+def test_backtest_states_and_the_completed_before_statistics_race(stepped, clock):
+    client = make_client(stepped)
+    pid, cid = compiled_project(client, clock)
+    bid = client.create_backtest(pid, cid, "race")["backtestId"]
+    assert client.read_backtest(pid, bid)["status"] == "In Queue..."
+    clock.advance(0.5 + 1.5)
+    running = client.read_backtest(pid, bid)
+    assert running["status"] == "'Running: _%'" and 0.4 < running["progress"] < 0.6
+    assert not running["completed"] and running["runtimeStatistics"]["Equity"].startswith("$")
+    clock.advance(1.6)
+    race = client.read_backtest(pid, bid)
+    assert race["completed"] and race["status"] == "Completed." and race["statistics"] == {}
+    clock.advance(0.5)
+    done = client.read_backtest(pid, bid)
+    assert done["statistics"]["Total Orders"] == "240"
+    assert set(done["charts"]) == {"Strategy Equity", "Drawdown", "Benchmark",
+                                   "Portfolio Turnover", "Capacity"}
+    assert done["totalPerformance"]["portfolioStatistics"]["startEquity"] == 100000.0
+
+
+def test_statistics_use_the_service_display_styles(stepped, clock):
+    client = make_client(stepped)
+    pid, cid = compiled_project(client, clock)
+    bid = client.create_backtest(pid, cid, "styles")["backtestId"]
+    clock.advance(10)
+    b = client.read_backtest(pid, bid)
+    stats, runtime = b["statistics"], b["runtimeStatistics"]
+    assert stats["Net Profit"].endswith("%") and stats["Total Fees"].startswith("$")
+    assert "," in stats["Estimated Strategy Capacity"]
+    assert runtime["Return"].endswith(" %") and runtime["Fees"].startswith("-$")
+    assert runtime["Unrealized"] == "$0.00"
+    durations = b["totalPerformance"]["tradeStatistics"]["averageTradeDuration"]
+    assert durations == "5.12:00:00"
+
+
+def test_results_are_deterministic_from_seed_and_parameters(clock):
+    def sharpe(seed, params):
+        with Emulator(api_token=SUITE_TOKEN, seed=seed, clock=clock) as e:
+            c = make_client(e)
+            pid, cid = compiled_project(c, clock)
+            bid = c.create_backtest(pid, cid, "d", params)["backtestId"]
+            clock.advance(10)
+            return c.read_backtest(pid, bid)["statistics"]["Sharpe Ratio"]
+    assert sharpe(1, {"a": 1}) == sharpe(1, {"a": 1})
+    assert sharpe(1, {"a": 1}) != sharpe(2, {"a": 1})
+
+
+def test_runtime_error_keeps_the_backtest_with_error_and_stack_trace(stepped, clock):
+    client = make_client(stepped)
+    pid, cid = compiled_project(client, clock, "# qc-emulator: runtime-error ZeroDivisionError: division by zero\n")
+    bid = client.create_backtest(pid, cid, "boom")["backtestId"]
+    clock.advance(10)
+    b = client.read_backtest(pid, bid)
+    assert b["status"] == "Runtime Error" and b["completed"]
+    assert b["error"] == "ZeroDivisionError: division by zero"
+    assert "main.py" in b["stacktrace"]
+
+
+def test_chart_reads_answer_loading_first_then_the_full_range(stepped, clock):
+    client = make_client(stepped)
+    pid, cid = compiled_project(client, clock, "# qc-emulator: points 4000\n")
+    bid = client.create_backtest(pid, cid, "charts")["backtestId"]
+    clock.advance(10)
+    args = dict(start=0, end=2_000_000_000, count=100_000)
+    assert client.read_backtest_chart(pid, bid, "Strategy Equity", **args)["status"] == "loading"
+    chart = client.read_backtest_chart(pid, bid, "Strategy Equity", **args)["chart"]
+    equity = chart["series"]["Equity"]["values"]
+    assert len(equity) == 4000 and all(len(p) == 5 for p in equity)
+    assert [len(p) for p in chart["series"]["Return"]["values"][:3]] == [2, 2, 2]
+    client.read_backtest_chart(pid, bid, "Portfolio Turnover", **args)
+    turnover = client.read_backtest_chart(pid, bid, "Portfolio Turnover", **args)["chart"]
+    assert any(y is None for _, y in turnover["series"]["Portfolio Turnover"]["values"])
+    client.read_backtest_chart(pid, bid, "Drawdown", start=0, end=2_000_000_000, count=50)
+    small = client.read_backtest_chart(pid, bid, "Drawdown", start=0, end=2_000_000_000, count=50)
+    assert len(small["chart"]["series"]["Equity Drawdown"]["values"]) == 50
+    client.read_backtest_chart(pid, bid, "Nope", **args)
+    with pytest.raises(ApiError, match="Chart not found"):
+        client.read_backtest_chart(pid, bid, "Nope", **args)
+
+
+def test_orders_come_in_windows_after_an_empty_first_answer(stepped, clock):
+    client = make_client(stepped)
+    pid, cid = compiled_project(client, clock, "# qc-emulator: orders 100000\n")
+    bid = client.create_backtest(pid, cid, "many orders")["backtestId"]
+    clock.advance(10)
+    assert client.read_backtest_orders(pid, bid, 0, 99) == {"orders": [], "length": 0}
+    first = client.read_backtest_orders(pid, bid, 0, 99)
+    assert first["length"] == 100_000 and [o["id"] for o in first["orders"]] == list(range(1, 100))
+    last = client.read_backtest_orders(pid, bid, 99_950, 99_999 + 1 - 1)
+    assert [o["id"] for o in last["orders"]][-1] == 99_999
+    beyond = client.read_backtest_orders(pid, bid, 100_000, 100_050)
+    assert beyond["orders"] == [] and beyond["length"] == 100_000
+    types = {o["type"] for o in first["orders"]}
+    statuses = {o["status"] for o in first["orders"]}
+    assert types == set(range(12)) and statuses == {0, 1, 2, 3, 5, 6, 7, 8, 9}
+    answer = raw_post(stepped, "/backtests/orders/read",
+                      {"projectId": pid, "backtestId": bid, "start": 0, "end": 100})
+    assert answer["success"] is False and "less than 100" in answer["errors"][0]
+
+
+def test_insights_and_report(stepped, clock):
+    client = make_client(stepped)
+    pid, cid = compiled_project(client, clock, "# qc-emulator: insights 150\n")
+    bid = client.create_backtest(pid, cid, "insights")["backtestId"]
+    assert client.read_backtest_report(pid, bid) == {"generating": True}
+    clock.advance(10)
+    assert client.read_backtest_insights(pid, bid, 0, 99)["insights"] == []
+    page = client.read_backtest_insights(pid, bid, 99, 150)
+    assert page["length"] == 150 and len(page["insights"]) == 51
+    assert {i["direction"] for i in page["insights"]} <= {"up", "down", "flat"}
+    assert client.read_backtest_report(pid, bid) == {"generating": True}
+    assert "Sharpe Ratio" in client.read_backtest_report(pid, bid)["report"]
+
+
+def test_optimization_runs_its_grid_in_batches_of_parallel_nodes(stepped, clock):
+    client = make_client(stepped)
+    pid, cid = compiled_project(client, clock)
+    grid = [ParameterRange("fast", 1, 6, 1)]
+    opt = client.create_optimization(pid, "six", compile_id=cid, target="psr", target_to="max",
+                                     parameters=grid, estimated_cost=1, node_type="O2-8",
+                                     parallel_nodes=2)
+    oid = opt["optimizationId"]
+    assert client.read_optimization(oid)["status"] == "new"
+    clock.advance(1.0 + 2.0 + 0.1)          # queue, then the first batch of two
+    o = client.read_optimization(oid)
+    assert o["status"] == "running"
+    assert o["runtimeStatistics"]["Completed"] == "2" and o["runtimeStatistics"]["Running"] == "2"
+    assert o["runtimeStatistics"]["In Queue"] == "2" and o["runtimeStatistics"]["Total"] == "6"
+    clock.advance(4.0)
+    o = client.read_optimization(oid)
+    assert o["status"] == "completed" and len(o["backtests"]) == 6
+    params = sorted(b["parameterSet"]["fast"] for b in o["backtests"].values())
+    assert params == ["1", "2", "3", "4", "5", "6"]
+    assert all(len(b["statistics"]) == 21 and b["equity"] for b in o["backtests"].values())
+    assert stepped.app.state.balance == 999
+
+
+def test_optimization_refusals(stepped, clock):
+    client = make_client(stepped)
+    pid, cid = compiled_project(client, clock)
+    common = dict(compile_id=cid, target="sharpe", target_to="max", node_type="O2-8",
+                  parallel_nodes=2)
+    with pytest.raises(ApiError, match="Insufficient balance"):
+        client.create_optimization(pid, "rich", parameters=[ParameterRange("a", 1, 2, 1)],
+                                   estimated_cost=5000, **common)
+    with pytest.raises(ApiError, match="combinations"):
+        client.estimate_optimization(pid, "huge", target="sharpe", target_to="max",
+                                     parameters=[ParameterRange("a", 1, 200, 1),
+                                                 ParameterRange("b", 1, 200, 1)])
+    with pytest.raises(ApiError, match="parallelNodes"):
+        client.create_optimization(pid, "wide", parameters=[ParameterRange("a", 1, 2, 1)],
+                                   estimated_cost=1, **{**common, "node_type": "O8-16",
+                                                        "parallel_nodes": 5})
+    assert stepped.app.state.optimizations == {}
+
+
+def test_lean_cli_form_encoding_for_optimizations(stepped, clock):
+    client = make_client(stepped)
+    pid, cid = compiled_project(client, clock)
+    form = {"projectId": str(pid), "name": "form", "target":
+            "TotalPerformance.PortfolioStatistics.SharpeRatio", "targetTo": "max",
+            "targetValue": "", "strategy": "QuantConnect.Optimizer.Strategies."
+            "GridSearchOptimizationStrategy", "compileId": cid, "estimatedCost": "0.01",
+            "nodeType": "O2-8", "parallelNodes": "2",
+            "parameters[0][key]": "fast", "parameters[0][min]": "1", "parameters[0][max]": "3",
+            "parameters[0][step]": "1", "constraints[0][target]":
+            "TotalPerformance.PortfolioStatistics.Drawdown", "constraints[0][operator]":
+            "LessOrEqual", "constraints[0][target-value]": "0.25"}
+    estimate = raw_post(stepped, "/optimizations/estimate", form=form)
+    assert estimate["success"] and estimate["estimate"]["time"] == 90
+    created = raw_post(stepped, "/optimizations/create", form=form)
+    assert created["success"], created
+    oid = created["optimizations"][0]["optimizationId"]
+    read = raw_post(stepped, "/optimizations/read", form={"optimizationId": oid})
+    assert read["optimization"]["parameters"][0]["name"] == "fast"
+    assert read["optimization"]["constraints"][0]["targetValue"] == 0.25
+
+
+def test_form_encoded_project_update_and_get_with_query(stepped):
+    client = make_client(stepped)
+    pid = client.create_project("Old")["projectId"]
+    assert raw_post(stepped, "/projects/update", form={"projectId": pid, "name": "New"})["success"]
+    got = raw_post(stepped, "/projects/read", method="GET", params={"projectId": pid})
+    assert got["projects"][0]["name"] == "New"
+
+
+def test_malformed_json_body_is_a_400(stepped):
+    ts = str(int(time.time()))
+    r = requests.post(stepped.api_url + "/projects/read", data="{oops",
+                      headers={"Timestamp": ts, "Content-Type": "application/json"},
+                      auth=(stepped.user_id, signature(stepped.api_token, ts)), timeout=5)
+    assert r.status_code == 400 and "not valid JSON" in r.json()["errors"][0]
+
+
+def test_patch_creates_changes_and_deletes_files_together(stepped):
+    client = make_client(stepped)
+    pid = client.create_project("Patch")["projectId"]
+    client.create_file(pid, "a.py", "one\ntwo\nthree")
+    client.create_file(pid, "gone.py", "bye\n")
+    client.patch_file(pid, "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -2,2 +2,2 @@\n"
+                           " two\n-three\n\\ No newline at end of file\n+THREE\n"
+                           "diff --git a/new.py b/new.py\nnew file mode 100644\n--- /dev/null\n"
+                           "+++ b/new.py\n@@ -0,0 +1,1 @@\n+fresh\n"
+                           "diff --git a/gone.py b/gone.py\ndeleted file mode 100644\n"
+                           "--- a/gone.py\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-bye\n")
+    files = stepped.cloud_files(pid)
+    assert files["a.py"] == "one\ntwo\nTHREE\n" and files["new.py"] == "fresh\n"
+    assert "gone.py" not in files
+
+
+def test_state_dir_persists_across_restarts(tmp_path):
+    token = new_token()
+    with Emulator(api_token=token, state_dir=tmp_path, time_scale=0.01) as first:
+        c = make_client(first)
+        pid = c.create_project("Kept")["projectId"]
+        c.create_file(pid, "kept.py", "x = 1\n")
+        cid = c.create_compile(pid)["compileId"]
+        wait_until(lambda: c.read_compile(pid, cid)["state"] == "BuildSuccess")
+        bid = c.create_backtest(pid, cid, "kept")["backtestId"]
+        stats = wait_until(lambda: c.read_backtest(pid, bid)["statistics"])
+    with Emulator(api_token=token, state_dir=tmp_path, time_scale=0.01) as second:
+        c = make_client(second)
+        assert c.read_file(pid, "kept.py")["content"] == "x = 1\n"
+        assert c.read_backtest(pid, bid)["statistics"] == stats
+        assert c.create_project("Next")["projectId"] != pid
+
+
+def test_many_concurrent_clients(emu):
+    clients = [make_client(emu) for _ in range(8)]
+    pid = clients[0].create_project("Shared")["projectId"]
+    failures = []
+
+    def work(i, c):
+        try:
+            for k in range(15):
+                c.create_file(pid, f"c{i}/f{k}.py", f"x = {k}\n")
+                c.read_files(pid)
+        except Exception as e:  # pragma: no cover - shown by the assert below
+            failures.append(e)
+
+    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(clients)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert failures == []
+    assert len(emu.cloud_files(pid)) == 2 + 8 * 15
+
+
+def test_latency_is_added_to_every_answer(emu):
+    c = make_client(emu)
+    emu.latency_ms = 120
+    started = time.monotonic()
+    c.list_projects()
+    assert time.monotonic() - started >= 0.12
+
+
+def test_request_log_holds_no_credentials(client, emu):
+    client.list_projects()
+    text = json.dumps(emu.requests)
+    assert SUITE_TOKEN not in text and "authorization" not in text.lower()
+
+
+def test_run_all_executes_the_cloud_notebook_and_stores_its_outputs(client, emu):
+    import nbformat
+    pid = client.create_project("Research")["projectId"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import json\nprint(json.dumps({'sharpe': 1.5}))"),
+                nbformat.v4.new_code_cell("21 * 2")]
+    client.update_file(pid, "research.ipynb", nbformat.writes(nb))
+    answer = raw_post(emu, "/emulator/notebooks/run",
+                      {"projectId": pid, "name": "research.ipynb", "wait": True})
+    assert answer["state"] == "completed", answer
+    ran = nbformat.reads(client.read_file(pid, "research.ipynb")["content"], as_version=4)
+    assert ran.cells[0].outputs[0]["text"] == '{"sharpe": 1.5}\n'
+    assert ran.cells[1].outputs[0]["data"]["text/plain"] == "42"
+
+
+def test_emulator_command_serves_and_prints_how_to_connect(tmp_path):
+    token = new_token()
+    proc = subprocess.Popen([sys.executable, "-m", "qc_magics.cli", "emulator", "--port", "0",
+                             "--api-token", token, "--user-id", "55"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("QuantConnect API emulator at http://127.0.0.1:")
+        url = first.split(" at ")[1].strip()
+        from qc_magics import QCClient
+        assert QCClient(user_id="55", api_token=token, api_url=url).authenticate()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_emulator_command_rejects_bad_options():
+    out = subprocess.run([sys.executable, "-m", "qc_magics.cli", "emulator", "--fault-rate", "2"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "--fault-rate must be in [0, 1)" in out.stderr
