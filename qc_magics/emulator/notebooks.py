@@ -51,7 +51,7 @@ def _run(app: "App", project_id: int, name: str, content: str, timeout: int) -> 
 def run_notebook(app: "App", req: Request) -> dict:
     """{projectId, name, wait?, timeout?} -> {state: running|completed|failed}."""
     try:
-        import nbclient  # noqa: F401
+        import nbclient  # noqa: F401  (only checks it is installed)
     except ImportError:
         raise RouteError("The emulator needs nbclient and ipykernel to run notebooks: "
                          "pip install 'qc-magics[emulator]'") from None

@@ -1,0 +1,124 @@
+"""Compare two versions of a file: cell by cell for notebooks, a unified diff for the rest.
+
+Notebook diffs look only at the work, cell types and sources, so execution counts, outputs and
+metadata never show as changes. The result prints as text in a terminal and as HTML in a notebook.
+"""
+from __future__ import annotations
+
+import difflib
+import html
+from dataclasses import dataclass, field
+
+from .content import InvalidNotebook, is_notebook, normalise_text, notebook_inputs, parse_notebook
+
+
+@dataclass
+class CellChange:
+    kind: str                 # "changed", "added" or "removed"
+    a_index: int | None       # the cell's position in the first version
+    b_index: int | None       # and in the second
+    cell_type: str
+    lines: list[str]          # unified diff of the source (all + or - for added/removed)
+
+
+@dataclass
+class Diff:
+    name: str
+    a_label: str
+    b_label: str
+    kind: str                                   # "notebook", "text", "missing"
+    cells: list[CellChange] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def identical(self) -> bool:
+        return self.kind != "missing" and not self.cells and not self.lines
+
+    def __bool__(self) -> bool:  # truthy when there is a difference
+        return not self.identical
+
+    def __str__(self) -> str:
+        if self.kind == "missing":
+            return self.note
+        if self.identical:
+            return f"{self.name}: no differences in the work ({self.a_label} vs {self.b_label})"
+        out = [f"--- {self.a_label}", f"+++ {self.b_label}"]
+        if self.kind == "text":
+            return "\n".join(out + self.lines)
+        for c in self.cells:
+            where = {"changed": f"cell {c.a_index} -> {c.b_index}", "added": f"cell {c.b_index}",
+                     "removed": f"cell {c.a_index}"}[c.kind]
+            out.append(f"## {c.kind} {c.cell_type} {where}")
+            out.extend(c.lines)
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        def pre(lines: list[str]) -> str:
+            rows = []
+            for line in lines:
+                color = ("#e6ffed" if line.startswith("+") else "#ffeef0" if line.startswith("-")
+                         else "#f1f8ff" if line.startswith("@@") else "transparent")
+                rows.append(f'<div style="background:{color}">{html.escape(line) or "&nbsp;"}</div>')
+            return ('<pre style="font-size:12px;line-height:1.35;margin:2px 0 10px 0">'
+                    + "".join(rows) + "</pre>")
+
+        head = (f"<div><b>{html.escape(self.name)}</b>: <code>{html.escape(self.a_label)}</code> "
+                f"&rarr; <code>{html.escape(self.b_label)}</code></div>")
+        if self.kind == "missing" or self.identical:
+            return head + f"<div>{html.escape(str(self))}</div>"
+        if self.kind == "text":
+            return head + pre(self.lines)
+        parts = [head]
+        for c in self.cells:
+            where = {"changed": f"cell {c.a_index} &rarr; {c.b_index}",
+                     "added": f"cell {c.b_index}", "removed": f"cell {c.a_index}"}[c.kind]
+            parts.append(f"<div><b>{c.kind}</b> {c.cell_type} {where}</div>" + pre(c.lines))
+        return "".join(parts)
+
+
+def _unified(a: str, b: str) -> list[str]:
+    return [line.rstrip("\n") for line in difflib.unified_diff(
+        a.splitlines(keepends=True), b.splitlines(keepends=True), lineterm="", n=3)][2:]
+
+
+def diff_texts(name: str, a: str | None, b: str | None, *, a_label: str = "a",
+               b_label: str = "b") -> Diff:
+    """Diff version `a` (e.g. the cloud copy) against version `b` (e.g. the local file)."""
+    if a is None or b is None:
+        missing = a_label if a is None else b_label
+        return Diff(name, a_label, b_label, "missing", note=f"{name}: there is no {missing}")
+    if is_notebook(name):
+        try:
+            return _notebooks(name, parse_notebook(a), parse_notebook(b), a_label, b_label)
+        except InvalidNotebook as e:
+            note = f" (compared as text: {e})"
+            d = Diff(name, a_label, b_label, "text", lines=_unified(a, b))
+            d.note = note
+            return d
+    return Diff(name, a_label, b_label, "text",
+                lines=_unified(normalise_text(a), normalise_text(b)))
+
+
+def _notebooks(name: str, a: dict, b: dict, a_label: str, b_label: str) -> Diff:
+    ca, cb = notebook_inputs(a), notebook_inputs(b)
+    keys_a = [f"{t}\0{s}" for t, s in ca]
+    keys_b = [f"{t}\0{s}" for t, s in cb]
+    changes: list[CellChange] = []
+    matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        paired = min(i2 - i1, j2 - j1) if op == "replace" else 0
+        for k in range(paired):
+            (ta, sa), (tb, sb) = ca[i1 + k], cb[j1 + k]
+            lines = _unified(sa, sb) if sa != sb else []
+            kind_note = [] if ta == tb else [f"@@ cell type {ta} -> {tb} @@"]
+            changes.append(CellChange("changed", i1 + k, j1 + k, tb, kind_note + lines))
+        for i in range(i1 + paired, i2):
+            changes.append(CellChange("removed", i, None, ca[i][0],
+                                      ["-" + line for line in ca[i][1].splitlines()]))
+        for j in range(j1 + paired, j2):
+            changes.append(CellChange("added", None, j, cb[j][0],
+                                      ["+" + line for line in cb[j][1].splitlines()]))
+    return Diff(name, a_label, b_label, "notebook", cells=changes)

@@ -1,0 +1,64 @@
+"""Parameter injection, papermill-style: one cell tagged `injected-parameters`, never two.
+
+The cell goes right after the cell tagged `parameters` (the notebook's defaults), or at the top
+when there is none. Injecting again replaces it. Values are written as Python literals.
+"""
+from __future__ import annotations
+
+import ast
+import keyword
+import math
+from typing import Any, Mapping
+
+from ..errors import InvalidArgument
+from .content import parse_notebook
+
+PARAMETERS_TAG = "parameters"
+INJECTED_TAG = "injected-parameters"
+
+
+def literal(value: Any) -> str:
+    """A Python literal that evaluates back to `value`; refuses anything that would not."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    text = repr(value)
+    try:
+        if ast.literal_eval(text) != value:
+            raise ValueError
+    except (ValueError, SyntaxError):
+        raise InvalidArgument(f"parameter value {value!r} ({type(value).__name__}) is not a "
+                              "Python literal; use strings, numbers, booleans, None, or lists "
+                              "and dicts of them") from None
+    return text
+
+
+def parameters_source(parameters: Mapping[str, Any]) -> str:
+    lines = ["# Parameters injected by qc_magics"]
+    for name, value in parameters.items():
+        if not str(name).isidentifier() or keyword.iskeyword(name):
+            raise InvalidArgument(f"parameter name {name!r} is not a Python identifier")
+        lines.append(f"{name} = {literal(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _tags(cell: dict) -> list:
+    return list((cell.get("metadata") or {}).get("tags") or [])
+
+
+def inject_parameters(text: str, parameters: Mapping[str, Any]) -> str:
+    """The notebook text with `parameters` in its injected-parameters cell.
+
+    >>> inject_parameters(open("research.ipynb").read(), {"symbol": "SPY", "lookback": 30})
+    """
+    import nbformat
+
+    if not parameters:
+        raise InvalidArgument("no parameters to inject")
+    source = parameters_source(parameters)
+    parse_notebook(text)   # a clear InvalidNotebook before nbformat's own errors
+    nb = nbformat.reads(text, as_version=4)
+    nb.cells = [c for c in nb.cells if INJECTED_TAG not in _tags(c)]
+    at = next((i + 1 for i, c in enumerate(nb.cells) if PARAMETERS_TAG in _tags(c)), 0)
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [INJECTED_TAG]})
+    nb.cells.insert(at, cell)
+    return nbformat.writes(nb)

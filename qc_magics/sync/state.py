@@ -1,0 +1,112 @@
+"""`SyncState`: what each file held when it was last in sync, kept beside the synced files.
+
+Only fingerprints are trusted, never timestamps. The state file (.qc-sync/state.json) is rewritten
+atomically after every file that is pulled or pushed, so an interrupted run resumes from where it
+stopped. A copy of each base's content (.qc-sync/base/NAME) lets `diff` compare with the last synced
+version; it is a convenience, checked against the fingerprint before use.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+
+from ..errors import QCError
+from .content import Fingerprint, fingerprint
+from .disk import META_DIR, read_text, write_atomic
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Base:
+    work: str
+    whole: str
+    outputs: str
+    synced_at: float
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        return Fingerprint(self.work, self.whole, self.outputs)
+
+
+class SyncState:
+    """Bases by cloud file name, for one project in one folder. Thread-safe."""
+
+    def __init__(self, root: Path, project_id: int, bases: dict[str, Base] | None = None):
+        self.root = root
+        self.project_id = project_id
+        self.bases: dict[str, Base] = dict(bases or {})
+        self._lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        return self.root / META_DIR / "state.json"
+
+    @classmethod
+    def load(cls, root: Path, project_id: int) -> "SyncState":
+        path = root / META_DIR / "state.json"
+        text = read_text(path)
+        if text is None:
+            return cls(root, project_id)
+        try:
+            data = json.loads(text)
+            bases = {name: Base(**b) for name, b in data["files"].items()}
+            stored_project = int(data["projectId"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise QCError(f"{path} is damaged ({type(e).__name__}); move it away to start the "
+                          "sync afresh (every file will be compared as on a first sync)") from None
+        if stored_project != project_id:
+            raise QCError(f"{root} is synced with project {stored_project}, not {project_id}; "
+                          "use another folder for this project")
+        return cls(root, project_id, bases)
+
+    def get(self, name: str) -> Base | None:
+        with self._lock:
+            return self.bases.get(name)
+
+    def record(self, name: str, text: str) -> None:
+        """`text` is now in sync on both sides: remember it as the base and save."""
+        fp = fingerprint(name, text)
+        write_atomic(self._base_copy(name), text)
+        with self._lock:
+            self.bases[name] = Base(fp.work, fp.whole, fp.outputs, time.time())
+            self._save()
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self.bases.pop(name, None)
+            self._save()
+        self._base_copy(name).unlink(missing_ok=True)
+
+    def rename(self, old: str, new: str) -> None:
+        text = self.base_text(old)
+        with self._lock:
+            base = self.bases.pop(old, None)
+            if base:
+                self.bases[new] = base
+            self._save()
+        if text is not None:
+            write_atomic(self._base_copy(new), text)
+        self._base_copy(old).unlink(missing_ok=True)
+
+    def base_text(self, name: str) -> str | None:
+        """The last synced content, if its copy is there and matches the recorded base."""
+        base = self.get(name)
+        text = read_text(self._base_copy(name))
+        if base is None or text is None:
+            return None
+        try:
+            return text if fingerprint(name, text).whole == base.whole else None
+        except ValueError:
+            return None
+
+    def _base_copy(self, name: str) -> Path:
+        return self.root / META_DIR / "base" / PurePosixPath(name)
+
+    def _save(self) -> None:
+        data = {"version": STATE_VERSION, "projectId": self.project_id,
+                "files": {n: asdict(b) for n, b in sorted(self.bases.items())}}
+        write_atomic(self.path, json.dumps(data, indent=1))

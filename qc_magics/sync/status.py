@@ -1,0 +1,168 @@
+"""Where each file stands: one of eight states, from the local copy, the base and the cloud copy.
+
+| state            | meaning                                                                |
+| in-sync          | both sides hold the same work (notebook outputs may differ locally)   |
+| local-changed    | changed here since the last sync; the cloud did not change             |
+| cloud-changed    | changed in the cloud since the last sync; the local work did not       |
+| conflict         | both changed, differently (or differ on a first sync)                  |
+| local-only       | never synced, only here                                                |
+| cloud-only       | never synced, only in the cloud                                        |
+| deleted-locally  | synced before, gone here, still in the cloud                           |
+| deleted-in-cloud | synced before, gone from the cloud, still here                         |
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .content import Fingerprint
+from .state import Base
+
+STATES = ("in-sync", "local-changed", "cloud-changed", "conflict", "local-only", "cloud-only",
+          "deleted-locally", "deleted-in-cloud")
+
+
+def classify(local: Fingerprint | None, base: Base | None, cloud: Fingerprint | None) -> str | None:
+    """The state of one file; None when it exists on neither side."""
+    if local is None and cloud is None:
+        return None
+    if local is None:
+        return "cloud-only" if base is None else "deleted-locally"
+    if cloud is None:
+        return "local-only" if base is None else "deleted-in-cloud"
+    if local.whole == cloud.whole:
+        return "in-sync"
+    cloud_changed = base is None or cloud.whole != base.whole
+    if local.work == cloud.work:
+        # Same work on both sides: only outputs differ. New cloud outputs are worth pulling;
+        # outputs made locally are results, not work to push.
+        return "cloud-changed" if cloud_changed else "in-sync"
+    if base is None:
+        return "conflict"
+    local_changed = local.work != base.work
+    if local_changed and cloud_changed:
+        return "conflict"
+    if local_changed:
+        return "local-changed"
+    return "cloud-changed" if cloud_changed else "conflict"
+
+
+@dataclass
+class FileStatus:
+    name: str
+    state: str
+    local_size: int | None = None
+    cloud_size: int | None = None
+    local_modified: float | None = None
+    cloud_modified: str | None = None
+    note: str = ""
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]):
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame
+
+
+@dataclass
+class StatusReport:
+    """Every file's state; `to_frame()` for a DataFrame, str() for a terminal table."""
+
+    project_id: int
+    folder: str
+    files: list[FileStatus] = field(default_factory=list)
+
+    def __iter__(self):
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, name: str) -> FileStatus:
+        for f in self.files:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def states(self) -> dict[str, str]:
+        return {f.name: f.state for f in self.files}
+
+    def to_frame(self):
+        import pandas as pd
+
+        frame = _frame([vars(f) for f in self.files], ["name", "state", "local_size",
+                                                      "cloud_size", "local_modified",
+                                                      "cloud_modified", "note"])
+        frame["state"] = pd.Categorical(frame["state"], categories=list(STATES))
+        frame["local_size"] = frame["local_size"].astype("Int64")
+        frame["cloud_size"] = frame["cloud_size"].astype("Int64")
+        frame["local_modified"] = pd.to_datetime(frame["local_modified"], unit="s", utc=True)
+        frame["cloud_modified"] = pd.to_datetime(frame["cloud_modified"], utc=True,
+                                                 format="%Y-%m-%d %H:%M:%S")
+        return frame.set_index("name")
+
+    def __str__(self) -> str:
+        if not self.files:
+            return f"project {self.project_id} <-> {self.folder}: no files"
+        width = max(len(f.name) for f in self.files)
+        lines = [f"project {self.project_id} <-> {self.folder}"]
+        for f in self.files:
+            lines.append(f"  {f.name:<{width}}  {f.state:<16} {f.note}".rstrip())
+        return "\n".join(lines)
+
+
+@dataclass
+class FileAction:
+    name: str
+    action: str        # pulled, pushed, created, kept, conflict-copy, refused, skipped, ...
+    state: str         # the state before the action
+    detail: str = ""
+
+
+@dataclass
+class SyncReport:
+    """What a pull or push did (or, with dry_run, would do), file by file."""
+
+    operation: str
+    dry_run: bool = False
+    actions: list[FileAction] = field(default_factory=list)
+
+    def add(self, name: str, action: str, state: str, detail: str = "") -> None:
+        self.actions.append(FileAction(name, action, state, detail))
+
+    def _with(self, *actions: str) -> list[FileAction]:
+        return [a for a in self.actions if a.action in actions]
+
+    @property
+    def changed(self) -> list[str]:
+        return [a.name for a in self._with("pulled", "pushed", "created", "restored")]
+
+    @property
+    def conflicts(self) -> list[FileAction]:
+        return self._with("conflict-copy")
+
+    @property
+    def refused(self) -> list[FileAction]:
+        return self._with("refused")
+
+    def to_frame(self):
+        return _frame([vars(a) for a in sorted(self.actions, key=lambda a: a.name)],
+                      ["name", "action", "state", "detail"]).set_index("name")
+
+    def __str__(self) -> str:
+        verb = f"{self.operation} (dry run)" if self.dry_run else self.operation
+        if not self.actions:
+            return f"{verb}: nothing to do"
+        width = max(len(a.name) for a in self.actions)
+        lines = [f"{verb}:"]
+        for a in sorted(self.actions, key=lambda a: a.name):
+            lines.append(f"  {a.name:<{width}}  {a.action:<14} {a.detail}".rstrip())
+        return "\n".join(lines)
+
+
+def summarise(actions: Iterable[FileAction]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for a in actions:
+        counts[a.action] = counts.get(a.action, 0) + 1
+    return counts
