@@ -25,7 +25,7 @@ ROWS = [
     ("L", "B", "C", "conflict",         ("L", "C"),  ("C", True)),
     ("L", "B", "L", "in-sync",          ("L", None), ("L", False)),
     ("-", "B", "B", "deleted-locally",  ("-", None), ("B", False)),
-    ("-", "B", "C", "deleted-locally",  ("-", None), ("C", False)),
+    ("-", "B", "C", "deleted-locally",  ("C", None), ("C", False)),
     ("B", "B", "-", "deleted-in-cloud", ("B", None), ("-", True)),
     ("L", "B", "-", "deleted-in-cloud", ("L", None), ("-", True)),
     ("L", "-", "-", "local-only",       ("L", None), ("L", False)),

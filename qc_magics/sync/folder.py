@@ -193,6 +193,10 @@ class ProjectFolder:
                 state.record(name, cside.text)
             report.add(name, "up-to-date", st)
             return
+        if st == "deleted-locally" and base is not None and cside.fp.whole != base.whole:
+            # Deleted here, but changed in the cloud since: restoring loses nothing and keeps
+            # the cloud's new work in sight.
+            force = True
         if st in ("local-changed", "deleted-locally", "conflict") and not force:
             if st == "local-changed":
                 report.add(name, "kept", st, "local changes kept; push them, or pull with force")
