@@ -53,7 +53,8 @@ class App:
         self.fault_rate = fault_rate
         self.retry_after = retry_after
         self.stale_after = stale_after
-        self.now = clock
+        self._clock = clock
+        self._request = threading.local()
         org = hashlib.sha256(f"org-{user_id}-{seed}".encode()).hexdigest()[:32]
         self.state = State(seed=seed, user_id=str(user_id), organization_id=org, balance=balance,
                            state_dir=state_dir)
@@ -75,6 +76,12 @@ class App:
         self.notebook_runs: dict[tuple[int, str], dict[str, Any]] = {}
 
     # --- helpers for routes ---------------------------------------------------------------------
+    def now(self) -> float:
+        """The emulated cloud's time; constant within one request, so that everything one
+        answer says (a job's status, its progress, its results) describes the same moment."""
+        frozen = getattr(self._request, "now", None)
+        return frozen if frozen is not None else self._clock()
+
     def cached(self, key: Any, make: Callable[[], Any], size: int = 64) -> Any:
         """A small LRU of generated results: synthesis is deterministic, so caching is safe."""
         with self._cache_lock:
@@ -99,7 +106,11 @@ class App:
             time.sleep(self.latency_ms / 1000.0)
         endpoint = path[len(PREFIX):] if path.startswith(PREFIX + "/") else None
         entry: dict[str, Any] = {"time": time.time(), "method": method, "endpoint": endpoint or path}
-        reply = self._handle(method, endpoint, query, headers, raw, entry)
+        self._request.now = self._clock()
+        try:
+            reply = self._handle(method, endpoint, query, headers, raw, entry)
+        finally:
+            self._request.now = None
         entry["status"] = reply.status if reply else "dropped"
         with self._log_lock:
             self.log.append(entry)
