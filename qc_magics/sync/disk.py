@@ -103,8 +103,12 @@ def read_text(path: Path) -> str | None:
             from None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path via a temp file and os.replace: all of it or none of it."""
+def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
+    """Write text to path via a temp file and os.replace: all of it or none of it.
+
+    durable=True also fsyncs, so a power cut cannot leave an empty file behind; metadata that can
+    be rebuilt (sync state, base copies) skips that cost.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -113,8 +117,9 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         if path.exists():
             shutil.copymode(path, tmp)
         os.replace(tmp, path)
