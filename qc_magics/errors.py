@@ -89,3 +89,50 @@ class Wording:
 
     NOT_FOUND_MARKERS = ("not found", "does not exist", "doesn't exist", "no such")
     CONFLICT_MARKERS = ("write permission", "locked for editing", "lock")
+
+
+# --- jobs: compiles, backtests, optimizations, and waiting on them --------------------------------
+
+class CompileError(QCError):
+    """The project did not build; `logs` holds the compiler's lines."""
+
+    def __init__(self, project_id: int, compile_id: str, logs: Sequence[str]):
+        self.project_id = project_id
+        self.compile_id = compile_id
+        self.logs = list(logs)
+        errors = [line for line in self.logs if "error" in line.lower()] or self.logs[-3:]
+        super().__init__(f"project {project_id} failed to build:\n  " + "\n  ".join(errors))
+
+
+class BacktestRuntimeError(QCError):
+    """The backtest stopped with a runtime error; the backtest itself is in `backtest`."""
+
+    def __init__(self, backtest, error: str, stacktrace: str):
+        self.backtest = backtest
+        self.error = error
+        self.stacktrace = stacktrace
+        super().__init__(f"backtest {backtest.id} stopped with a runtime error: {error}\n"
+                         f"(the backtest is kept: its results so far are on this error's "
+                         f".backtest)")
+
+
+class CostNotConfirmed(QCError):
+    """An optimization was not started because its cost was not explicitly accepted."""
+
+    def __init__(self, estimate, reason: str):
+        self.estimate = estimate
+        super().__init__(f"{reason}\n{estimate}\nNothing was started or charged.")
+
+
+class WaitTimeout(QCError):
+    """Waiting gave up; the cloud job, if any, goes on."""
+
+
+class WaitInterrupted(QCError):
+    """Ctrl-C while waiting: the cloud job goes on; `handle` is it, `resume` says how to go on."""
+
+    def __init__(self, what: str, handle, resume: str):
+        self.handle = handle
+        self.resume = resume
+        super().__init__(f"stopped waiting for {what}; it goes on in the cloud (nothing was "
+                         f"deleted or aborted). Resume with: {resume}")

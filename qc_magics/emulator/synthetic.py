@@ -270,10 +270,11 @@ class Synthetic:
     def optimization_statistics(self) -> list[float]:
         """The 21 positional statistics of an optimization's child backtest (spec order)."""
         x = self.numbers
-        return [x["alpha"], x["std"], x["var"], x["avg_loss"], x["avg_win"], x["beta"], x["car"],
-                x["drawdown"], x["capacity"], x["expectancy"], x["ir"], x["loss_rate"],
-                x["net_profit"], x["psr"], x["pl_ratio"], x["sharpe"], x["fees"], x["orders"],
-                x["te"], x["treynor"], x["win_rate"]]
+        pct = 100.0   # the spec marks these "(%)": percent, not fractions
+        return [x["alpha"], x["std"], x["var"], x["avg_loss"] * pct, x["avg_win"] * pct,
+                x["beta"], x["car"] * pct, x["drawdown"] * pct, x["capacity"], x["expectancy"],
+                x["ir"], x["loss_rate"] * pct, x["net_profit"] * pct, x["psr"], x["pl_ratio"],
+                x["sharpe"], x["fees"], x["orders"], x["te"], x["treynor"], x["win_rate"] * pct]
 
     # --- charts ---------------------------------------------------------------------------------
     CHARTS = ("Strategy Equity", "Drawdown", "Benchmark", "Portfolio Turnover", "Capacity")

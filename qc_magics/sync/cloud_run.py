@@ -10,16 +10,12 @@ import time
 from typing import TYPE_CHECKING
 
 from .. import progress as progress_bars
-from ..errors import InvalidArgument, QCError
+from ..errors import InvalidArgument, WaitTimeout
 from .content import InvalidNotebook, fingerprint, is_notebook
 
 if TYPE_CHECKING:
     from .folder import ProjectFolder
     from .status import SyncReport
-
-
-class WaitTimeout(QCError):
-    """No cloud run was seen within the timeout."""
 
 
 def wait_for_run(folder: "ProjectFolder", name: str, *, timeout: float = 900.0,

@@ -1,0 +1,9 @@
+"""Results as pandas: backtests, optimizations, and project-level tables. Knows pandas; no I/O of
+its own beyond the client it is given."""
+from .backtest import Backtest, Performance
+from .optimization import Optimization
+from .parse import parse_number, parse_timespan
+from .tables import Comparison, backtests_frame, compare, optimizations_frame
+
+__all__ = ["Backtest", "Performance", "Optimization", "Comparison", "backtests_frame",
+           "optimizations_frame", "compare", "parse_number", "parse_timespan"]

@@ -1,0 +1,318 @@
+"""`Backtest`: one cloud backtest, its results as pandas objects, read lazily and cached.
+
+>>> bt = Backtest(client, project_id, backtest_id)
+>>> bt.statistics["Sharpe Ratio"]       # float64 Series: "15.3%" -> 0.153, "$1,234.50" -> 1234.5
+>>> bt.equity.plot(); bt.orders.head()  # UTC time index, named categories for enums
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..errors import NotFoundError, WaitTimeout
+from . import frames
+from .parse import parse_number, parse_timespan, split_statistics
+from .windows import read_all
+
+CHART_POINTS = 100_000
+EQUITY = ("Strategy Equity", "Equity")
+RETURNS = ("Strategy Equity", "Return")
+DRAWDOWN = ("Drawdown", "Equity Drawdown")
+BENCHMARK = ("Benchmark", "Benchmark")
+
+
+@dataclass
+class Performance:
+    """totalPerformance: trade statistics and portfolio statistics as Series (camelCase keys),
+    and the values that are not numbers (durations, text) beside them."""
+
+    trade: pd.Series
+    portfolio: pd.Series
+    other: dict[str, Any]
+
+    def _repr_html_(self) -> str:
+        both = pd.concat({"trade": self.trade, "portfolio": self.portfolio})
+        return both.to_frame("value")._repr_html_()
+
+
+def _performance_series(raw: dict | None) -> tuple[pd.Series, dict[str, Any]]:
+    numbers, other = {}, {}
+    for key, value in (raw or {}).items():
+        key = key[:1].lower() + key[1:]   # older results used PascalCase
+        number = parse_number(value)
+        if number is not None:
+            numbers[key] = number
+        elif value is not None:
+            span = parse_timespan(value)
+            other[key] = span if span is not None else value
+    return pd.Series(numbers, dtype="float64"), other
+
+
+def _total_performance(data: dict) -> dict:
+    return data.get("totalPerformance") or data.get("TotalPerformance") or {}
+
+
+def _epoch(text: str | None, default: int) -> int:
+    """Unix seconds of a service timestamp (naive ones are UTC), or the default."""
+    try:
+        ts = pd.Timestamp(text) if text else None
+    except (ValueError, TypeError):
+        return default
+    if ts is None or pd.isna(ts):
+        return default
+    return int((ts.tz_localize("UTC") if ts.tzinfo is None else ts).timestamp())
+
+
+class Backtest:
+    """A handle on a cloud backtest. Nothing is read until a property asks for it."""
+
+    def __init__(self, client: Any, project_id: int, backtest_id: str, data: dict | None = None,
+                 *, progress: str = "auto", concurrency: int = 8,
+                 poll: tuple[float, float] = (0.5, 5.0)):
+        self.client = client
+        self.project_id = int(project_id)
+        self.id = backtest_id
+        self.progress_mode = progress
+        self.concurrency = concurrency
+        self.poll = poll
+        self._data = data
+        self._cache: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        status = self._data.get("status", "?") if self._data else "not read yet"
+        name = f" {self._data.get('name')!r}" if self._data else ""
+        return f"<Backtest {self.id}{name} of project {self.project_id}: {status}>"
+
+    # --- the backtest record --------------------------------------------------------------------
+    @property
+    def data(self) -> dict:
+        if self._data is None:
+            self.refresh()
+        return self._data
+
+    def refresh(self) -> "Backtest":
+        self._data = self.client.read_backtest(self.project_id, self.id)
+        self._cache.clear()
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.data.get("name", "")
+
+    @property
+    def status(self) -> str:
+        return self.data.get("status", "")
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.data.get("completed"))
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "Runtime Error" or bool(self.data.get("error"))
+
+    @property
+    def done(self) -> bool:
+        """Finished and its results arrived (or it failed): nothing more will change."""
+        return self.completed and (bool(self.data.get("statistics")) or self.failed)
+
+    @property
+    def error(self) -> str:
+        return self.data.get("error") or ""
+
+    @property
+    def stacktrace(self) -> str:
+        return self.data.get("stacktrace") or ""
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        ps = self.data.get("parameterSet")
+        return dict(ps) if isinstance(ps, dict) else {}
+
+    @property
+    def created(self) -> pd.Timestamp:
+        return pd.Timestamp(self.data.get("created"), tz="UTC")
+
+    def wait(self, timeout: float | None = None) -> "Backtest":
+        """Follow the backtest until done, with a progress bar (see jobs.follow_backtest)."""
+        from ..jobs import follow_backtest
+        return follow_backtest(self, timeout=timeout)
+
+    # --- statistics -----------------------------------------------------------------------------
+    def _cached(self, key: str, make):
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def _split(self, field: str) -> tuple[dict, dict]:
+        return self._cached(f"split:{field}", lambda: split_statistics(self.data.get(field)))
+
+    @property
+    def statistics(self) -> pd.Series:
+        """Every numeric statistic as float64, keyed by QuantConnect's labels; percentages as
+        fractions. "Total Trades" and "Total Orders" both answer."""
+        return pd.Series(self._split("statistics")[0], dtype="float64", name="statistics")
+
+    @property
+    def statistics_other(self) -> dict[str, Any]:
+        """Statistics that are not numbers: durations as Timedeltas, text as text."""
+        return dict(self._split("statistics")[1])
+
+    @property
+    def statistics_raw(self) -> dict[str, str]:
+        return dict(self.data.get("statistics") or {})
+
+    @property
+    def runtime_statistics(self) -> pd.Series:
+        return pd.Series(self._split("runtimeStatistics")[0], dtype="float64",
+                         name="runtime_statistics")
+
+    @property
+    def runtime_statistics_raw(self) -> dict[str, str]:
+        return dict(self.data.get("runtimeStatistics") or {})
+
+    @property
+    def performance(self) -> Performance:
+        def make():
+            tp = _total_performance(self.data)
+            trade, other_t = _performance_series(tp.get("tradeStatistics")
+                                                 or tp.get("TradeStatistics"))
+            portfolio, other_p = _performance_series(tp.get("portfolioStatistics")
+                                                     or tp.get("PortfolioStatistics"))
+            return Performance(trade, portfolio, {**other_t, **other_p})
+        return self._cached("performance", make)
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """Closed trades from totalPerformance."""
+        tp = _total_performance(self.data)
+        return self._cached("trades", lambda: frames.trades_frame(
+            tp.get("closedTrades") or tp.get("ClosedTrades") or []))
+
+    # --- charts ---------------------------------------------------------------------------------
+    @property
+    def charts(self) -> list[str]:
+        return sorted((self.data.get("charts") or {}).keys())
+
+    def chart(self, name: str, *, timeout: float = 120.0) -> pd.DataFrame:
+        """One chart as a DataFrame on a UTC index, columns (series, field); see frames."""
+        key = f"chart:{name}"
+        if key not in self._cache:
+            self._cache[key] = frames.chart_frame(self._read_chart(name, timeout))
+        return self._cache[key]
+
+    def _read_chart(self, name: str, timeout: float) -> dict:
+        known = self.charts
+        if known and name not in known:
+            from ..api.lookup import near
+            hint = near(name, known)
+            raise NotFoundError("/backtests/chart/read", [f"no chart {name!r}"],
+                                f"backtest {self.id} has no chart {name!r}" +
+                                (f"; did you mean {' or '.join(map(repr, hint))}?" if hint else
+                                 f"; its charts: {', '.join(known)}"))
+        start = _epoch(self.data.get("backtestStart"), 0) - 86_400
+        end = _epoch(self.data.get("backtestEnd"), int(time.time())) + 86_400
+        deadline = time.monotonic() + timeout
+        delay = self.poll[0]
+        while True:
+            answer = self.client.read_backtest_chart(self.project_id, self.id, name, start=start,
+                                                     end=end, count=CHART_POINTS)
+            if "chart" in answer:
+                return answer["chart"]
+            if time.monotonic() > deadline:
+                raise WaitTimeout(f"chart {name!r} of backtest {self.id} was still loading "
+                                  f"after {timeout:g}s; try again later")
+            time.sleep(delay)
+            delay = min(self.poll[1], delay * 1.6)
+
+    def _series(self, chart: str, series: str, fractions: bool, label: str) -> pd.Series:
+        frame = self.chart(chart)
+        if series not in frame.columns.get_level_values(0):
+            return pd.Series(dtype="float64", name=label, index=frames.UTC_EMPTY)
+        part = frame[series]
+        values = part["close"] if "close" in part.columns else part["value"]
+        values = values.dropna().astype("float64")
+        return (values / 100.0 if fractions else values).rename(label)
+
+    @property
+    def equity(self) -> pd.Series:
+        """Portfolio value (the close of each "Strategy Equity" candle)."""
+        return self._series(*EQUITY, fractions=False, label="equity")
+
+    @property
+    def returns(self) -> pd.Series:
+        """Period returns as fractions ("Strategy Equity" / "Return", charted in percent)."""
+        return self._series(*RETURNS, fractions=True, label="returns")
+
+    @property
+    def drawdown(self) -> pd.Series:
+        """Drawdown as fractions, e.g. -0.12 ("Drawdown" / "Equity Drawdown", charted in %)."""
+        return self._series(*DRAWDOWN, fractions=True, label="drawdown")
+
+    @property
+    def benchmark(self) -> pd.Series:
+        return self._series(*BENCHMARK, fractions=False, label="benchmark")
+
+    # --- orders, insights, report ---------------------------------------------------------------
+    def _orders_raw(self) -> list[dict]:
+        def make():
+            expected = self.statistics.get("Total Orders")
+            return read_all(lambda s, e: self.client.read_backtest_orders(self.project_id, self.id,
+                                                                          s, e),
+                            "orders", expected=None if expected is None else int(expected),
+                            concurrency=self.concurrency, poll=self.poll)
+        return self._cached("orders:raw", make)
+
+    @property
+    def orders(self) -> pd.DataFrame:
+        """Every order, by id: enums as named categories, times in UTC."""
+        return self._cached("orders", lambda: frames.orders_frame(self._orders_raw()))
+
+    @property
+    def order_events(self) -> pd.DataFrame:
+        """Every order event (submissions, fills, cancels) with fill prices and fees."""
+        return self._cached("events", lambda: frames.order_events_frame(self._orders_raw()))
+
+    @property
+    def insights(self) -> pd.DataFrame:
+        def make():
+            raw = read_all(lambda s, e: self.client.read_backtest_insights(self.project_id,
+                                                                           self.id, s, e),
+                           "insights", expected=None, concurrency=self.concurrency,
+                           loading_timeout=10.0, poll=self.poll)
+            return frames.insights_frame(raw)
+        return self._cached("insights", make)
+
+    def report(self, timeout: float = 300.0) -> str:
+        """The HTML report, waiting while the service generates it."""
+        deadline = time.monotonic() + timeout
+        delay = self.poll[0]
+        while True:
+            answer = self.client.read_backtest_report(self.project_id, self.id)
+            if answer.get("report"):
+                return answer["report"]
+            if time.monotonic() > deadline:
+                raise WaitTimeout(f"the report of backtest {self.id} was still being generated "
+                                  f"after {timeout:g}s")
+            time.sleep(delay)
+            delay = min(self.poll[1], delay * 1.6)
+
+    def plot(self, ax=None):
+        """Equity with drawdown beneath and the benchmark on a twin axis (matplotlib)."""
+        from .plots import plot_backtest
+        return plot_backtest(self, ax=ax)
+
+    # --- changes --------------------------------------------------------------------------------
+    def rename(self, name: str) -> "Backtest":
+        self.client.update_backtest(self.project_id, self.id, name=name)
+        return self.refresh()
+
+    def set_note(self, note: str) -> "Backtest":
+        self.client.update_backtest(self.project_id, self.id, note=note)
+        return self.refresh()
+
+    def delete(self) -> None:
+        self.client.delete_backtest(self.project_id, self.id)

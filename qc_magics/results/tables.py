@@ -1,0 +1,84 @@
+"""Project-level tables: every backtest with its numbers (one request), comparisons, optimizations."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import pandas as pd
+
+from ..api.lookup import find_project
+from .backtest import Backtest
+from .parse import snake
+
+SUMMARY_NUMBERS = ["sharpeRatio", "sortinoRatio", "compoundingAnnualReturn", "netProfit",
+                   "drawdown", "alpha", "beta", "psr", "winRate", "lossRate", "treynorRatio",
+                   "trades"]
+
+
+def backtests_frame(client: Any, project: int | str) -> pd.DataFrame:
+    """Every backtest of the project with its numeric statistics, from one request."""
+    project_id = int(find_project(client, project)["projectId"])
+    rows = client.list_backtests(project_id, include_statistics=True)
+    frame = pd.DataFrame({
+        "name": pd.array([r.get("name") for r in rows], dtype="string"),
+        "status": pd.array([r.get("status") for r in rows], dtype="string"),
+        "created": pd.to_datetime(pd.Series([r.get("created") for r in rows], dtype="object"),
+                                  utc=True, format="mixed"),
+        "progress": pd.array([r.get("progress") for r in rows], dtype="float64"),
+        **{snake(k): pd.array([r.get(k) for r in rows], dtype="float64")
+           for k in SUMMARY_NUMBERS},
+        "parameters": [r.get("parameterSet") if isinstance(r.get("parameterSet"), dict) else {}
+                       for r in rows],
+    }, index=pd.Index([r.get("backtestId") for r in rows], dtype="string", name="backtest_id"))
+    return frame.sort_values("created")
+
+
+def optimizations_frame(client: Any, project: int | str) -> pd.DataFrame:
+    project_id = int(find_project(client, project)["projectId"])
+    rows = client.list_optimizations(project_id)
+    return pd.DataFrame({
+        "name": pd.array([r.get("name") for r in rows], dtype="string"),
+        "status": pd.array([r.get("status") for r in rows], dtype="string"),
+        "node_type": pd.array([r.get("nodeType") for r in rows], dtype="string"),
+        "created": pd.to_datetime(pd.Series([r.get("created") for r in rows], dtype="object"),
+                                  utc=True, format="mixed"),
+        "target": pd.array([(r.get("criterion") or {}).get("target", "").rsplit(".", 1)[-1]
+                            for r in rows], dtype="string"),
+        "sharpe_ratio": pd.array([r.get("sharpeRatio") for r in rows], dtype="float64"),
+        "psr": pd.array([r.get("psr") for r in rows], dtype="float64"),
+    }, index=pd.Index([r.get("optimizationId") for r in rows], dtype="string",
+                      name="optimization_id"))
+
+
+@dataclass
+class Comparison:
+    """Several backtests side by side: `statistics` (a column each) and `equity` (overlaid)."""
+
+    backtests: list[Backtest]
+
+    def _label(self, bt: Backtest) -> str:
+        names = [b.name for b in self.backtests]
+        return bt.name if names.count(bt.name) == 1 else f"{bt.name} ({bt.id[:8]})"
+
+    @property
+    def statistics(self) -> pd.DataFrame:
+        return pd.DataFrame({self._label(bt): bt.statistics for bt in self.backtests})
+
+    @property
+    def equity(self) -> pd.DataFrame:
+        """Equity curves on one UTC index (a column each), forward-filled across gaps."""
+        return pd.DataFrame({self._label(bt): bt.equity for bt in self.backtests}).ffill()
+
+    def plot(self, ax=None, normalise: bool = True):
+        from .plots import plot_comparison
+        return plot_comparison(self, ax=ax, normalise=normalise)
+
+    def _repr_html_(self) -> str:
+        return self.statistics._repr_html_()
+
+
+def compare(client: Any, project: int | str, backtests: Sequence[Backtest | str]) -> Comparison:
+    project_id = int(find_project(client, project)["projectId"])
+    handles = [b if isinstance(b, Backtest) else Backtest(client, project_id, b)
+               for b in backtests]
+    return Comparison(handles)
