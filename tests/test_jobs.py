@@ -1,0 +1,189 @@
+"""Running and following backtests and optimizations against the emulator over HTTP."""
+from __future__ import annotations
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from conftest import make_client
+from qc_magics import NotFoundError
+from qc_magics.errors import (BacktestRuntimeError, CompileError, CostNotConfirmed,
+                              WaitInterrupted)
+from qc_magics.jobs import (estimate_optimization, follow_backtest, run_backtest,
+                            run_optimization)
+from qc_magics.results import Backtest, Optimization, backtests_frame, compare
+from qc_magics.results.tables import optimizations_frame
+
+matplotlib.use("Agg")
+FAST = dict(progress="none", poll=(0.01, 0.05))
+
+
+@pytest.fixture
+def client(emu):
+    return make_client(emu)
+
+
+@pytest.fixture
+def project(client):
+    return client.create_project("Jobs")["projectId"]
+
+
+def with_source(client, pid, extra):
+    main = client.read_file(pid, "main.py")["content"]
+    client.update_file(pid, "main.py", main + extra)
+
+
+def test_run_backtest_follows_it_to_statistics(client, emu, project):
+    bt = run_backtest(client, "Jobs", "first", {"ema_fast": 10, "mode": "long"}, **FAST)
+    assert bt.done and bt.status == "Completed." and bt.statistics["Total Orders"] == 240
+    assert bt.parameters == {"ema_fast": "10", "mode": "long"}
+    reads = [r for r in emu.requests if r["endpoint"] == "/backtests/read"]
+    assert len(reads) >= 2
+
+
+def test_completed_before_statistics_is_waited_out(client, emu, project):
+    emu.app.timing.statistics_lag = 10.0   # 0.2 s at this test's time scale
+    bt = run_backtest(client, project, **FAST)
+    assert bt.statistics["Sharpe Ratio"] == bt.statistics["Sharpe Ratio"]   # present, not NaN
+    answers = [r for r in emu.requests if r["endpoint"] == "/backtests/read"]
+    assert len(answers) > 3
+
+
+def test_a_build_error_raises_with_the_compiler_logs(client, project):
+    with_source(client, project, "\ndef broken(:\n")
+    with pytest.raises(CompileError) as e:
+        run_backtest(client, project, **FAST)
+    assert "main.py Line:" in str(e.value) and e.value.logs[-1] == "Build Failed."
+    assert client.list_backtests(project) == []
+
+
+def test_a_runtime_error_raises_and_keeps_the_backtest(client, project):
+    with_source(client, project, "# qc-emulator: runtime-error KeyError: 'SPY'\n")
+    with pytest.raises(BacktestRuntimeError) as e:
+        run_backtest(client, project, **FAST)
+    assert e.value.error == "KeyError: 'SPY'" and "main.py" in e.value.stacktrace
+    bt = e.value.backtest
+    assert bt.status == "Runtime Error" and bt.id in str(e.value)
+    assert [b["backtestId"] for b in client.list_backtests(project)] == [bt.id]
+
+
+def test_no_wait_returns_a_handle_that_can_wait_later(client, project):
+    bt = run_backtest(client, project, wait=False, **FAST)
+    assert isinstance(bt, Backtest) and not bt.done
+    assert bt.wait().done
+
+
+def test_ctrl_c_while_waiting_keeps_the_job_and_says_how_to_resume(client, emu, project, monkeypatch):
+    bt = run_backtest(client, project, wait=False, **FAST)
+    calls = {"n": 0}
+    real = Backtest.refresh
+
+    def interrupted(self):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(self)
+
+    monkeypatch.setattr(Backtest, "refresh", interrupted)
+    with pytest.raises(WaitInterrupted) as e:
+        follow_backtest(bt)
+    monkeypatch.setattr(Backtest, "refresh", real)
+    assert e.value.handle is bt
+    assert e.value.resume == f"Backtest(client, {project}, {bt.id!r}).wait()"
+    assert "nothing was deleted or aborted" in str(e.value)
+    assert emu.count("/backtests/delete") == 0
+    assert bt.wait().done       # and resuming works
+
+
+def test_unknown_backtest_id_is_not_found(client, project):
+    with pytest.raises(NotFoundError, match="Backtest not found"):
+        Backtest(client, project, "f" * 32).statistics
+
+
+def test_orders_read_concurrently_in_windows_match_the_service(client, emu, project):
+    with_source(client, project, "# qc-emulator: orders 2500\n# qc-emulator: insights 350\n")
+    bt = run_backtest(client, project, **FAST)
+    emu.clear_log()
+    orders = bt.orders
+    assert len(orders) == 2500 and orders.index.tolist() == list(range(1, 2501))
+    windows = [r["fields"] for r in emu.requests if r["endpoint"] == "/backtests/orders/read"]
+    assert all(w["end"] - w["start"] < 100 for w in windows)
+    assert len(windows) == 2 + 2500 // 99           # the empty first answer, then the windows
+    direct = client.read_backtest_orders(project, bt.id, 990, 999)["orders"]
+    assert orders.loc[991:999, "price"].tolist() == [o["price"] for o in direct]
+    assert len(bt.order_events) >= 2500
+    assert len(bt.insights) == 350
+
+
+def test_charts_report_and_plot(client, project):
+    bt = run_backtest(client, project, **FAST)
+    assert bt.charts == ["Benchmark", "Capacity", "Drawdown", "Portfolio Turnover",
+                         "Strategy Equity"]
+    assert len(bt.equity) == 1000 and bt.drawdown.max() <= 0
+    with pytest.raises(NotFoundError, match="did you mean 'Drawdown'"):
+        bt.chart("Drawdwn")
+    assert "<html" in bt.report()
+    figure = bt.plot()
+    assert len(figure.axes) == 3       # equity, its benchmark twin, drawdown
+
+
+def test_list_compare_rename_note_delete(client, project):
+    a = run_backtest(client, project, "alpha", {"x": 1}, **FAST)
+    b = run_backtest(client, project, "beta", {"x": 2}, **FAST)
+    table = backtests_frame(client, project)
+    assert table.index.tolist() == [a.id, b.id]
+    assert table["sharpe_ratio"].dtype == "float64" and str(table["created"].dt.tz) == "UTC"
+    both = compare(client, project, [a, b.id])
+    assert list(both.statistics.columns) == ["alpha", "beta"]
+    assert both.statistics.loc["Total Orders"].tolist() == [240.0, 240.0]
+    assert list(both.equity.columns) == ["alpha", "beta"] and len(both.equity) == 1000
+    assert both.plot() is not None
+    a.rename("alpha 2")
+    a.set_note("kept")
+    assert a.name == "alpha 2" and a.data["note"] == "kept"
+    b.delete()
+    assert backtests_frame(client, project).index.tolist() == [a.id]
+
+
+def test_optimization_needs_a_yes_and_respects_max_cost(client, emu, project):
+    grid = [("ema_fast", 5, 30, 5), ("ema_slow", 50, 150, 50)]
+    estimate = estimate_optimization(client, project, grid)
+    assert estimate.backtests == 18 and estimate.seconds > 0 and estimate.cost > 0
+    with pytest.raises(CostNotConfirmed, match="confirm the estimate") as e:
+        run_optimization(client, project, grid, **FAST)
+    assert e.value.estimate.cost == estimate.cost and e.value.estimate.backtests == 18
+    with pytest.raises(CostNotConfirmed, match="over the maximum of \\$0.01"):
+        run_optimization(client, project, grid, max_cost=0.01, **FAST)
+    assert emu.count("/optimizations/create") == 0
+    opt = run_optimization(client, project, grid, max_cost=estimate.cost, **FAST)
+    assert opt.status == "completed" and len(opt.grid) == 18
+    assert emu.app.state.balance == pytest.approx(1000 - estimate.cost)
+
+
+def test_optimization_grid_heatmap_best_list_abort_delete(client, emu, project):
+    opt = run_optimization(client, project, [("fast", 1, 4, 1), ("slow", 10, 30, 10)],
+                           target="psr", confirm=True, **FAST)
+    grid = opt.grid
+    assert grid[["fast", "slow"]].dtypes.tolist() == ["int64", "int64"]
+    assert grid["Sharpe Ratio"].dtype == "float64" and grid["Drawdown"].between(0, 1).all()
+    table = opt.heatmap("fast", "slow", "sharpe", plot=True)
+    assert table.shape == (3, 4)
+    best = opt.best("psr")
+    assert best["Probabilistic Sharpe Ratio"] == grid["Probabilistic Sharpe Ratio"].max()
+    assert optimizations_frame(client, project).index.tolist() == [opt.id]
+    opt.rename("renamed")
+    assert opt.name == "renamed"
+    emu.app.timing.scale = 1.0
+    slow = run_optimization(client, project, [("a", 1, 20, 1)], confirm=True, wait=False, **FAST)
+    assert slow.abort().status == "aborted"
+    slow.delete()
+    opt.delete()
+    assert optimizations_frame(client, project).empty
+
+
+def test_grid_of_a_running_optimization_has_rows_only_for_started_backtests(client, emu, project):
+    emu.app.timing.scale = 1.0
+    opt = run_optimization(client, project, [("a", 1, 10, 1)], confirm=True, wait=False, **FAST)
+    assert isinstance(opt, Optimization) and opt.refresh().status == "new"
+    assert opt.grid.empty
+    assert isinstance(opt.grid, pd.DataFrame)
