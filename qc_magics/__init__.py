@@ -26,6 +26,26 @@ __all__ = ["QCClient", "Emulator", "ParameterRange", "Constraint", "QCError", "A
            "MalformedResponse", "NotFoundError", "RequestTimeout", "TransportError"]
 
 
+def load_ipython_extension(ip: Any) -> None:
+    """`%load_ext qc_magics`: registers %qc and %%qc. No network, no pandas."""
+    from .magics import load_ipython_extension as load
+    load(ip)
+
+
+def unload_ipython_extension(ip: Any) -> None:
+    from .magics import unload_ipython_extension as unload
+    unload(ip)
+
+
+def panel(project: str | None = None, folder: str = "."):
+    """The widget panel, outside the magics: `qc_magics.panel("Momentum")`."""
+    from .commands import Asker, Session, Settings
+    from .widgets import Panel
+    session = Session(prog="qc_magics", settings=lambda: Settings(project=project, folder=folder),
+                      asker=Asker(ask=lambda p: None, secret=lambda p: None))
+    return Panel(session, project=project)
+
+
 def __getattr__(name: str) -> Any:
     # Lazy so that `import qc_magics` (and %load_ext) stays cheap: requests is not even imported.
     if name in _LAZY:

@@ -1,20 +1,35 @@
-"""`qc-magics` on the command line.
+"""`qc-magics`: the `%qc` subcommands in a shell, plus `emulator` and `demo`.
 
-Exit codes: 0 success, 1 an API or sync error, 2 a usage error.
+Tables print as text; `--json` prints machine-readable output. Exit codes: 0 success, 1 an API or
+sync error, 2 a usage error (130 after Ctrl-C).
 """
 from __future__ import annotations
 
 import argparse
+import getpass
+import json
 import sys
 from typing import Sequence
 
-from .errors import QCError
+from .errors import InvalidArgument, QCError, WaitInterrupted
+
+SHELL_ONLY = {"emulator": "serve a local emulator of the QuantConnect API",
+              "demo": "run the quick-start flow against a built-in emulator (no account needed)"}
 
 
-def _emulator_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("emulator", help="serve a local emulator of the QuantConnect API",
-                       description="Serve a local emulator of the QuantConnect API v2 at "
-                                   "http://HOST:PORT/api/v2/ until Ctrl-C.")
+class _Usage(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        raise _Usage(f"{self.prog}: {message}")
+
+
+def _emulator_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="qc-magics emulator",
+                description="Serve a local emulator of the QuantConnect API v2 at "
+                            "http://HOST:PORT/api/v2/ until Ctrl-C.")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5612)
     p.add_argument("--user-id", default="1")
@@ -30,11 +45,12 @@ def _emulator_parser(sub: argparse._SubParsersAction) -> None:
                    help="multiply job durations (0.1: ten times faster)")
     p.add_argument("--max-file-size", type=int, default=32_000,
                    help="per-file size cap in characters")
-    p.set_defaults(run=_run_emulator)
+    return p
 
 
-def _run_emulator(args: argparse.Namespace) -> int:
+def _run_emulator(argv: list[str]) -> int:
     from .emulator import Emulator
+    args = _emulator_parser().parse_args(argv)
     if not 0.0 <= args.fault_rate < 1.0:
         raise _Usage(f"--fault-rate must be in [0, 1), not {args.fault_rate}")
     emu = Emulator(host=args.host, port=args.port, user_id=args.user_id,
@@ -61,41 +77,94 @@ def _run_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Usage(Exception):
-    pass
+def _run_demo(argv: list[str]) -> int:
+    from .demo import add_arguments, run
+    p = _Parser(prog="qc-magics demo", description=SHELL_ONLY["demo"])
+    add_arguments(p)
+    return run(p.parse_args(argv))
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line and exit code 2, like every usage error
-        raise _Usage(message)
+def _ask(prompt: str) -> str | None:
+    if not sys.stdin or not sys.stdin.isatty():
+        return None
+    try:
+        return input(prompt)
+    except EOFError:
+        return None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="qc-magics", description="QuantConnect from a local Jupyter and the "
-                                                   "shell.")
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    _emulator_parser(sub)
-    from .demo import add_parser as add_demo
-    add_demo(sub)
-    return parser
+def _secret(prompt: str) -> str | None:
+    if not sys.stdin or not sys.stdin.isatty():
+        return None
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        return None
+
+
+def _session():
+    from .commands import Asker, Session
+    from .commands.session import load_cli_settings, save_cli_project
+    return Session(prog="qc-magics", settings=load_cli_settings,
+                   asker=Asker(ask=_ask, secret=_secret, say=lambda t: print(t, file=sys.stderr)),
+                   remember_project=save_cli_project)
+
+
+def _help_text() -> str:
+    from .commands import overview
+    extra = "\n".join(f"  {name:<17}  {summary}" for name, summary in SHELL_ONLY.items())
+    return (overview("qc-magics") + "\n\nIn the shell only:\n" + extra +
+            "\n  --json             machine-readable output\n  --version          the version")
+
+
+def _run_command(argv: list[str], as_json: bool) -> int:
+    from .commands import execute, parse
+    from .commands.render import as_text, jsonable
+    command, args = parse(argv, "qc-magics")
+    if command == "help" and not args.topic:
+        print(_help_text())
+        return 0
+    if getattr(args, "out", None):
+        raise _Usage("--out stores into a notebook variable; in the shell use --json")
+    if command == "panel":
+        raise _Usage("the panel is a notebook widget: %qc panel in Jupyter")
+    cell = None
+    if command == "write":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise _Usage("qc-magics write NAME reads the content from standard input: "
+                         "qc-magics write NAME < FILE")
+        cell = sys.stdin.read()
+    value = execute(_session(), command, args, cell)
+    if as_json:
+        print(json.dumps(jsonable(value), indent=2, default=str))
+    else:
+        text = as_text(value)
+        if text:
+            print(text)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    from .commands import GrammarError, Refused
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
+    argv = [a for a in argv if a != "--json"]
     try:
-        args = parser.parse_args(argv)
-        if args.version:
+        if argv[:1] == ["--version"]:
             from . import __version__
             print(__version__)
             return 0
-        if not getattr(args, "run", None):
-            parser.print_help()
-            return 2
-        return args.run(args)
-    except _Usage as e:
+        if argv[:1] == ["emulator"]:
+            return _run_emulator(argv[1:])
+        if argv[:1] == ["demo"]:
+            return _run_demo(argv[1:])
+        return _run_command(argv, as_json)
+    except (_Usage, GrammarError, Refused, InvalidArgument) as e:
         print(f"qc-magics: {e}", file=sys.stderr)
         return 2
+    except WaitInterrupted as e:
+        print(f"qc-magics: {e}", file=sys.stderr)
+        return 130
     except QCError as e:
         print(f"qc-magics: {e}", file=sys.stderr)
         return 1

@@ -35,13 +35,9 @@ class DemoMomentum(QCAlgorithm):
 '''
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run the quick-start flow against a built-in emulator",
-                       description="Start a local emulator, make a sample project and run the "
-                                   "quick-start flow against it. Needs no account.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-scale", type=float, default=0.2,
                    help="speed of the emulated cloud's jobs (1.0: realistic pacing)")
-    p.set_defaults(run=run)
 
 
 def _wait(what: str, poll, done, interval: float = 0.1, timeout: float = 120.0):

@@ -3,7 +3,8 @@ its own beyond the client it is given."""
 from .backtest import Backtest, Performance
 from .optimization import Optimization
 from .parse import parse_number, parse_timespan
-from .tables import Comparison, backtests_frame, compare, optimizations_frame
+from .tables import (Comparison, backtests_frame, compare, files_frame, optimizations_frame,
+                     projects_frame)
 
 __all__ = ["Backtest", "Performance", "Optimization", "Comparison", "backtests_frame",
-           "optimizations_frame", "compare", "parse_number", "parse_timespan"]
+           "optimizations_frame", "projects_frame", "files_frame", "compare", "parse_number", "parse_timespan"]

@@ -4,11 +4,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..api.lookup import find_project
 from .backtest import Backtest
 from .parse import snake
+
+def projects_frame(client: Any) -> pd.DataFrame:
+    """Every project of the user: name, language, times, by project id."""
+    rows = client.list_projects()
+    return pd.DataFrame({
+        "name": pd.array([r.get("name") for r in rows], dtype="string"),
+        "language": pd.array([r.get("language") for r in rows], dtype="string"),
+        "created": pd.to_datetime(pd.Series([r.get("created") for r in rows], dtype="object"),
+                                  utc=True, format="mixed"),
+        "modified": pd.to_datetime(pd.Series([r.get("modified") for r in rows], dtype="object"),
+                                   utc=True, format="mixed"),
+        "description": pd.array([r.get("description") or "" for r in rows], dtype="string"),
+    }, index=pd.Index([int(r["projectId"]) for r in rows], dtype="int64", name="project_id"))
+
+
+def files_frame(client: Any, project: int | str) -> pd.DataFrame:
+    """The project's files in the cloud: size in characters, modified time, library or not."""
+    project_id = int(find_project(client, project)["projectId"])
+    rows = client.read_files(project_id)
+    return pd.DataFrame({
+        "size": np.array([len(r.get("content") or "") for r in rows], dtype="int64"),
+        "modified": pd.to_datetime(pd.Series([r.get("modified") for r in rows], dtype="object"),
+                                   utc=True, format="mixed"),
+        "library": np.array([bool(r.get("isLibrary")) for r in rows], dtype="bool"),
+    }, index=pd.Index([r.get("name") for r in rows], dtype="string", name="name"))
+
 
 SUMMARY_NUMBERS = ["sharpeRatio", "sortinoRatio", "compoundingAnnualReturn", "netProfit",
                    "drawdown", "alpha", "beta", "psr", "winRate", "lossRate", "treynorRatio",

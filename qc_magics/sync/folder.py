@@ -298,6 +298,23 @@ class ProjectFolder:
             send_files(self, plan, set(cloud), state, report)
         return report
 
+    def write(self, name: str, text: str, *, force: bool = False) -> SyncReport:
+        """Make `text` the content of file `name` here and in the cloud (created or updated).
+
+        The local file is replaced like a pull would (backed up first if it held unsynced
+        content), then pushed with the usual check: a cloud copy changed since the last sync
+        is not overwritten unless force=True.
+        """
+        check_name(name)
+        path = local_path(self.root, name)
+        old = read_text(path) if path.exists() else None
+        if old is not None and old != text:
+            base = self._state().get(name)
+            if base is None or _side(name, old).fp.whole != base.whole:
+                backup(self.root, name, path)
+        write_atomic(path, text)
+        return self.push([name], force=force)
+
     # --- the rest -------------------------------------------------------------------------------
     def wait_for_run(self, name: str, *, timeout: float = 900.0, poll_interval: float = 5.0):
         """Wait until notebook `name` has been run in the cloud, then pull it (see cloud_run)."""

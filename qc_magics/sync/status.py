@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from .content import Fingerprint
 from .state import Base
@@ -102,6 +102,13 @@ class StatusReport:
                                                  format="%Y-%m-%d %H:%M:%S")
         return frame.set_index("name")
 
+    def _repr_html_(self) -> str:
+        return (f"<div>project {self.project_id} &harr; <code>{self.folder}</code></div>"
+                + self.to_frame()._repr_html_())
+
+    def __repr__(self) -> str:   # a terminal shows the table, not the dataclass fields
+        return str(self)
+
     def __str__(self) -> str:
         if not self.files:
             return f"project {self.project_id} <-> {self.folder}: no files"
@@ -150,6 +157,15 @@ class SyncReport:
         return _frame([vars(a) for a in sorted(self.actions, key=lambda a: a.name)],
                       ["name", "action", "state", "detail"]).set_index("name")
 
+    def _repr_html_(self) -> str:
+        verb = f"{self.operation} (dry run)" if self.dry_run else self.operation
+        if not self.actions:
+            return f"<div>{verb}: nothing to do</div>"
+        return f"<div><b>{verb}</b></div>" + self.to_frame()._repr_html_()
+
+    def __repr__(self) -> str:
+        return str(self)
+
     def __str__(self) -> str:
         verb = f"{self.operation} (dry run)" if self.dry_run else self.operation
         if not self.actions:
@@ -160,9 +176,3 @@ class SyncReport:
             lines.append(f"  {a.name:<{width}}  {a.action:<14} {a.detail}".rstrip())
         return "\n".join(lines)
 
-
-def summarise(actions: Iterable[FileAction]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for a in actions:
-        counts[a.action] = counts.get(a.action, 0) + 1
-    return counts

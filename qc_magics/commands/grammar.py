@@ -1,0 +1,177 @@
+"""The one grammar of `%qc` and `qc-magics`: subcommand first, then its arguments and options.
+
+Both faces parse with `parse(tokens)`; a mistake raises `GrammarError` with one line that names
+the fix (an unknown subcommand suggests the nearest).
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+from typing import Callable
+
+from ..errors import QCError
+
+
+class GrammarError(QCError):
+    """The line does not follow the grammar; the message is one line with the fix."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        raise GrammarError(f"{self.prog}: {message}")
+
+
+NODE_TYPES = ["O2-8", "O4-12", "O8-16"]
+TARGETS = ["sharpe", "car", "psr", "drawdown"]
+MULTI_WORD = {"backtest": {"read", "rename", "delete"},
+              "optimize": {"estimate", "run", "read", "abort", "delete"}}
+
+
+def _project(p: argparse.ArgumentParser, folder: bool = False) -> None:
+    p.add_argument("--project", "-p", metavar="P", help="project name or id (default: %%qc use)")
+    if folder:
+        p.add_argument("--to", metavar="DIR", help="local folder (default: the configured one)")
+
+
+def _out(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", metavar="VAR", help="store the result in VAR and show nothing")
+
+
+def _optimize(p: argparse.ArgumentParser) -> None:
+    _project(p)
+    p.add_argument("--param", action="append", default=[], metavar="NAME=MIN:MAX:STEP",
+                   required=True, help="a parameter range (repeat for several)")
+    p.add_argument("--target", choices=TARGETS, default="sharpe")
+    way = p.add_mutually_exclusive_group()
+    way.add_argument("--min", dest="direction", action="store_const", const="min")
+    way.add_argument("--max", dest="direction", action="store_const", const="max")
+    p.add_argument("--constraint", action="append", default=[], metavar='"METRIC OP VALUE"',
+                   help='e.g. "drawdown <= 0.25" (repeat for several)')
+    p.add_argument("--node", choices=NODE_TYPES, default="O2-8")
+    p.add_argument("--parallel", type=int, default=4, metavar="N")
+    p.add_argument("--name", metavar="N")
+    _out(p)
+
+
+# (name, one-line summary, how its arguments look) in the order help lists them.
+COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
+    ("help", "the commands, or one command's usage",
+     lambda p: p.add_argument("topic", nargs="*")),
+    ("login", "ask for your user id and API token, check and save them (mode 0600)",
+     lambda p: p.add_argument("rest", nargs=argparse.REMAINDER)),
+    ("whoami", "who is connected: user, organization, API URL (the token masked)", _out),
+    ("projects", "your projects", _out),
+    ("use", "make PROJECT the default for every command",
+     lambda p: p.add_argument("project", metavar="PROJECT")),
+    ("new", "create a project", lambda p: (p.add_argument("name", metavar="NAME"), p.add_argument(
+        "--language", "-l", choices=["Py", "C#"], default="Py"), _out(p))),
+    ("files", "the project's files in the cloud", lambda p: (_project(p), _out(p))),
+    ("status", "each file's state, local folder vs cloud", lambda p: (
+        p.add_argument("paths", nargs="*", metavar="PATH"), _project(p, True), _out(p))),
+    ("pull", "bring cloud changes here, keeping local work", lambda p: (
+        p.add_argument("paths", nargs="*", metavar="PATH"), p.add_argument("--all", action="store_true"),
+        _project(p, True), p.add_argument("--force", action="store_true"),
+        p.add_argument("--dry-run", action="store_true"), _out(p))),
+    ("push", "send local changes to the cloud, never over cloud changes", lambda p: (
+        p.add_argument("paths", nargs="*", metavar="PATH"), p.add_argument("--all", action="store_true"),
+        _project(p, True), p.add_argument("--as", dest="as_name", metavar="NAME"),
+        p.add_argument("--param", action="append", default=[], metavar="K=V"),
+        p.add_argument("--keep-outputs", action="store_true"),
+        p.add_argument("--force", action="store_true"),
+        p.add_argument("--dry-run", action="store_true"), _out(p))),
+    ("diff", "compare a local file with the cloud (or the last synced version)", lambda p: (
+        p.add_argument("path", metavar="PATH"), p.add_argument("--base", action="store_true"),
+        _project(p, True), _out(p))),
+    ("rm", "delete a cloud file (the local copy moves to the backups)", lambda p: (
+        p.add_argument("name", metavar="NAME"), p.add_argument("--yes", "-y", action="store_true"),
+        _project(p, True))),
+    ("mv", "rename a cloud file (the local file follows)", lambda p: (
+        p.add_argument("old", metavar="OLD"), p.add_argument("new", metavar="NEW"),
+        _project(p, True))),
+    ("write", "(%%qc) the cell becomes cloud file NAME, created or updated", lambda p: (
+        p.add_argument("name", metavar="NAME"), p.add_argument("--force", action="store_true"),
+        _project(p, True))),
+    ("outputs", "a notebook's outputs as Python values", lambda p: (
+        p.add_argument("name", metavar="NAME"), _project(p, True), _out(p))),
+    ("wait", "wait for a notebook to be run in the cloud, then pull it", lambda p: (
+        p.add_argument("name", metavar="NAME"), p.add_argument("--timeout", type=float,
+                                                               metavar="S"),
+        _project(p, True), _out(p))),
+    ("compile", "compile the project", lambda p: (_project(p), _out(p))),
+    ("backtest", "run a backtest and follow it", lambda p: (
+        _project(p), p.add_argument("--name", metavar="N"),
+        p.add_argument("--param", action="append", default=[], metavar="K=V"),
+        p.add_argument("--no-wait", action="store_true"), _out(p))),
+    ("backtests", "the project's backtests with their statistics", lambda p: (_project(p), _out(p))),
+    ("backtest read", "read a backtest (--wait: follow it to the end)", lambda p: (
+        p.add_argument("id", metavar="ID"), p.add_argument("--wait", action="store_true"),
+        _project(p), _out(p))),
+    ("backtest rename", "rename a backtest", lambda p: (
+        p.add_argument("id", metavar="ID"), p.add_argument("name", metavar="NAME"), _project(p))),
+    ("backtest delete", "delete a backtest", lambda p: (
+        p.add_argument("id", metavar="ID"), p.add_argument("--yes", "-y", action="store_true"),
+        _project(p))),
+    ("compare", "backtests side by side: statistics and equity", lambda p: (
+        p.add_argument("ids", nargs="+", metavar="ID"), _project(p), _out(p))),
+    ("optimize estimate", "what an optimization would take and cost (free)", _optimize),
+    ("optimize run", "run an optimization after you accept its cost", lambda p: (
+        _optimize(p), p.add_argument("--yes", "-y", action="store_true"),
+        p.add_argument("--max-cost", type=float, metavar="USD"),
+        p.add_argument("--no-wait", action="store_true"))),
+    ("optimizations", "the project's optimizations", lambda p: (_project(p), _out(p))),
+    ("optimize read", "read an optimization (--wait: follow it)", lambda p: (
+        p.add_argument("id", metavar="ID"), p.add_argument("--wait", action="store_true"), _out(p))),
+    ("optimize abort", "stop an optimization", lambda p: p.add_argument("id", metavar="ID")),
+    ("optimize delete", "delete an optimization", lambda p: (
+        p.add_argument("id", metavar="ID"), p.add_argument("--yes", "-y", action="store_true"))),
+    ("panel", "buttons to sync, run backtests and load results", _project),
+]
+NAMES = [name for name, _, _ in COMMANDS]
+
+
+def build(prog: str) -> dict[str, argparse.ArgumentParser]:
+    parsers = {}
+    for name, summary, add in COMMANDS:
+        p = _Parser(prog=f"{prog} {name}", description=summary, add_help=False)
+        add(p)
+        parsers[name] = p
+    return parsers
+
+
+def _join(tokens: list[str]) -> list[str]:
+    if len(tokens) > 1 and tokens[0] in MULTI_WORD and tokens[1] in MULTI_WORD[tokens[0]]:
+        return [f"{tokens[0]} {tokens[1]}"] + tokens[2:]
+    return tokens
+
+
+def parse(tokens: list[str], prog: str = "%qc") -> tuple[str, argparse.Namespace]:
+    """(command, arguments). No tokens, `-h` or `--help` mean help."""
+    tokens = _join(list(tokens))
+    if not tokens or tokens[0] in ("-h", "--help"):
+        return "help", argparse.Namespace(topic=[])
+    command, rest = tokens[0], tokens[1:]
+    parsers = build(prog)
+    if command not in parsers:
+        near = difflib.get_close_matches(command, [n.split()[0] for n in NAMES], n=1, cutoff=0.5)
+        hint = f"; did you mean {prog} {near[0]}?" if near else f"; see {prog} help"
+        raise GrammarError(f"unknown subcommand {command!r}{hint}")
+    if "-h" in rest or "--help" in rest:
+        return "help", argparse.Namespace(topic=command.split())
+    return command, parsers[command].parse_args(rest)
+
+
+def overview(prog: str) -> str:
+    width = max(len(n) for n in NAMES)
+    lines = [f"{prog} SUBCOMMAND [ARGS]: QuantConnect from here. {prog} help COMMAND for one.", ""]
+    lines += [f"  {name:<{width}}  {summary}" for name, summary, _ in COMMANDS]
+    lines += ["", "Most commands take --project P (default: the one `use` chose) and --out VAR "
+                  "(store the result, show nothing)."]
+    return "\n".join(lines)
+
+
+def usage(command: str, prog: str) -> str:
+    parsers = build(prog)
+    name = " ".join(command) if isinstance(command, list) else command
+    if name not in parsers:
+        raise GrammarError(f"no subcommand {name!r}; see {prog} help")
+    return parsers[name].format_help().rstrip()

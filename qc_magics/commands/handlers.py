@@ -1,0 +1,320 @@
+"""One small function per subcommand: turn parsed arguments into one call of the layer below.
+
+Each returns the value the face shows (or stores with --out). Parsing of values given on the line
+(K=V, NAME=MIN:MAX:STEP, "METRIC OP VALUE") lives here too, since both faces need it.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from argparse import Namespace
+from typing import Any, Callable
+
+from ..errors import InvalidArgument, WaitInterrupted
+from .grammar import overview, usage
+from .session import Refused, Session
+
+
+def parse_value(text: str) -> Any:
+    """"10" -> 10, "0.5" -> 0.5, "True" -> True, "[1, 2]" -> [1, 2]; anything else stays text."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
+
+
+def parse_pairs(items: list[str]) -> dict[str, Any]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidArgument(f"--param takes K=V, not {item!r}")
+        pairs[key.strip()] = parse_value(value.strip())
+    return pairs
+
+
+def parse_ranges(items: list[str]) -> list:
+    from ..api import ParameterRange
+    ranges = []
+    for item in items:
+        m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*([-+.\deE]+):([-+.\deE]+):([-+.\deE]+)\s*", item)
+        if not m:
+            raise InvalidArgument(f"--param takes NAME=MIN:MAX:STEP, e.g. ema_fast=5:30:5, "
+                                  f"not {item!r}")
+        try:
+            lo, hi, step = (float(g) for g in m.groups()[1:])
+        except ValueError:
+            raise InvalidArgument(f"--param {item!r}: MIN, MAX and STEP must be numbers") from None
+        ranges.append(ParameterRange(m.group(1), lo, hi, step))
+    return ranges
+
+
+def parse_constraints(items: list[str]) -> list:
+    from ..api import Constraint
+    out = []
+    for item in items:
+        m = re.fullmatch(r"\s*(\w+)\s*(<=|>=|==|!=|<|>|=)\s*([-+.\deE]+)\s*", item)
+        if not m:
+            raise InvalidArgument(f'--constraint takes "METRIC OP VALUE", e.g. "drawdown <= 0.25",'
+                                  f" not {item!r}")
+        out.append(Constraint(m.group(1), m.group(2), float(m.group(3))))
+    return out
+
+
+# --- account and projects ------------------------------------------------------------------------
+
+def _help(s: Session, a: Namespace, cell: str | None) -> str:
+    return usage(a.topic, s.prog) if a.topic else overview(s.prog)
+
+
+def _login(s: Session, a: Namespace, cell: str | None) -> str:
+    if a.rest:
+        raise Refused(f"{s.prog} login takes nothing on the line: a token typed there would be "
+                      "kept in the notebook and its history. Run it alone and paste the token at "
+                      "the prompt.")
+    from .. import config
+    from ..api import QCClient
+    user_id = s.asker.ask("QuantConnect user id: ")
+    token = s.asker.secret("API token (hidden): ") if user_id is not None else None
+    if not user_id or not token:
+        raise Refused("login needs a terminal or notebook that can prompt; or set QC_USER_ID "
+                      "and QC_API_TOKEN in the environment")
+    client = QCClient(user_id=user_id.strip(), api_token=token.strip(),
+                      api_url=s.settings().api_url)
+    client.authenticate()
+    path = config.save(client.credentials)
+    s.reset_client()
+    return f"logged in as user {client.user_id}; credentials saved to {path} (mode 0600)"
+
+
+def _whoami(s: Session, a: Namespace, cell: str | None) -> dict:
+    c = s.client
+    account = c.read_account()
+    return {"user_id": c.user_id,
+            "organization_id": account.get("organizationId") or c.credentials.organization_id,
+            "api_url": c.api_url, "api_token": c.credentials.api_token.masked(),
+            "credentials_from": c.credentials.source}
+
+
+def _projects(s: Session, a: Namespace, cell: str | None):
+    from ..results import projects_frame
+    return projects_frame(s.client)
+
+
+def _use(s: Session, a: Namespace, cell: str | None) -> str:
+    from ..api.lookup import find_project
+    project = find_project(s.client, a.project)
+    s.remember_project(str(project["projectId"]))
+    return f"default project: {project['name']!r} (id {project['projectId']})"
+
+
+def _new(s: Session, a: Namespace, cell: str | None) -> dict:
+    return s.client.create_project(a.name, language=a.language)
+
+
+def _files(s: Session, a: Namespace, cell: str | None):
+    from ..results import files_frame
+    return files_frame(s.client, s.project(a.project))
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+def _status(s: Session, a: Namespace, cell: str | None):
+    return s.folder(a).status(a.paths or None).to_frame()
+
+
+def _pull(s: Session, a: Namespace, cell: str | None):
+    if not a.paths and not a.all:
+        raise InvalidArgument(f"name the files to pull, or add --all ({s.prog} status lists them)")
+    return s.folder(a).pull(a.paths or None, all=a.all, force=a.force, dry_run=a.dry_run)
+
+
+def _push(s: Session, a: Namespace, cell: str | None):
+    if not a.paths and not a.all:
+        raise InvalidArgument(f"name the files to push, or add --all ({s.prog} status lists them)")
+    return s.folder(a).push(a.paths or None, all=a.all, force=a.force, dry_run=a.dry_run,
+                            keep_outputs=a.keep_outputs, as_name=a.as_name,
+                            parameters=parse_pairs(a.param) or None)
+
+
+def _diff(s: Session, a: Namespace, cell: str | None):
+    return s.folder(a).diff(a.path, against="base" if a.base else "cloud")
+
+
+def _rm(s: Session, a: Namespace, cell: str | None):
+    folder = s.folder(a)
+    s.confirm(f"delete {a.name} from the cloud project?", yes=a.yes, how_to_skip="--yes")
+    return folder.remove(a.name)
+
+
+def _mv(s: Session, a: Namespace, cell: str | None):
+    return s.folder(a).rename(a.old, a.new)
+
+
+def _write(s: Session, a: Namespace, cell: str | None):
+    if cell is None:
+        raise InvalidArgument(f"write takes the file's content from the cell: use %%qc write "
+                              f"{a.name} with the content below it")
+    return s.folder(a).write(a.name, cell, force=a.force)
+
+
+def _outputs(s: Session, a: Namespace, cell: str | None):
+    return s.folder(a).outputs(a.name)
+
+
+def _wait(s: Session, a: Namespace, cell: str | None):
+    folder = s.folder(a)
+    try:
+        return folder.wait_for_run(a.name, timeout=a.timeout or s.settings().timeout or 900.0,
+                                   poll_interval=max(1.0, s.settings().poll_interval))
+    except KeyboardInterrupt:
+        raise WaitInterrupted(f"a cloud run of {a.name}", None,
+                              f"{s.prog} wait {a.name}") from None
+
+
+# --- backtests -----------------------------------------------------------------------------------
+
+def _compile(s: Session, a: Namespace, cell: str | None) -> dict:
+    from ..api.lookup import find_project
+    from ..jobs import compile_project
+    project_id = int(find_project(s.client, s.project(a.project))["projectId"])
+    return {"projectId": project_id, "state": "BuildSuccess",
+            "compileId": compile_project(s.client, project_id, poll=s.settings().poll)}
+
+
+def _resumable(s: Session, run: Callable[[], Any], what: str, command: str) -> Any:
+    """Run a wait; on Ctrl-C say which command of this face resumes it."""
+    try:
+        return run()
+    except WaitInterrupted as e:
+        raise WaitInterrupted(f"{what} {e.handle.id}", e.handle,
+                              f"{s.prog} {command} {e.handle.id} --wait") from None
+
+
+def _backtest(s: Session, a: Namespace, cell: str | None):
+    from ..jobs import run_backtest
+    st = s.settings()
+    return _resumable(s, lambda: run_backtest(
+        s.client, s.project(a.project), a.name, parse_pairs(a.param), wait=not a.no_wait,
+        progress=st.progress, poll=st.poll, timeout=st.timeout, concurrency=st.concurrency),
+        "backtest", "backtest read")
+
+
+def _backtests(s: Session, a: Namespace, cell: str | None):
+    from ..results import backtests_frame
+    return backtests_frame(s.client, s.project(a.project))
+
+
+def _backtest_handle(s: Session, a: Namespace):
+    from ..api.lookup import find_project
+    from ..results import Backtest
+    st = s.settings()
+    project_id = int(find_project(s.client, s.project(a.project))["projectId"])
+    return Backtest(s.client, project_id, a.id, progress=st.progress,
+                    concurrency=st.concurrency, poll=st.poll)
+
+
+def _backtest_read(s: Session, a: Namespace, cell: str | None):
+    bt = _backtest_handle(s, a).refresh()
+    if a.wait:
+        return _resumable(s, lambda: bt.wait(timeout=s.settings().timeout),
+                          "backtest", "backtest read")
+    return bt
+
+
+def _backtest_rename(s: Session, a: Namespace, cell: str | None):
+    return _backtest_handle(s, a).rename(a.name)
+
+
+def _backtest_delete(s: Session, a: Namespace, cell: str | None) -> str:
+    bt = _backtest_handle(s, a).refresh()
+    s.confirm(f"delete backtest {bt.id} ({bt.name!r})?", yes=a.yes, how_to_skip="--yes")
+    bt.delete()
+    return f"deleted backtest {bt.id} ({bt.name!r})"
+
+
+def _compare(s: Session, a: Namespace, cell: str | None):
+    from ..results import compare
+    return compare(s.client, s.project(a.project), a.ids)
+
+
+# --- optimizations -------------------------------------------------------------------------------
+
+def _optimize_args(s: Session, a: Namespace) -> dict[str, Any]:
+    return dict(parameters=parse_ranges(a.param), target=a.target,
+                direction=a.direction or ("min" if a.target == "drawdown" else "max"),
+                constraints=parse_constraints(a.constraint), node_type=a.node,
+                parallel_nodes=a.parallel, name=a.name)
+
+
+def _optimize_estimate(s: Session, a: Namespace, cell: str | None):
+    from ..jobs import estimate_optimization
+    return estimate_optimization(s.client, s.project(a.project), **_optimize_args(s, a))
+
+
+def _optimize_run(s: Session, a: Namespace, cell: str | None):
+    from ..jobs import estimate_optimization, run_optimization
+    project = s.project(a.project)
+    options = _optimize_args(s, a)
+    confirm = a.yes
+    if not a.yes and a.max_cost is None:
+        estimate = estimate_optimization(s.client, project, **options)
+        s.asker.say(str(estimate))
+        s.confirm("Run it and pay for it?", yes=False, how_to_skip="--yes or --max-cost USD")
+        confirm = True
+    st = s.settings()
+    return _resumable(s, lambda: run_optimization(
+        s.client, project, **options, confirm=confirm, max_cost=a.max_cost, wait=not a.no_wait,
+        progress=st.progress, poll=st.poll, timeout=st.timeout), "optimization", "optimize read")
+
+
+def _optimizations(s: Session, a: Namespace, cell: str | None):
+    from ..results import optimizations_frame
+    return optimizations_frame(s.client, s.project(a.project))
+
+
+def _optimization(s: Session, a: Namespace):
+    from ..results import Optimization
+    st = s.settings()
+    return Optimization(s.client, a.id, progress=st.progress, poll=st.poll)
+
+
+def _optimize_read(s: Session, a: Namespace, cell: str | None):
+    opt = _optimization(s, a).refresh()
+    if a.wait:
+        return _resumable(s, lambda: opt.wait(timeout=s.settings().timeout), "optimization",
+                          "optimize read")
+    return opt
+
+
+def _optimize_abort(s: Session, a: Namespace, cell: str | None):
+    return _optimization(s, a).abort()
+
+
+def _optimize_delete(s: Session, a: Namespace, cell: str | None) -> str:
+    opt = _optimization(s, a).refresh()
+    s.confirm(f"delete optimization {opt.id} ({opt.name!r})?", yes=a.yes, how_to_skip="--yes")
+    opt.delete()
+    return f"deleted optimization {opt.id}"
+
+
+def _panel(s: Session, a: Namespace, cell: str | None):
+    from ..widgets import Panel
+    return Panel(s, project=a.project)
+
+
+HANDLERS: dict[str, Callable[[Session, Namespace, str | None], Any]] = {
+    "help": _help, "login": _login, "whoami": _whoami, "projects": _projects, "use": _use,
+    "new": _new, "files": _files, "status": _status, "pull": _pull, "push": _push,
+    "diff": _diff, "rm": _rm, "mv": _mv, "write": _write, "outputs": _outputs, "wait": _wait,
+    "compile": _compile, "backtest": _backtest, "backtests": _backtests,
+    "backtest read": _backtest_read, "backtest rename": _backtest_rename,
+    "backtest delete": _backtest_delete, "compare": _compare,
+    "optimize estimate": _optimize_estimate, "optimize run": _optimize_run,
+    "optimizations": _optimizations, "optimize read": _optimize_read,
+    "optimize abort": _optimize_abort, "optimize delete": _optimize_delete, "panel": _panel,
+}
+
+
+def execute(session: Session, command: str, args: Namespace, cell: str | None = None) -> Any:
+    return HANDLERS[command](session, args, cell)

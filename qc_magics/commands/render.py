@@ -1,0 +1,80 @@
+"""Command results as text for a terminal, or as JSON for machines (`qc-magics --json`)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Any
+
+
+def _frame_records(frame) -> list[dict]:
+    flat = frame.copy()
+    if getattr(flat.columns, "nlevels", 1) > 1:
+        flat.columns = [" ".join(map(str, c)) for c in flat.columns]
+    if flat.index.name or getattr(flat.index, "names", [None])[0]:
+        flat = flat.reset_index()
+    return json.loads(flat.to_json(orient="records", date_format="iso", date_unit="s",
+                                   default_handler=str))
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values for anything a command returns."""
+    import pandas as pd
+
+    from ..results import Backtest, Comparison, Optimization
+    from ..sync import Diff, NotebookOutputs, SyncReport
+
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, pd.DataFrame):
+        return _frame_records(value)
+    if isinstance(value, pd.Series):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (pd.Timestamp, pd.Timedelta)):
+        return value.isoformat()
+    if isinstance(value, SyncReport):
+        return {"operation": value.operation, "dry_run": value.dry_run,
+                "actions": [dataclasses.asdict(a) for a in value.actions]}
+    if isinstance(value, Backtest):
+        return {"backtestId": value.id, "projectId": value.project_id, "name": value.name,
+                "status": value.status, "error": value.error or None,
+                "statistics": value.statistics_raw,
+                "runtimeStatistics": value.runtime_statistics_raw}
+    if isinstance(value, Optimization):
+        return {"optimizationId": value.id, "name": value.name, "status": value.status,
+                "runtimeStatistics": value.runtime_statistics,
+                "grid": _frame_records(value.grid) if len(value.grid) else []}
+    if isinstance(value, Comparison):
+        return {"statistics": _frame_records(value.statistics.rename_axis("statistic"))}
+    if isinstance(value, Diff):
+        return {"name": value.name, "identical": value.identical, "diff": str(value)}
+    if isinstance(value, NotebookOutputs):
+        return [{"index": c.index, "tags": c.tags, "stdout": c.stdout, "stderr": c.stderr,
+                 "json": c.json, "data": c.data, "text": c.text, "error": c.error}
+                for c in value]
+    if dataclasses.is_dataclass(value):
+        return {k: jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def as_text(value: Any) -> str:
+    import pandas as pd
+
+    if value is None:
+        return ""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        if value.empty:
+            return "(none)"
+        with pd.option_context("display.width", 160, "display.max_columns", 12,
+                               "display.max_rows", 200):
+            return value.to_string()
+    if isinstance(value, dict):
+        width = max((len(str(k)) for k in value), default=0)
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in value.items())
+    return str(value)

@@ -1,0 +1,112 @@
+"""What the commands share between calls: settings, the client (made lazily), how to ask."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import QCError
+
+
+class Refused(QCError):
+    """A command that cannot go on as asked (no project chosen, no way to confirm, ...)."""
+
+
+@dataclass
+class Settings:
+    project: str | None = None
+    folder: str = "."
+    api_url: str | None = None
+    progress: str = "auto"
+    poll_interval: float = 0.5
+    timeout: float | None = None
+    concurrency: int = 8
+    size_cap: int = 32_000
+
+    @property
+    def poll(self) -> tuple[float, float]:
+        return (self.poll_interval, max(self.poll_interval, 5.0))
+
+
+@dataclass
+class Asker:
+    """How a face asks the person: `ask` for a visible answer, `secret` for a hidden one. Each
+    returns None when there is no way to ask (no terminal, a notebook run without stdin)."""
+
+    ask: Callable[[str], str | None]
+    secret: Callable[[str], str | None]
+    say: Callable[[str], None] = print
+
+
+@dataclass
+class Session:
+    """One per face: the magics keep one per IPython shell, the CLI one per run."""
+
+    prog: str                                  # "%qc" or "qc-magics": used in messages
+    settings: Callable[[], Settings]
+    asker: Asker
+    remember_project: Callable[[str], None] = lambda ref: None
+    _client: Any = field(default=None, repr=False)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from ..api import QCClient
+            s = self.settings()
+            self._client = QCClient(api_url=s.api_url, pool_size=max(16, s.concurrency))
+        return self._client
+
+    def reset_client(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+
+    def project(self, given: str | None) -> str:
+        ref = given or self.settings().project
+        if not ref:
+            raise Refused(f"no project chosen: add --project P, or run {self.prog} use PROJECT "
+                          f"once ({self.prog} projects lists them)")
+        return ref
+
+    def folder(self, args: Any):
+        from ..sync import ProjectFolder
+        s = self.settings()
+        return ProjectFolder(self.client, self.project(getattr(args, "project", None)),
+                             getattr(args, "to", None) or s.folder, concurrency=s.concurrency,
+                             size_cap=s.size_cap, progress=s.progress)
+
+    def confirm(self, question: str, *, yes: bool, how_to_skip: str) -> None:
+        """Go on only with --yes or a "y" typed at the prompt; without a prompt, refuse."""
+        if yes:
+            return
+        answer = self.asker.ask(f"{question} [y/N] ")
+        if answer is None:
+            raise Refused(f"cannot ask for confirmation here; add {how_to_skip} to go ahead")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise Refused("cancelled; nothing was changed")
+
+
+def cli_settings_file() -> Path:
+    from ..config import config_dir
+    return config_dir() / "settings.json"
+
+
+def load_cli_settings() -> Settings:
+    """The shell keeps its default project (from `qc-magics use`) in settings.json."""
+    try:
+        data = json.loads(cli_settings_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    return Settings(project=data.get("project"), folder=data.get("folder", "."))
+
+
+def save_cli_project(ref: str) -> None:
+    from ..sync.disk import write_atomic
+    path = cli_settings_file()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    data["project"] = ref
+    write_atomic(path, json.dumps(data, indent=2))

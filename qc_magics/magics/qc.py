@@ -1,0 +1,119 @@
+"""`%qc` and `%%qc`: parse the line, call one command, show (or store) what comes back.
+
+Settings are traitlets, so `%config QCMagics.project = "Momentum"` and ipython_config.py both
+work. Credentials are never settings: they come from `%qc login`, the environment or files.
+"""
+from __future__ import annotations
+
+import getpass
+import shlex
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
+
+from ..commands import Asker, Session, Settings, execute, parse
+from ..errors import QCError, WaitInterrupted
+
+_NO_PROMPT = (EOFError, OSError, NotImplementedError)
+
+
+def _ask(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except _NO_PROMPT:   # no stdin: a notebook run headless, or output captured by a test
+        return None
+    except Exception as e:   # IPython kernels raise StdinNotImplementedError
+        if type(e).__name__ == "StdinNotImplementedError":
+            return None
+        raise
+
+
+def _secret(prompt: str) -> str | None:
+    try:
+        return getpass.getpass(prompt)
+    except _NO_PROMPT:
+        return None
+    except Exception as e:
+        if type(e).__name__ == "StdinNotImplementedError":
+            return None
+        raise
+
+
+@magics_class
+class QCMagics(Magics):
+    """QuantConnect from IPython: `%qc help` lists the subcommands."""
+
+    project = Unicode(None, allow_none=True, help="Default project (name or id) for every "
+                      "command; `%qc use P` sets it.").tag(config=True)
+    api_url = Unicode(None, allow_none=True, help="API base URL; default from QC_API_URL or "
+                      "https://www.quantconnect.com/api/v2.").tag(config=True)
+    folder = Unicode(".", help="Local folder that mirrors the project.").tag(config=True)
+    progress = CaselessStrEnum(["auto", "text", "none"], default_value="auto",
+                               help="Progress bars: auto (widget or text), text, or none."
+                               ).tag(config=True)
+    poll_interval = Float(0.5, help="First wait between polls of a job, in seconds; later "
+                          "waits grow to 5 s.").tag(config=True)
+    timeout = Float(None, allow_none=True, help="Give up waiting on a job after this many "
+                    "seconds (the job goes on).").tag(config=True)
+    concurrency = Int(8, help="Requests in flight at once for many files or order windows."
+                      ).tag(config=True)
+    size_cap = Int(32_000, help="Per-file size cap in characters (larger plans allow more)."
+                   ).tag(config=True)
+    show_tracebacks = Bool(False, help="Show full tracebacks instead of one-line errors."
+                           ).tag(config=True)
+
+    def __init__(self, shell=None, **kwargs):
+        super().__init__(shell=shell, **kwargs)
+        self.session = Session(prog="%qc", settings=self._settings,
+                               asker=Asker(ask=_ask, secret=_secret),
+                               remember_project=self._remember_project)
+        self.observe(lambda change: self.session.reset_client(), names=["api_url"])
+
+    def _settings(self) -> Settings:
+        return Settings(project=self.project, folder=self.folder, api_url=self.api_url,
+                        progress=self.progress, poll_interval=self.poll_interval,
+                        timeout=self.timeout, concurrency=self.concurrency,
+                        size_cap=self.size_cap)
+
+    def _remember_project(self, ref: str) -> None:
+        self.project = ref
+
+    @line_cell_magic
+    def qc(self, line: str, cell: str | None = None):
+        """%qc SUBCOMMAND [ARGS]; %%qc write NAME. `%qc help` for all of them."""
+        try:
+            tokens = shlex.split(line)
+        except ValueError as e:
+            raise UsageError(f"%qc: cannot read the line ({e}); check its quotes") from None
+        try:
+            command, args = parse(tokens, "%qc")
+        except QCError as e:
+            raise UsageError(str(e)) from None
+        if cell is not None and command != "write":
+            raise UsageError(f"%%qc is for `%%qc write NAME`; use %qc {command} on one line")
+        out = getattr(args, "out", None)
+        if out is not None and not out.isidentifier():
+            raise UsageError(f"--out takes a Python variable name, not {out!r}")
+        try:
+            value = execute(self.session, command, args, cell)
+        except WaitInterrupted as e:
+            if out:
+                self.shell.user_ns[out] = e.handle
+            print(f"{e}" + (f"\nThe handle is in {out}." if out and e.handle else ""))
+            return None
+        except QCError as e:
+            if self.show_tracebacks:
+                raise
+            raise UsageError(str(e)) from None
+        except ValueError as e:   # bad values from the line that the layers below refused
+            if self.show_tracebacks:
+                raise
+            raise UsageError(str(e)) from None
+        if out:
+            self.shell.user_ns[out] = value
+            return None
+        if isinstance(value, str):
+            print(value)
+            return None
+        return value
