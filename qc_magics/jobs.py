@@ -80,8 +80,13 @@ def resume_backtest_call(bt: Backtest) -> str:
     return f"Backtest(client, {bt.project_id}, {bt.id!r}).wait()"
 
 
-def follow_backtest(bt: Backtest, *, timeout: float | None = None) -> Backtest:
-    """Poll until the backtest is done: completed with its statistics, or failed."""
+def follow_backtest(bt: Backtest, *, timeout: float | None = None,
+                    on_progress: Callable[[float, str], None] | None = None) -> Backtest:
+    """Poll until the backtest is done: completed with its statistics, or failed.
+
+    on_progress(fraction, status) is called after every poll (a panel's progress bar); raising
+    KeyboardInterrupt from it stops waiting the way Ctrl-C does.
+    """
     bar = progress_bars.bar(100, f"backtest {bt.name or bt.id}"[:40], bt.progress_mode, unit="%")
     completed_at: list[float] = []
 
@@ -89,6 +94,8 @@ def follow_backtest(bt: Backtest, *, timeout: float | None = None) -> Backtest:
         bt.refresh()
         bar.update(max(0.0, round(float(bt.data.get("progress") or 0) * 100) - bar.n))
         bar.set_postfix_str(bt.status.strip("'"))
+        if on_progress:
+            on_progress(float(bt.data.get("progress") or 0), bt.status)
         if bt.completed and not bt.done:
             # The service says completed a moment before the statistics arrive: keep reading.
             completed_at.append(time.monotonic())
@@ -206,7 +213,8 @@ def run_optimization(client: Any, project: int | str, parameters: Sequence, *,
     return follow_optimization(opt, timeout=timeout) if wait else opt
 
 
-def follow_optimization(opt: Optimization, *, timeout: float | None = None) -> Optimization:
+def follow_optimization(opt: Optimization, *, timeout: float | None = None,
+                        on_progress: Callable[[float, str], None] | None = None) -> Optimization:
     bar = progress_bars.bar(None, f"optimization {opt.id}"[:40], opt.progress_mode,
                             unit="backtest")
 
@@ -218,6 +226,8 @@ def follow_optimization(opt: Optimization, *, timeout: float | None = None) -> O
             bar.total = total
         bar.update(finished - bar.n)
         bar.set_postfix_str(opt.status)
+        if on_progress:
+            on_progress(finished / total if total else 0.0, opt.status)
         return opt.status in ("completed", "aborted")
 
     try:

@@ -1,0 +1,247 @@
+"""The ipywidgets panel: each widget binds to PanelController and redraws when it says so.
+
+No logic lives here; background work reaches the screen only by setting widget traits from the
+controller's callbacks.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as W
+
+from .controller import PanelController
+
+STATE_COLORS = {"in-sync": "#2e7d32", "local-changed": "#1565c0", "cloud-changed": "#6a1b9a",
+                "conflict": "#c62828", "local-only": "#00838f", "cloud-only": "#ef6c00",
+                "deleted-locally": "#795548", "deleted-in-cloud": "#795548"}
+
+
+def _button(text: str, style: str = "", tooltip: str = "") -> W.Button:
+    return W.Button(description=text, button_style=style, tooltip=tooltip or text,
+                    layout=W.Layout(width="auto"))
+
+
+class Panel:
+    """`%qc panel`: connection, files, backtests and optimizations of one project."""
+
+    def __init__(self, session: Any, project: str | None = None, *, namespace: dict | None = None,
+                 controller: PanelController | None = None):
+        if namespace is None:
+            try:
+                from IPython import get_ipython
+                shell = get_ipython()
+                namespace = shell.user_ns if shell is not None else {}
+            except ImportError:
+                namespace = {}
+        self.c = controller or PanelController(session, project, namespace=namespace)
+        self._build()
+        self.c.on_change(self._redraw)
+        self.c.connect()
+
+    # --- layout ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        c = self.c
+        self.header = W.HTML("<b>QuantConnect</b> connecting…")
+        self.project = W.Dropdown(description="Project", options=[], layout=W.Layout(width="420px"))
+        self.project.observe(lambda ch: ch["new"] and c.select_project(ch["new"]), names="value")
+
+        # files
+        self.files_table = W.HTML()
+        self.files = W.SelectMultiple(options=[], rows=8, description="Files",
+                                      layout=W.Layout(width="420px"))
+        self.pull_button = _button("Pull", "primary", "Bring cloud changes here")
+        self.push_button = _button("Push", "primary", "Send local changes to the cloud")
+        self.diff_button = _button("Diff", tooltip="Local vs cloud, for one selected file")
+        self.refresh_button = _button("Refresh", tooltip="Read both sides again")
+        self.sync_button = _button("Sync this notebook", "info")
+        self.notebook = W.Text(placeholder="this notebook's name, e.g. research.ipynb",
+                               value=c.notebook or "", layout=W.Layout(width="300px"))
+        self.conflict_box = W.VBox([])
+        self.diff_view = W.HTML()
+        self.pull_button.on_click(lambda b: c.pull(list(self.files.value)))
+        self.push_button.on_click(lambda b: c.push(list(self.files.value)))
+        self.diff_button.on_click(lambda b: c.show_diff(self.files.value[0] if self.files.value
+                                                        else None))
+        self.refresh_button.on_click(lambda b: c.refresh_files())
+        self.sync_button.on_click(lambda b: c.sync_notebook(self.notebook.value.strip() or None))
+        files_tab = W.VBox([self.files_table, self.files,
+                            W.HBox([self.pull_button, self.push_button, self.diff_button,
+                                    self.refresh_button]),
+                            W.HBox([self.sync_button, self.notebook]), self.conflict_box,
+                            self.diff_view])
+
+        # backtests
+        self.backtests_table = W.HTML()
+        self.backtest = W.Dropdown(description="Backtest", options=[],
+                                   layout=W.Layout(width="420px"))
+        self.bt_name = W.Text(description="Name", placeholder="optional")
+        self.bt_params = W.Text(description="Parameters", placeholder="ema_fast=10, ema_slow=50")
+        self.run_button = _button("Run backtest", "success")
+        self.cancel_button = _button("Cancel", "warning", "Stop waiting; the job goes on")
+        self.progress = W.FloatProgress(value=0, min=0, max=1, description="",
+                                        layout=W.Layout(width="300px"))
+        self.variable = W.Text(value="bt", description="Variable", layout=W.Layout(width="220px"))
+        self.load_button = _button("Load", tooltip="Put the selected backtest in the variable")
+        self.plot_button = _button("Plot", tooltip="Equity and drawdown of the selected backtest")
+        self.plot_view = W.Output()
+        self.run_button.on_click(lambda b: c.run_backtest(self.bt_name.value, self.bt_params.value))
+        self.cancel_button.on_click(lambda b: c.cancel())
+        self.load_button.on_click(lambda b: c.load_backtest(self.backtest.value,
+                                                            self.variable.value))
+        self.plot_button.on_click(lambda b: self._plot())
+        backtests_tab = W.VBox([self.backtests_table,
+                                W.HBox([self.bt_name, self.bt_params]),
+                                W.HBox([self.run_button, self.cancel_button, self.progress]),
+                                self.backtest, W.HBox([self.variable, self.load_button,
+                                                       self.plot_button]), self.plot_view])
+
+        # optimizations
+        self.ranges = W.Textarea(description="Ranges", placeholder="ema_fast=5:30:5\n"
+                                 "ema_slow=50:150:50", layout=W.Layout(width="420px"))
+        self.target = W.Dropdown(description="Target", options=["sharpe", "car", "psr",
+                                                                 "drawdown"])
+        self.direction = W.ToggleButtons(options=["max", "min"], description="Aim")
+        self.node = W.Dropdown(description="Node", options=["O2-8", "O4-12", "O8-16"])
+        self.parallel = W.BoundedIntText(value=2, min=1, max=6, description="Parallel")
+        self.estimate_button = _button("Estimate", "info", "What it would take and cost (free)")
+        self.estimate_view = W.HTML()
+        self.confirm_button = _button("Confirm and run", "danger",
+                                      "Start the optimization just estimated; this costs money")
+        self.confirm_button.disabled = True
+        self.opt_progress = W.FloatProgress(value=0, min=0, max=1,
+                                            layout=W.Layout(width="300px"))
+        self.grid_view = W.HTML()
+        self.heatmap_view = W.Output()
+        self.estimate_button.on_click(lambda b: c.estimate_optimization(
+            self.ranges.value, self.target.value, self.direction.value, self.node.value,
+            self.parallel.value))
+        self.confirm_button.on_click(lambda b: c.confirm_optimization())
+        opt_tab = W.VBox([self.ranges, W.HBox([self.target, self.direction]),
+                          W.HBox([self.node, self.parallel]), self.estimate_button,
+                          self.estimate_view, W.HBox([self.confirm_button, self.opt_progress]),
+                          self.grid_view, self.heatmap_view])
+
+        self.tabs = W.Tab(children=[files_tab, backtests_tab, opt_tab])
+        for i, title in enumerate(["Files", "Backtests", "Optimizations"]):
+            self.tabs.set_title(i, title)
+        self.log = W.Textarea(value="", disabled=True, rows=6,
+                              layout=W.Layout(width="100%"), description="Log")
+        self.widget = W.VBox([W.HBox([self.header]), self.project, self.tabs, self.log],
+                             layout=W.Layout(border="1px solid #ddd", padding="6px"))
+        self.widget.add_class("qc-panel")
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # --- redraw on the controller's word --------------------------------------------------------
+    def _redraw(self, topic: str) -> None:
+        getattr(self, f"_draw_{topic.replace('-', '_')}", lambda: None)()
+
+    def _draw_log(self) -> None:
+        self.log.value = "\n".join(self.c.log[-200:])
+
+    def _draw_connection(self) -> None:
+        info = self.c.connection
+        self.header.value = (f"<b>QuantConnect</b> &middot; user {html.escape(str(info['user']))}"
+                             f" &middot; organization {html.escape(str(info['organization']))}"
+                             f" &middot; <code>{html.escape(info['api_url'])}</code>")
+        current = self.project.value
+        self.project.options = [("", None)] + self.c.projects
+        if current in [v for _, v in self.c.projects]:
+            self.project.value = current
+
+    def _draw_project(self) -> None:
+        if self.c.project_id in [v for _, v in self.c.projects]:
+            self.project.value = self.c.project_id
+
+    def _draw_files(self) -> None:
+        report = self.c.files
+        rows = "".join(
+            f"<tr><td>{html.escape(f.name)}</td><td style='color:{STATE_COLORS[f.state]};"
+            f"font-weight:600' class='qc-state-{f.state}'>{f.state}</td>"
+            f"<td>{'' if f.local_size is None else f.local_size}</td>"
+            f"<td>{'' if f.cloud_size is None else f.cloud_size}</td></tr>"
+            for f in report.files)
+        self.files_table.value = ("<table class='qc-files'><tr><th>file</th><th>state</th>"
+                                  f"<th>local</th><th>cloud</th></tr>{rows}</table>")
+        keep = [n for n in self.files.value if n in [f.name for f in report.files]]
+        self.files.options = [f.name for f in report.files]
+        self.files.value = tuple(keep)
+
+    def _draw_conflicts(self) -> None:
+        boxes = []
+        for name in self.c.conflicts:
+            mine = _button(f"Keep mine: push {name}", "warning")
+            theirs = _button(f"Take the cloud's: pull {name}", "warning")
+            mine.on_click(lambda b, n=name: self.c.resolve(n, "mine"))
+            theirs.on_click(lambda b, n=name: self.c.resolve(n, "cloud"))
+            boxes.append(W.HBox([W.HTML(f"<b>conflict</b> {html.escape(name)}: "), mine, theirs]))
+        self.conflict_box.children = boxes
+
+    def _draw_ask_notebook(self) -> None:
+        self.notebook.layout.border = "2px solid #ef6c00"
+
+    def _draw_diff(self) -> None:
+        self.diff_view.value = self.c.diff._repr_html_() if self.c.diff is not None else ""
+
+    def _draw_backtests(self) -> None:
+        frame = self.c.backtests
+        if frame is None or frame.empty:
+            self.backtests_table.value = "<i>no backtests yet</i>"
+            self.backtest.options = []
+            return
+        cols = ["name", "status", "sharpe_ratio", "compounding_annual_return", "drawdown",
+                "net_profit", "trades"]
+        self.backtests_table.value = frame[cols].round(4).to_html(classes="qc-backtests")
+        current = self.backtest.value
+        self.backtest.options = [(f"{row['name']} ({bid[:8]})", bid)
+                                 for bid, row in frame.iterrows()]
+        if current in frame.index:
+            self.backtest.value = current
+
+    def _draw_job(self) -> None:
+        busy = self.c.busy
+        for button in (self.pull_button, self.push_button, self.sync_button, self.run_button,
+                       self.estimate_button, self.load_button):
+            button.disabled = busy
+        self.confirm_button.disabled = busy or self.c.estimate is None
+        self.cancel_button.disabled = not busy
+        target = self.opt_progress if self.c.job_label == "run optimization" else self.progress
+        target.value = self.c.job_progress if busy else (1.0 if target.value else 0.0)
+        target.description = self.c.job_label[:12] if busy else ""
+
+    def _draw_estimate(self) -> None:
+        est = self.c.estimate
+        self.estimate_view.value = (f"<div class='qc-estimate'>{html.escape(str(est))}</div>"
+                                    if est else "")
+        self.confirm_button.disabled = self.c.busy or est is None
+
+    def _draw_optimization(self) -> None:
+        opt = self.c.optimization
+        grid = opt.grid
+        self.grid_view.value = grid.round(4).to_html(classes="qc-grid") if len(grid) else ""
+        names = opt.parameter_names
+        self.heatmap_view.clear_output()
+        if len(names) >= 2 and len(grid):
+            with self.heatmap_view:
+                import matplotlib.pyplot as plt
+                opt.heatmap(names[0], names[1], self.target.value, plot=True)
+                plt.show()
+
+    def _draw_loaded(self) -> None:
+        pass
+
+    def _plot(self) -> None:
+        if not self.backtest.value:
+            self.c.say("plot: select a backtest")
+            return
+        self.plot_view.clear_output()
+        try:
+            with self.plot_view:
+                import matplotlib.pyplot as plt
+                self.c.backtest(self.backtest.value).plot()
+                plt.show()
+            self.c.say(f"plotted backtest {self.backtest.value}")
+        except Exception as e:
+            self.c.say(f"plot failed: {e}")

@@ -1,0 +1,153 @@
+"""`qc-magics` as a subprocess for each subcommand: output, --json, and exit codes."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import SUITE_TOKEN
+
+
+@pytest.fixture
+def run(emu, tmp_path):
+    emu.app.timing.scale = 0.02
+    env = {**os.environ, "QC_USER_ID": emu.user_id, "QC_API_TOKEN": emu.api_token,
+           "QC_API_URL": emu.api_url, "QC_MAGICS_CONFIG_DIR": str(tmp_path / "cfg")}
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def qc(*args, stdin: str | None = None, json_out: bool = False):
+        argv = [sys.executable, "-m", "qc_magics.cli", *args] + (["--json"] if json_out else [])
+        out = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=work,
+                             input=stdin, timeout=120)
+        assert SUITE_TOKEN not in out.stdout + out.stderr
+        if json_out and out.returncode == 0:
+            return out.returncode, json.loads(out.stdout), out.stderr
+        return out.returncode, out.stdout, out.stderr
+
+    qc.work = work
+    return qc
+
+
+def test_usage_errors_exit_2_with_one_line(run):
+    code, out, err = run("pul")
+    assert code == 2 and err.strip() == "qc-magics: unknown subcommand 'pul'; did you mean " \
+                                        "qc-magics pull?"
+    code, out, err = run("files")
+    assert code == 2 and "no project chosen" in err and "Traceback" not in err
+    code, out, err = run("projects", "--out", "x")
+    assert code == 2 and "--json" in err
+    code, out, err = run("panel")
+    assert code == 2 and "notebook widget" in err
+
+
+def test_api_errors_exit_1(run):
+    code, out, err = run("files", "--project", "Nope")
+    assert code == 1 and "project 'Nope' not found" in err
+
+
+def test_help_lists_everything(run):
+    code, out, err = run("help")
+    assert code == 0 and "optimize run" in out and "emulator" in out and "--json" in out
+    code, out, err = run("help", "push")
+    assert code == 0 and "--keep-outputs" in out
+
+
+def test_project_commands_and_json(run):
+    code, created, _ = run("new", "CLI Project", json_out=True)
+    assert code == 0 and created["name"] == "CLI Project"
+    pid = created["projectId"]
+    code, projects, _ = run("projects", json_out=True)
+    assert [p["project_id"] for p in projects] == [pid]
+    code, out, _ = run("use", "CLI Project")
+    assert code == 0 and f"(id {pid})" in out
+    code, files, _ = run("files", json_out=True)         # the default project was remembered
+    assert [f["name"] for f in files] == ["main.py", "research.ipynb"]
+    code, who, _ = run("whoami", json_out=True)
+    assert who["user_id"] == "4242" and "*" in who["api_token"]
+
+
+def test_sync_commands(run, emu):
+    _, created, _ = run("new", "Files", json_out=True)
+    pid = created["projectId"]
+    run("use", str(pid))
+    code, status, _ = run("status", json_out=True)
+    assert {s["state"] for s in status} == {"cloud-only"}
+    code, pulled, _ = run("pull", "--all", json_out=True)
+    assert sorted(a["name"] for a in pulled["actions"]) == ["main.py", "research.ipynb"]
+    (run.work / "main.py").write_text("y = 2\n")
+    code, out, _ = run("diff", "main.py")
+    assert code == 0 and "+y = 2" in out
+    code, pushed, _ = run("push", "main.py", json_out=True)
+    assert pushed["actions"][0]["action"] == "pushed"
+    code, out, _ = run("write", "notes.py", stdin="NOTE = 'from stdin'\n")
+    assert code == 0 and emu.cloud_files(pid)["notes.py"] == "NOTE = 'from stdin'\n"
+    code, out, _ = run("mv", "notes.py", "docs/notes.py")
+    assert code == 0 and "docs/notes.py" in emu.cloud_files(pid)
+    code, out, err = run("rm", "docs/notes.py")
+    assert code == 2 and "add --yes" in err
+    code, out, _ = run("rm", "docs/notes.py", "--yes")
+    assert code == 0 and "docs/notes.py" not in emu.cloud_files(pid)
+
+
+def test_outputs_and_wait(run, emu):
+    _, created, _ = run("new", "Research", json_out=True)
+    pid = created["projectId"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print('hello')")]
+    (run.work / "r.ipynb").write_text(nbformat.writes(nb))
+    run("push", "r.ipynb", "--project", str(pid))
+    emu.run_notebook(pid, "r.ipynb")
+    code, report, _ = run("wait", "r.ipynb", "--project", str(pid), "--timeout", "30",
+                          json_out=True)
+    assert code == 0 and report["actions"][0]["action"] == "pulled"
+    code, cells, _ = run("outputs", "r.ipynb", "--project", str(pid), json_out=True)
+    assert cells[0]["stdout"] == "hello\n"
+
+
+def test_backtest_commands(run):
+    _, created, _ = run("new", "Runs", json_out=True)
+    pid = str(created["projectId"])
+    code, compiled, _ = run("compile", "--project", pid, json_out=True)
+    assert compiled["state"] == "BuildSuccess"
+    code, bt, _ = run("backtest", "--project", pid, "--name", "cli", "--param", "x=1",
+                      json_out=True)
+    assert code == 0 and bt["status"] == "Completed." and "Sharpe Ratio" in bt["statistics"]
+    code, text, _ = run("backtest", "read", bt["backtestId"], "--project", pid)
+    assert code == 0 and "Sharpe Ratio" in text
+    code, table, _ = run("backtests", "--project", pid, json_out=True)
+    assert [b["backtest_id"] for b in table] == [bt["backtestId"]]
+    code, cmp, _ = run("compare", bt["backtestId"], "--project", pid, json_out=True)
+    assert cmp["statistics"][0]["statistic"] == "Total Orders"
+    assert run("backtest", "rename", bt["backtestId"], "renamed", "--project", pid)[0] == 0
+    assert run("backtest", "delete", bt["backtestId"], "--project", pid, "--yes")[0] == 0
+    code, table, _ = run("backtests", "--project", pid, json_out=True)
+    assert table == []
+
+
+def test_optimize_commands(run):
+    _, created, _ = run("new", "Opt", json_out=True)
+    pid = str(created["projectId"])
+    grid = ["--param", "a=1:3:1", "--param", "b=10:20:10", "--project", pid]
+    code, est, _ = run("optimize", "estimate", *grid, json_out=True)
+    assert code == 0 and est["backtests"] == 6
+    code, out, err = run("optimize", "run", *grid)
+    assert code == 2 and "cannot ask for confirmation here" in err and "Estimate:" in err
+    code, opt, _ = run("optimize", "run", *grid, "--yes", json_out=True)
+    assert code == 0 and opt["status"] == "completed" and len(opt["grid"]) == 6
+    code, listed, _ = run("optimizations", "--project", pid, json_out=True)
+    assert [o["optimization_id"] for o in listed] == [opt["optimizationId"]]
+    code, read, _ = run("optimize", "read", opt["optimizationId"], json_out=True)
+    assert read["status"] == "completed"
+    code, out, err = run("optimize", "abort", opt["optimizationId"])
+    assert code == 1 and "already completed" in err
+    assert run("optimize", "delete", opt["optimizationId"], "--yes")[0] == 0
+
+
+def test_login_without_a_terminal_refuses(run):
+    code, out, err = run("login")
+    assert code == 2 and "can prompt" in err
