@@ -118,3 +118,14 @@ def wait_until(fn, timeout: float = 10.0, interval: float = 0.02):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last value {value!r}")
         time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def ipshell():
+    """The one test InteractiveShell of the run (IPython allows a single instance)."""
+    from IPython.testing.globalipapp import start_ipython
+    shell = start_ipython()
+    if shell is None:   # already started by an earlier call: it is the global instance
+        from IPython import get_ipython
+        shell = get_ipython()
+    return shell

@@ -7,7 +7,6 @@ import nbformat
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import get_ipython
 
 from conftest import SUITE_TOKEN
 from qc_magics.results import Backtest, Comparison, Optimization
@@ -15,8 +14,8 @@ from qc_magics.sync import Diff, NotebookOutputs, SyncReport
 
 
 @pytest.fixture(scope="module")
-def shell():
-    ip = get_ipython()
+def shell(ipshell):
+    ip = ipshell
     ip.run_line_magic("load_ext", "qc_magics")
     yield ip
     ip.run_line_magic("unload_ext", "qc_magics")

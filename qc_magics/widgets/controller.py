@@ -39,6 +39,8 @@ def find_notebook(namespace: dict, folder: Path) -> str | None:
         path = Path(str(raw))
         for guess in ([path] if path.is_absolute() else [Path.cwd() / path,
                                                            Path.cwd() / path.name]):
+            if not guess.exists():
+                continue
             try:
                 return guess.resolve().relative_to(folder.resolve()).as_posix()
             except ValueError:

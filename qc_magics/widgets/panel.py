@@ -222,12 +222,9 @@ class Panel:
         grid = opt.grid
         self.grid_view.value = grid.round(4).to_html(classes="qc-grid") if len(grid) else ""
         names = opt.parameter_names
-        self.heatmap_view.clear_output()
         if len(names) >= 2 and len(grid):
-            with self.heatmap_view:
-                import matplotlib.pyplot as plt
-                opt.heatmap(names[0], names[1], self.target.value, plot=True)
-                plt.show()
+            _show_figure(self.heatmap_view, lambda: opt.heatmap(names[0], names[1],
+                                                                self.target.value, plot=True))
 
     def _draw_loaded(self) -> None:
         pass
@@ -236,12 +233,31 @@ class Panel:
         if not self.backtest.value:
             self.c.say("plot: select a backtest")
             return
-        self.plot_view.clear_output()
         try:
-            with self.plot_view:
-                import matplotlib.pyplot as plt
-                self.c.backtest(self.backtest.value).plot()
-                plt.show()
+            _show_figure(self.plot_view, lambda: self.c.backtest(self.backtest.value).plot())
             self.c.say(f"plotted backtest {self.backtest.value}")
         except Exception as e:
             self.c.say(f"plot failed: {e}")
+
+
+def _show_figure(output: W.Output, draw) -> None:
+    """Draw with matplotlib and put the picture in an Output widget as PNG. Appending the image
+    (rather than capturing `plt.show()`) works the same in a kernel, a thread and a test."""
+    import base64
+    import io
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    if "inline" not in matplotlib.get_backend().lower():
+        plt.switch_backend("Agg")
+    draw()
+    figure = plt.gcf()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(figure)
+    # The output record itself: Output.append_display_data would make an InteractiveShell
+    # singleton of its own to format it, which clashes with the shell a test or app has.
+    output.outputs = ({"output_type": "display_data", "metadata": {},
+                       "data": {"image/png": base64.b64encode(buffer.getvalue()).decode(),
+                                "text/plain": "<figure>"}},)

@@ -1,0 +1,226 @@
+"""The panel, headless: through its controller and through its widgets (.click(), .value)."""
+from __future__ import annotations
+
+import threading
+
+import matplotlib
+import pytest
+
+from qc_magics.commands import Asker, Session, Settings
+from qc_magics.results import Backtest
+from qc_magics.widgets.controller import PanelController, find_notebook, run_now
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture
+def session(emu, tmp_path, monkeypatch):
+    monkeypatch.setenv("QC_USER_ID", emu.user_id)
+    monkeypatch.setenv("QC_API_TOKEN", emu.api_token)
+    monkeypatch.setenv("QC_API_URL", emu.api_url)
+    emu.app.timing.scale = 0.02
+    return Session(prog="%qc", settings=lambda: Settings(folder=str(tmp_path), progress="none",
+                                                         poll_interval=0.01),
+                   asker=Asker(lambda p: None, lambda p: None))
+
+
+@pytest.fixture
+def project(session):
+    return session.client.create_project("Panel Project")["projectId"]
+
+
+@pytest.fixture
+def controller(session, project):
+    c = PanelController(session, str(project), namespace={}, runner=run_now)
+    c.connect()
+    return c
+
+
+def test_connects_without_showing_the_token(controller, emu):
+    assert controller.connection["user"] == emu.user_id
+    assert emu.api_token not in repr(controller.connection) + "\n".join(controller.log)
+    assert controller.files.states() == {"main.py": "cloud-only", "research.ipynb": "cloud-only"}
+
+
+def test_pull_push_and_a_conflict_that_is_never_settled_silently(controller, emu, tmp_path,
+                                                                  project):
+    controller.pull(["main.py", "research.ipynb"])
+    assert set(controller.files.states().values()) == {"in-sync"}
+    (tmp_path / "main.py").write_text("local = 1\n")
+    controller.push(["main.py"])
+    assert emu.cloud_files(project)["main.py"] == "local = 1\n"
+    (tmp_path / "main.py").write_text("local = 2\n")
+    emu.cloud_write(project, "main.py", "cloud = 2\n")
+    controller.refresh_files()
+    assert controller.files.states()["main.py"] == "conflict"
+    controller.sync_notebook("main.py")
+    assert controller.conflicts == ["main.py"]
+    assert (tmp_path / "main.py").read_text() == "local = 2\n"           # nothing picked
+    assert emu.cloud_files(project)["main.py"] == "cloud = 2\n"
+    controller.resolve("main.py", "mine")
+    assert emu.cloud_files(project)["main.py"] == "local = 2\n" and controller.conflicts == []
+
+
+def test_take_the_cloud_backs_up_local_work(controller, emu, tmp_path, project):
+    controller.pull(["main.py"])
+    (tmp_path / "main.py").write_text("mine = 1\n")
+    emu.cloud_write(project, "main.py", "theirs = 1\n")
+    controller.pull(["main.py"])
+    assert controller.conflicts == ["main.py"] and (tmp_path / "main.cloud.py").exists()
+    controller.resolve("main.py", "cloud")
+    assert (tmp_path / "main.py").read_text() == "theirs = 1\n"
+    assert [p.read_text() for p in (tmp_path / ".qc-sync" / "backups").rglob("main.py")] == \
+        ["mine = 1\n"]
+
+
+def test_api_errors_land_in_the_log(controller, emu):
+    emu.script_fault("/files/read", "500", times=10)
+    controller.refresh_files()
+    assert "refresh files failed:" in controller.log[-1] and "HTTP 500" in controller.log[-1]
+    controller.pull([])
+    assert controller.log[-1].endswith("pull: select the files first")
+
+
+def test_run_load_and_plot_a_backtest(controller):
+    controller.run_backtest("from panel", "ema=10, mode=long")
+    assert controller.backtests["name"].tolist() == ["from panel"]
+    bid = controller.backtests.index[0]
+    controller.load_backtest(bid, "bt")
+    loaded = controller.namespace["bt"]
+    assert isinstance(loaded, Backtest) and loaded.parameters == {"ema": "10", "mode": "long"}
+    assert not controller.busy
+
+
+def test_cancel_stops_waiting_but_keeps_the_cloud_job(session, project, emu):
+    emu.app.timing.scale = 1.0
+    started = threading.Event()
+    c = PanelController(session, str(project), namespace={})     # real background thread
+    c.connect()
+    c.on_change(lambda topic: topic == "job" and c.busy and started.set())
+    c.run_backtest("long one")
+    assert started.wait(10) and c.busy
+    c.cancel()
+    deadline = threading.Event()
+    for _ in range(200):
+        if not c.busy:
+            break
+        deadline.wait(0.05)
+    assert not c.busy
+    assert any("stopped following backtest" in line for line in c.log)
+    assert len(session.client.list_backtests(project)) == 1          # still there, not deleted
+    assert emu.count("/backtests/delete") == 0
+
+
+def test_optimization_needs_an_estimate_before_confirm(controller, emu):
+    controller.confirm_optimization()
+    assert controller.log[-1].endswith("estimate it first, then confirm")
+    assert emu.count("/optimizations/create") == 0
+    controller.estimate_optimization("fast=1:3:1\nslow=10:20:10", "sharpe", "max", "O2-8", 2)
+    assert controller.estimate.backtests == 6
+    controller.confirm_optimization()
+    assert controller.optimization.status == "completed" and len(controller.optimization.grid) == 6
+    assert controller.estimate is None          # a second run needs a second estimate
+    controller.confirm_optimization()
+    assert emu.count("/optimizations/create") == 1
+
+
+def test_the_notebook_is_found_from_the_front_end(tmp_path, monkeypatch):
+    nb = tmp_path / "study.ipynb"
+    nb.write_text("{}")
+    assert find_notebook({"__vsc_ipynb_file__": str(nb)}, tmp_path) == "study.ipynb"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JPY_SESSION_NAME", "notebooks/study.ipynb")
+    assert find_notebook({}, tmp_path) == "study.ipynb"
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    assert find_notebook({}, tmp_path) is None
+
+
+# --- through the widgets ---------------------------------------------------------------------
+
+@pytest.fixture
+def panel(session, project):
+    from qc_magics.widgets import Panel
+    c = PanelController(session, str(project), namespace={}, runner=run_now)
+    return Panel(session, str(project), controller=c)
+
+
+def test_widgets_show_state_and_buttons_act(panel, emu, tmp_path, project):
+    assert "user 4242" in panel.header.value and emu.api_token not in panel.header.value
+    assert panel.project.value == project
+    assert "qc-state-cloud-only" in panel.files_table.value
+    panel.files.value = ("main.py",)
+    panel.pull_button.click()
+    assert "qc-state-in-sync" in panel.files_table.value and (tmp_path / "main.py").exists()
+    (tmp_path / "main.py").write_text("changed = True\n")
+    panel.refresh_button.click()
+    assert "qc-state-local-changed" in panel.files_table.value
+    panel.files.value = ("main.py",)
+    panel.diff_button.click()
+    assert "+changed = True" in panel.diff_view.value
+    panel.push_button.click()
+    assert emu.cloud_files(project)["main.py"] == "changed = True\n"
+    assert "push main.py: pushed" in panel.log.value
+
+
+def test_widgets_conflict_offers_both_choices(panel, emu, tmp_path, project):
+    panel.files.value = ("main.py",)
+    panel.pull_button.click()
+    (tmp_path / "main.py").write_text("mine\n")
+    emu.cloud_write(project, "main.py", "theirs\n")
+    panel.notebook.value = "main.py"
+    panel.sync_button.click()
+    buttons = panel.conflict_box.children[0].children[1:]
+    assert [b.description for b in buttons] == ["Keep mine: push main.py",
+                                                "Take the cloud's: pull main.py"]
+    buttons[1].click()
+    assert (tmp_path / "main.py").read_text() == "theirs\n"
+    assert panel.conflict_box.children == ()
+
+
+def test_widgets_run_load_plot_and_optimize(panel, emu):
+    panel.bt_name.value = "widget run"
+    panel.bt_params.value = "ema=5"
+    panel.run_button.click()
+    assert panel.backtest.options[0][0].startswith("widget run")
+    panel.backtest.value = panel.backtest.options[0][1]
+    panel.variable.value = "loaded"
+    panel.load_button.click()
+    assert isinstance(panel.c.namespace["loaded"], Backtest)
+    panel.plot_button.click()
+    assert panel.plot_view.outputs                       # the figure went into the Output
+    assert panel.confirm_button.disabled
+    panel.ranges.value = "a=1:2:1\nb=5:10:5"
+    panel.parallel.value = 2
+    panel.estimate_button.click()
+    assert "4 backtests" in panel.estimate_view.value and not panel.confirm_button.disabled
+    panel.confirm_button.click()
+    assert "qc-grid" in panel.grid_view.value and panel.confirm_button.disabled
+    assert panel.heatmap_view.outputs
+
+
+def test_busy_disables_clashing_buttons(panel):
+    panel.c.busy, panel.c.job_label = True, "run backtest"
+    panel._redraw("job")
+    assert panel.run_button.disabled and panel.push_button.disabled
+    assert not panel.cancel_button.disabled
+    panel.c.busy = False
+    panel._redraw("job")
+    assert not panel.run_button.disabled and panel.cancel_button.disabled
+
+
+def test_qc_panel_magic_returns_the_panel(emu, monkeypatch, tmp_path, ipshell):
+    monkeypatch.setenv("QC_USER_ID", emu.user_id)
+    monkeypatch.setenv("QC_API_TOKEN", emu.api_token)
+    monkeypatch.setenv("QC_API_URL", emu.api_url)
+    ip = ipshell
+    ip.run_line_magic("load_ext", "qc_magics")
+    try:
+        from qc_magics import QCClient
+        pid = QCClient(**emu.client_kwargs()).create_project("Magic Panel")["projectId"]
+        magics = ip.magics_manager.registry["QCMagics"]
+        magics.session.reset_client()
+        ip.run_line_magic("config", f"QCMagics.folder = {str(tmp_path)!r}")
+        shown = ip.run_line_magic("qc", f"panel --project {pid}")
+        assert "application/vnd.jupyter.widget-view+json" in shown._repr_mimebundle_()
+    finally:
+        ip.run_line_magic("unload_ext", "qc_magics")
