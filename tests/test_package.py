@@ -48,3 +48,19 @@ def test_spec_copy_matches_the_shared_reference():
     if not spec.SHARED_SPEC_PATH.exists():
         pytest.skip("no ../shared/reference beside this clone")
     assert spec.SPEC_PATH.read_bytes() == spec.SHARED_SPEC_PATH.read_bytes()
+
+
+def test_every_subcommand_is_documented_in_help_and_readme():
+    import re
+    from pathlib import Path
+
+    from qc_magics.commands import NAMES, overview, usage
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    text = overview("%qc")
+    for name in NAMES:
+        assert f"  {name} " in text, name
+        assert usage(name, "%qc").startswith("usage: %qc " + name), name
+        first, *second = name.split()
+        lines = [line for line in readme.splitlines() if f"qc {first}" in line]
+        # "optimize read|abort|delete ID" documents three subcommands on one line
+        assert any(not second or re.search(rf"\b{second[0]}\b", line) for line in lines), name
