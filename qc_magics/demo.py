@@ -102,3 +102,76 @@ def run(args: argparse.Namespace) -> int:
               f"nodes; balance {estimate['balance']} QCC. (Nothing was run or charged.)")
         print(f"Done: {emu.count('/backtests/read')} backtest reads, {len(emu.requests)} requests.")
     return 0
+
+
+# --- the example notebooks' first cell -----------------------------------------------------------
+
+class Example:
+    """What an example notebook works with: a client, a project, and whether it is emulated."""
+
+    def __init__(self, client, project: dict, emulated: bool, emulator=None):
+        self.client = client
+        self.project_id = int(project["projectId"])
+        self.project_name = project["name"]
+        self.emulated = emulated
+        self.emulator = emulator
+
+    def __repr__(self) -> str:
+        where = "the local emulator" if self.emulated else "QuantConnect"
+        return f"<Example: project {self.project_name!r} (id {self.project_id}) on {where}>"
+
+    def press_run_all(self, name: str, delay: float = 1.0):
+        """Emulated cloud only: in `delay` seconds, someone presses "Run All" on notebook
+        `name` in the cloud IDE. Returns the thread doing it."""
+        import threading
+        if not self.emulated:
+            raise RuntimeError("on the real service a person presses Run All in the cloud IDE")
+
+        def press() -> None:
+            time.sleep(delay)
+            self.client.transport.post("/emulator/notebooks/run",
+                                       {"projectId": self.project_id, "name": name, "wait": True})
+        thread = threading.Thread(target=press, name="run-all", daemon=True)
+        thread.start()
+        return thread
+
+
+def example_setup(project_name: str = "Demo Momentum", *, time_scale: float = 0.05) -> Example:
+    """Connect an example notebook: to QuantConnect when credentials are set, else to a local
+    emulator started in this kernel. Prints which, finds or creates the project, and points
+    %qc at it (through QC_API_URL, QC_USER_ID, QC_API_TOKEN in this process)."""
+    import os
+    from urllib.parse import urlparse
+
+    from . import config
+    from .api import QCClient
+    from .api.lookup import find_project
+    from .errors import ConfigError, NotFoundError
+
+    emulator = None
+    try:
+        credentials = config.resolve()
+    except ConfigError:
+        from .emulator import Emulator
+        # QC_MAGICS_EMULATOR_TOKEN fixes the emulator's made-up token (reproducible demos, tests).
+        emulator = Emulator(time_scale=time_scale,
+                            api_token=os.environ.get("QC_MAGICS_EMULATOR_TOKEN")).start()
+        os.environ.update(QC_USER_ID=emulator.user_id, QC_API_TOKEN=emulator.api_token,
+                          QC_API_URL=emulator.api_url)
+        credentials = config.resolve()
+    client = QCClient()
+    host = urlparse(credentials.api_url).hostname or ""
+    emulated = emulator is not None or host in ("127.0.0.1", "localhost", "::1")
+    try:
+        project = find_project(client, project_name)
+    except NotFoundError:
+        project = client.create_project(project_name)
+        client.update_file(project["projectId"], "main.py", SAMPLE_ALGORITHM)
+    if emulated:
+        print(f"No QuantConnect account needed: this notebook talks to a local emulator at "
+              f"{credentials.api_url} (nothing leaves this machine).")
+    else:
+        print(f"Using QuantConnect at {credentials.api_url} as user {credentials.user_id} "
+              f"(credentials from {credentials.source}).")
+    print(f"Project {project['name']!r} (id {project['projectId']}).")
+    return Example(client, project, emulated, emulator)
