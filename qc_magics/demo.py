@@ -38,6 +38,52 @@ class DemoMomentum(QCAlgorithm):
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-scale", type=float, default=0.2,
                    help="speed of the emulated cloud's jobs (1.0: realistic pacing)")
+    p.add_argument("--lab", action="store_true",
+                   help="open JupyterLab on the example notebooks, wired to the emulator")
+    p.add_argument("--dir", default="qc_magics_examples",
+                   help="with --lab: where the example notebooks are copied (kept if present)")
+    p.add_argument("--port", type=int, default=8888, help="with --lab: JupyterLab's port")
+
+
+def run_lab(args: argparse.Namespace) -> int:
+    """Start the emulator, copy the examples, and run JupyterLab with the emulator's address and
+    credentials in its environment, so every notebook and %qc talks to it."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .emulator import Emulator
+    if shutil.which("jupyter-lab") is None and subprocess.run(
+            [sys.executable, "-c", "import jupyterlab"], capture_output=True).returncode:
+        print("qc-magics demo --lab needs JupyterLab: pip install jupyterlab", file=sys.stderr)
+        return 1
+    source = Path(__file__).resolve().parents[1] / "example_notebooks"
+    if not source.is_dir():
+        print("qc-magics demo --lab: the example notebooks come with a source checkout "
+              "(pip install -e . from a clone)", file=sys.stderr)
+        return 1
+    target = Path(args.dir).expanduser().resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for notebook in sorted(source.glob("*.ipynb")):
+        if not (target / notebook.name).exists():   # never over a copy someone has edited
+            shutil.copy(notebook, target / notebook.name)
+            copied.append(notebook.name)
+    with Emulator(time_scale=args.time_scale) as emu:
+        env = {**os.environ, "QC_USER_ID": emu.user_id, "QC_API_TOKEN": emu.api_token,
+               "QC_API_URL": emu.api_url}
+        print(f"Emulator at {emu.api_url}; example notebooks in {target}"
+              + (f" (copied {len(copied)})" if copied else "") + ". Ctrl-C stops both.")
+        try:
+            return subprocess.call([sys.executable, "-m", "jupyter", "lab",
+                                    "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}",
+                                    f"--ServerApp.root_dir={target}"]
+                                   + (["--allow-root"] if os.name == "posix" and os.geteuid() == 0
+                                      else []), env=env)
+        except KeyboardInterrupt:
+            return 0
 
 
 def _wait(what: str, poll, done, interval: float = 0.1, timeout: float = 120.0):
@@ -54,6 +100,8 @@ def _wait(what: str, poll, done, interval: float = 0.1, timeout: float = 120.0):
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "lab", False):
+        return run_lab(args)
     from .api import ParameterRange, QCClient
     from .emulator import Emulator
 

@@ -271,7 +271,7 @@ class PanelController:
                 return
             finally:
                 self.refresh_backtests_now()
-            self.say(f"backtest {bt.id} {bt.status}; Sharpe "
+            self.say(f"backtest {bt.id}: {bt.status.rstrip('.')}, Sharpe "
                      f"{bt.statistics.get('Sharpe Ratio', float('nan')):.3f}")
         self._act("run backtest", work, background=True)
 

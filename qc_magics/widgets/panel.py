@@ -12,6 +12,8 @@ import ipywidgets as W
 
 from .controller import PanelController
 
+CELL = "padding:2px 10px;text-align:left"
+
 STATE_COLORS = {"in-sync": "#2e7d32", "local-changed": "#1565c0", "cloud-changed": "#6a1b9a",
                 "conflict": "#c62828", "local-only": "#00838f", "cloud-only": "#ef6c00",
                 "deleted-locally": "#795548", "deleted-in-cloud": "#795548"}
@@ -44,7 +46,9 @@ class Panel:
         c = self.c
         self.header = W.HTML("<b>QuantConnect</b> connecting…")
         self.project = W.Dropdown(description="Project", options=[], layout=W.Layout(width="420px"))
-        self.project.observe(lambda ch: ch["new"] and c.select_project(ch["new"]), names="value")
+        self._drawing = False   # set while redrawing, so widget events we cause are not actions
+        self.project.observe(lambda ch: ch["new"] and not self._drawing
+                             and c.select_project(ch["new"]), names="value")
 
         # files
         self.files_table = W.HTML()
@@ -136,7 +140,11 @@ class Panel:
 
     # --- redraw on the controller's word --------------------------------------------------------
     def _redraw(self, topic: str) -> None:
-        getattr(self, f"_draw_{topic.replace('-', '_')}", lambda: None)()
+        self._drawing = True
+        try:
+            getattr(self, f"_draw_{topic.replace('-', '_')}", lambda: None)()
+        finally:
+            self._drawing = False
 
     def _draw_log(self) -> None:
         self.log.value = "\n".join(self.c.log[-200:])
@@ -163,7 +171,8 @@ class Panel:
             f"<td>{'' if f.local_size is None else f.local_size}</td>"
             f"<td>{'' if f.cloud_size is None else f.cloud_size}</td></tr>"
             for f in report.files)
-        self.files_table.value = ("<table class='qc-files'><tr><th>file</th><th>state</th>"
+        self.files_table.value = ("<table class='qc-files' style='font-size:12px'><tr>"
+                                  "<th>file</th><th>state</th>"
                                   f"<th>local</th><th>cloud</th></tr>{rows}</table>")
         keep = [n for n in self.files.value if n in [f.name for f in report.files]]
         self.files.options = [f.name for f in report.files]
@@ -191,14 +200,32 @@ class Panel:
             self.backtests_table.value = "<i>no backtests yet</i>"
             self.backtest.options = []
             return
-        cols = ["name", "status", "sharpe_ratio", "compounding_annual_return", "drawdown",
-                "net_profit", "trades"]
-        self.backtests_table.value = frame[cols].round(4).to_html(classes="qc-backtests")
+        def pct(x: float) -> str:
+            return "" if x != x else f"{x * 100:.1f}%"
+
+        def num(x: float, fmt: str = ".2f") -> str:
+            return "" if x != x else format(x, fmt)
+
+        rows = "".join(
+            f"<tr><td>{html.escape(str(r['name']))}</td><td><code>{bid[:8]}</code></td>"
+            f"<td>{html.escape(str(r['status']).strip(chr(39)))}</td>"
+            f"<td style='padding:2px 10px;text-align:right'>{num(r['sharpe_ratio'])}</td>"
+            f"<td style='padding:2px 10px;text-align:right'>{pct(r['compounding_annual_return'])}</td>"
+            f"<td style='padding:2px 10px;text-align:right'>{pct(r['drawdown'])}</td>"
+            f"<td style='padding:2px 10px;text-align:right'>{pct(r['net_profit'])}</td>"
+            f"<td style='padding:2px 10px;text-align:right'>{num(r['trades'], '.0f')}</td></tr>"
+            for bid, r in frame.iterrows())
+        head = "".join(f"<th style='{CELL}'>{h}</th>" for h in (
+            "backtest", "id", "status", "Sharpe", "CAR", "drawdown", "net profit", "trades"))
+        self.backtests_table.value = (
+            "<table class='qc-backtests' style='border-collapse:collapse;font-size:12px'>"
+            f"<tr>{head}</tr>{rows.replace('<td>', f'<td style={chr(34)}{CELL}{chr(34)}>')}"
+            "</table>")
         current = self.backtest.value
         self.backtest.options = [(f"{row['name']} ({bid[:8]})", bid)
                                  for bid, row in frame.iterrows()]
-        if current in frame.index:
-            self.backtest.value = current
+        # Keep the selection; otherwise select the newest, which is what was just run.
+        self.backtest.value = current if current in frame.index else frame.index[-1]
 
     def _draw_job(self) -> None:
         busy = self.c.busy
