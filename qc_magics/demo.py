@@ -86,69 +86,59 @@ def run_lab(args: argparse.Namespace) -> int:
             return 0
 
 
-def _wait(what: str, poll, done, interval: float = 0.1, timeout: float = 120.0):
-    """Poll until done(value); print a one-line progress that rewrites itself."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = poll()
-        if done(value):
-            print(f"\r  {what}: done{' ' * 20}")
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not finish within {timeout:g}s")
-        time.sleep(interval)
-
-
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "lab", False):
         return run_lab(args)
-    from .api import ParameterRange, QCClient
-    from .emulator import Emulator
+    import sys
+    import tempfile
+    from pathlib import Path
 
-    with Emulator(time_scale=args.time_scale) as emu:
+    import pandas as pd
+
+    from .api import QCClient
+    from .emulator import Emulator
+    from .jobs import estimate_optimization, run_backtest
+    from .sync import ProjectFolder
+
+    def show(title: str, frame) -> None:
+        with pd.option_context("display.width", 120, "display.max_columns", 8):
+            print(f"\n{title}\n{frame.to_string()}")
+
+    with Emulator(time_scale=args.time_scale) as emu, \
+            tempfile.TemporaryDirectory(prefix="qc-magics-demo-") as tmp:
         print(f"Started a QuantConnect API emulator at {emu.api_url} (no account needed).")
         client = QCClient(**emu.client_kwargs())
-        client.authenticate()
         project = client.create_project("Demo Momentum")
         pid = project["projectId"]
-        files = [f["name"] for f in client.read_files(pid)]
-        print(f"1. Created project {project['name']!r} (id {pid}) with files: {', '.join(files)}")
+        folder = ProjectFolder(client, pid, Path(tmp) / "Demo Momentum", progress="none")
+        print(f"1. Created project {project['name']!r} (id {pid}); pulled it into {folder.root}:")
+        print(folder.pull(all=True))
 
-        client.update_file(pid, "main.py", SAMPLE_ALGORITHM)
-        print("2. Pushed the sample algorithm to main.py")
+        (folder.root / "main.py").write_text(SAMPLE_ALGORITHM)
+        print("2. Wrote the sample algorithm to main.py; status and push:")
+        print(folder.status())
+        print(folder.push(["main.py"]))
 
-        compiled = client.create_compile(pid)
-        state = _wait("compile", lambda: client.read_compile(pid, compiled["compileId"]),
-                      lambda c: c["state"] != "InQueue")
-        print(f"3. Compiled: {state['state']} ({state['logs'][-1]})")
-        if state["state"] != "BuildSuccess":
-            return 1
+        emu.cloud_write(pid, "research.ipynb",
+                        emu.cloud_files(pid)["research.ipynb"].replace("360", "720"))
+        print("3. Someone changed research.ipynb in the cloud; pull brings it here:")
+        print(folder.pull(all=True))
 
-        bt = client.create_backtest(pid, compiled["compileId"], "Demo backtest",
-                                    {"ema_fast": 10, "ema_slow": 50})
-        bt = _wait("backtest", lambda: client.read_backtest(pid, bt["backtestId"]),
-                   lambda b: b.get("completed") and b.get("statistics"))
-        stats = bt["statistics"]
-        print(f"4. Backtest {bt['backtestId']} {bt['status']}")
-        for key in ("Net Profit", "Compounding Annual Return", "Sharpe Ratio", "Drawdown",
-                    "Total Orders", "Total Fees"):
-            print(f"     {key:<27} {stats[key]}")
+        print("4. Compile, run a backtest and follow it:")
+        bt = run_backtest(client, pid, "Demo backtest", {"ema_fast": 10, "ema_slow": 50},
+                          progress="text" if sys.stdout.isatty() else "none", poll=(0.1, 0.5))
+        show("   Statistics (numbers, percentages as fractions):",
+             bt.statistics[["Net Profit", "Compounding Annual Return", "Sharpe Ratio",
+                            "Drawdown", "Total Orders", "Total Fees"]].to_frame("value"))
+        show("   First orders:", bt.orders[["time", "symbol", "type", "status", "quantity",
+                                           "price"]].head(5))
+        show("   Equity, last days:", bt.equity.tail(3).to_frame())
 
-        orders = _wait("orders", lambda: client.read_backtest_orders(pid, bt["backtestId"], 0, 99),
-                       lambda o: o["length"] > 0)
-        print(f"5. Orders: {orders['length']} in all; the first: "
-              f"{orders['orders'][0]['symbol']['value']} x {orders['orders'][0]['quantity']:g}")
-
-        grid = [ParameterRange("ema_fast", 5, 30, 5), ParameterRange("ema_slow", 40, 100, 20)]
-        estimate = client.estimate_optimization(pid, "Demo grid", target="sharpe",
-                                                target_to="max", parameters=grid,
-                                                node_type="O2-8", parallel_nodes=4)
-        n = 1
-        for p in grid:
-            n *= len(p.values)
-        print(f"6. Optimization estimate: {n} backtests, about {estimate['time']} s on 4 O2-8 "
-              f"nodes; balance {estimate['balance']} QCC. (Nothing was run or charged.)")
-        print(f"Done: {emu.count('/backtests/read')} backtest reads, {len(emu.requests)} requests.")
+        estimate = estimate_optimization(client, pid, [("ema_fast", 5, 30, 5),
+                                                       ("ema_slow", 40, 100, 20)])
+        print(f"\n5. Optimization {estimate}")
+        print(f"\nDone: {len(emu.requests)} requests to the emulator. In Jupyter: "
+              "%load_ext qc_magics, then %qc help; or qc-magics demo --lab.")
     return 0
 
 

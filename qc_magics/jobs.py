@@ -18,6 +18,7 @@ from .errors import (BacktestRuntimeError, CompileError, CostNotConfirmed, Inval
                      WaitInterrupted, WaitTimeout)
 from .results.backtest import Backtest
 from .results.optimization import Optimization
+from .waiting import poll_until
 
 DEFAULT_POLL = (0.5, 5.0)   # first interval and cap, seconds; each wait is 1.6 times the last
 STATISTICS_GRACE = 120.0    # how long "completed" may come without statistics before we give up
@@ -25,18 +26,6 @@ STATISTICS_GRACE = 120.0    # how long "completed" may come without statistics b
 # Hourly list prices per node (USD). The service's estimate gives the time; the cost follows from
 # these. They change rarely; pass node_prices= to use your organization's.
 NODE_PRICES = {"O2-8": 0.15, "O4-12": 0.30, "O8-16": 0.60}
-
-
-def _poll_until(check: Callable[[], bool], *, poll: tuple[float, float], timeout: float | None,
-                what: str, on_tick: Callable[[], None] = lambda: None) -> None:
-    started = time.monotonic()
-    delay = poll[0]
-    while not check():
-        if timeout is not None and time.monotonic() - started > timeout:
-            raise WaitTimeout(f"{what} did not finish within {timeout:g}s; it goes on in the cloud")
-        on_tick()
-        time.sleep(delay)
-        delay = min(poll[1], delay * 1.6)
 
 
 def compile_project(client: Any, project_id: int, *, poll: tuple[float, float] = DEFAULT_POLL,
@@ -49,7 +38,7 @@ def compile_project(client: Any, project_id: int, *, poll: tuple[float, float] =
         state.update(client.read_compile(project_id, compile_id))
         return state.get("state") != "InQueue"
 
-    _poll_until(built, poll=poll, timeout=timeout, what=f"the compile of project {project_id}")
+    poll_until(built, poll=poll, timeout=timeout, what=f"the compile of project {project_id}")
     if state.get("state") != "BuildSuccess":
         raise CompileError(project_id, compile_id, state.get("logs") or [])
     return compile_id
@@ -93,7 +82,8 @@ def follow_backtest(bt: Backtest, *, timeout: float | None = None,
     def done() -> bool:
         bt.refresh()
         bar.update(max(0.0, round(float(bt.data.get("progress") or 0) * 100) - bar.n))
-        bar.set_postfix_str(bt.status.strip("'"))
+        # The service's running status is a template ("'Running: _%'"); the bar shows the number.
+        bar.set_postfix_str("running" if "Running" in bt.status else bt.status)
         if on_progress:
             on_progress(float(bt.data.get("progress") or 0), bt.status)
         if bt.completed and not bt.done:
@@ -105,7 +95,7 @@ def follow_backtest(bt: Backtest, *, timeout: float | None = None,
         return bt.done
 
     try:
-        _poll_until(done, poll=bt.poll, timeout=timeout, what=f"backtest {bt.id}")
+        poll_until(done, poll=bt.poll, timeout=timeout, what=f"backtest {bt.id}")
     except KeyboardInterrupt:
         raise WaitInterrupted(f"backtest {bt.id}", bt, resume_backtest_call(bt)) from None
     finally:
@@ -231,7 +221,7 @@ def follow_optimization(opt: Optimization, *, timeout: float | None = None,
         return opt.status in ("completed", "aborted")
 
     try:
-        _poll_until(done, poll=opt.poll, timeout=timeout, what=f"optimization {opt.id}")
+        poll_until(done, poll=opt.poll, timeout=timeout, what=f"optimization {opt.id}")
     except KeyboardInterrupt:
         raise WaitInterrupted(f"optimization {opt.id}", opt,
                               f"Optimization(client, {opt.id!r}).wait()") from None

@@ -9,6 +9,7 @@ from ..errors import Wording
 from .projects import find_project
 from .request import Request, RouteError
 from .state import Backtest, Compile, stamp
+from .charts import CHARTS, chart, report_html
 from .synthetic import END, START, Synthetic, directives, iso
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ def backtest_json(app: "App", b: Backtest, full: bool) -> dict[str, Any]:
     if full and (ready or not completed):
         s = synthetic(app, b)
         if ready:
-            out["charts"] = {name: {"name": name} for name in s.CHARTS}
+            out["charts"] = {name: {"name": name} for name in CHARTS}
             out["statistics"] = s.statistics()
             out["runtimeStatistics"] = s.runtime_statistics()
             out["totalPerformance"] = s.total_performance()
@@ -231,10 +232,10 @@ def read_chart(app: "App", req: Request) -> dict:
     warm = app.state.count_read(f"chart:{b.id}:{name}") >= app.loading_reads
     if not _ready(app, b) or not warm:
         return {"progress": 0.5 if _ready(app, b) else progress_of(app, b)[1], "status": "loading"}
-    chart = synthetic(app, b).chart(name, start, end, count)
-    if chart is None:
+    found = chart(synthetic(app, b), name, start, end, count)
+    if found is None:
         raise RouteError(f"Chart not found: {name}")
-    return {"chart": chart}
+    return {"chart": found}
 
 
 def _window(app: "App", req: Request, kind: str) -> tuple[Backtest, int, int, bool]:
@@ -270,7 +271,7 @@ def read_report(app: "App", req: Request) -> dict:
         raise RouteError("The backtest ended with a runtime error; no report was generated.")
     if not _ready(app, b) or app.state.count_read(f"report:{b.id}") < app.loading_reads:
         return {"generating": True}
-    return {"report": synthetic(app, b).report_html(b.name)}
+    return {"report": report_html(synthetic(app, b), b.name)}
 
 
 ROUTES = {

@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import NotFoundError, WaitTimeout
+from ..errors import NotFoundError
+from ..waiting import poll_until
 from . import frames
 from .parse import parse_number, parse_timespan, split_statistics
 from .windows import read_all
@@ -231,18 +232,11 @@ class Backtest:
                                  f"; its charts: {', '.join(known)}"))
         start = _epoch(self.data.get("backtestStart"), 0) - 86_400
         end = _epoch(self.data.get("backtestEnd"), int(time.time())) + 86_400
-        deadline = time.monotonic() + timeout
-        delay = self.poll[0]
-        while True:
-            answer = self.client.read_backtest_chart(self.project_id, self.id, name, start=start,
-                                                     end=end, count=CHART_POINTS)
-            if "chart" in answer:
-                return answer["chart"]
-            if time.monotonic() > deadline:
-                raise WaitTimeout(f"chart {name!r} of backtest {self.id} was still loading "
-                                  f"after {timeout:g}s; try again later")
-            time.sleep(delay)
-            delay = min(self.poll[1], delay * 1.6)
+        answer = poll_until(
+            lambda: self.client.read_backtest_chart(self.project_id, self.id, name, start=start,
+                                                    end=end, count=CHART_POINTS).get("chart"),
+            poll=self.poll, timeout=timeout, what=f"chart {name!r} of backtest {self.id}")
+        return answer
 
     def _series(self, chart: str, series: str, fractions: bool, label: str) -> pd.Series:
         frame = self.chart(chart)
@@ -304,17 +298,9 @@ class Backtest:
 
     def report(self, timeout: float = 300.0) -> str:
         """The HTML report, waiting while the service generates it."""
-        deadline = time.monotonic() + timeout
-        delay = self.poll[0]
-        while True:
-            answer = self.client.read_backtest_report(self.project_id, self.id)
-            if answer.get("report"):
-                return answer["report"]
-            if time.monotonic() > deadline:
-                raise WaitTimeout(f"the report of backtest {self.id} was still being generated "
-                                  f"after {timeout:g}s")
-            time.sleep(delay)
-            delay = min(self.poll[1], delay * 1.6)
+        return poll_until(
+            lambda: self.client.read_backtest_report(self.project_id, self.id).get("report"),
+            poll=self.poll, timeout=timeout, what=f"the report of backtest {self.id}")
 
     def plot(self, ax=None):
         """Equity with drawdown beneath and the benchmark on a twin axis (matplotlib)."""

@@ -15,7 +15,7 @@ Rules (see the issue "Push and pull ... without ever losing work"):
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from ..errors import InvalidArgument, NotFoundError
 from .. import progress as progress_bars
 from ..api.lookup import find_project, near
+from ..waiting import bounded_pool
 from .content import Fingerprint, InvalidNotebook, fingerprint, is_notebook
 from .disk import (INVALID_TAG, LocalWriteError, UnsafePath, backup, check_name, conflict_name,
                    list_local, local_path, read_text, write_atomic)
@@ -160,20 +161,14 @@ class ProjectFolder:
         todo = [n for n in selected if n not in unsafe]
         # One request brought every file; what is left is disk work (temp file, fsync, rename),
         # which waits on the disk, not the CPU, so a few threads do it several times faster.
-        pool = ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(todo))),
-                                  thread_name_prefix="qc-pull")
         try:
-            with state.batch():
+            with bounded_pool(min(self.concurrency, len(todo)), "qc-pull") as pool, state.batch():
                 futures = [pool.submit(self._pull_one, name, cloud.get(name), local.get(name),
                                        state, force, report) for name in todo]
                 for future in as_completed(futures):
                     future.result()
                     bar.update()
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
         finally:
-            pool.shutdown(wait=True)
             bar.close()
         return report
 

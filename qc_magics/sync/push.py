@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .. import progress as progress_bars
+from ..waiting import bounded_pool
 from ..errors import NotFoundError, QCError, TransportError
 from .content import InvalidNotebook, is_notebook, strip_outputs, valid_notebook_text
 from .disk import check_name, read_text
@@ -71,26 +72,21 @@ def send_files(folder: "ProjectFolder", plan: list[tuple[str, str, str]], in_clo
     if not plan:
         return
     bar = progress_bars.bar(len(plan), "push", folder.progress, unit="file")
-    pool = ThreadPoolExecutor(max_workers=min(folder.concurrency, len(plan)),
-                              thread_name_prefix="qc-push")
     try:
-        futures = {pool.submit(_send_one, folder, cname, content, cname in in_cloud):
-                   (cname, content, st) for cname, content, st in plan}
-        for future in as_completed(futures):
-            cname, content, st = futures[future]
-            try:
-                future.result()
-            except QCError as e:
-                report.add(cname, "failed", st, str(e))
-            else:
-                state.record(cname, content)
-                report.add(cname, "pushed" if cname in in_cloud else "created", st)
-            bar.update()
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
+        with bounded_pool(min(folder.concurrency, len(plan)), "qc-push") as pool:
+            futures = {pool.submit(_send_one, folder, cname, content, cname in in_cloud):
+                       (cname, content, st) for cname, content, st in plan}
+            for future in as_completed(futures):
+                cname, content, st = futures[future]
+                try:
+                    future.result()
+                except QCError as e:
+                    report.add(cname, "failed", st, str(e))
+                else:
+                    state.record(cname, content)
+                    report.add(cname, "pushed" if cname in in_cloud else "created", st)
+                bar.update()
     finally:
-        pool.shutdown(wait=True)
         bar.close()
 
 
