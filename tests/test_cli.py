@@ -151,3 +151,44 @@ def test_optimize_commands(run):
 def test_login_without_a_terminal_refuses(run):
     code, out, err = run("login")
     assert code == 2 and "can prompt" in err
+
+
+def test_demo_runs_the_quick_start_flow_without_an_account(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QC_")}
+    out = subprocess.run([sys.executable, "-m", "qc_magics.cli", "demo", "--time-scale", "0.05"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    for step in ("pulled", "pushed", "Statistics", "Sharpe Ratio", "First orders",
+                 "Optimization Estimate:"):
+        assert step in out.stdout, step
+
+
+def test_demo_lab_serves_the_examples_wired_to_the_emulator(tmp_path):
+    import socket
+    import time
+
+    import requests
+    pytest.importorskip("jupyterlab")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QC_")}
+    proc = subprocess.Popen([sys.executable, "-m", "qc_magics.cli", "demo", "--lab", "--port",
+                             str(port), "--dir", str(tmp_path / "examples")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("Emulator at http://127.0.0.1:") and "copied 5" in first
+        for _ in range(240):
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/api", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.25)
+        else:
+            raise AssertionError("JupyterLab did not come up")
+        assert sorted(p.name for p in (tmp_path / "examples").glob("*.ipynb"))[0] == \
+            "01_quick_start.ipynb"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
