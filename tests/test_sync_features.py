@@ -145,8 +145,8 @@ def test_notebook_diff_is_cell_by_cell_and_ignores_execution_noise(world, emu, t
     nb.cells.append(nbformat.v4.new_code_cell("c = 4"))
     del nb.cells[2]
     d = diff_texts("x.ipynb", cloud, nbformat.writes(nb), a_label="cloud", b_label="local")
-    assert [(c.kind, c.cell_type) for c in d.cells] == [("changed", "code"), ("changed", "code")] \
-        or [(c.kind) for c in d.cells] == ["changed", "removed", "added"]
+    assert [(c.kind, c.cell_type, c.a_index, c.b_index) for c in d.cells] == [
+        ("removed", "markdown", 2, None), ("changed", "code", 1, 1), ("added", "code", None, 2)]
     text = str(d)
     assert "-b = 2" in text and "+b = 3" in text and "noise" not in text and "a = 1" not in text
     assert "<div" in d._repr_html_() and "+b = 3" in d._repr_html_()

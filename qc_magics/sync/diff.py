@@ -109,16 +109,24 @@ def _notebooks(name: str, a: dict, b: dict, a_label: str, b_label: str) -> Diff:
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             continue
-        paired = min(i2 - i1, j2 - j1) if op == "replace" else 0
-        for k in range(paired):
-            (ta, sa), (tb, sb) = ca[i1 + k], cb[j1 + k]
-            lines = _unified(sa, sb) if sa != sb else []
-            kind_note = [] if ta == tb else [f"@@ cell type {ta} -> {tb} @@"]
-            changes.append(CellChange("changed", i1 + k, j1 + k, tb, kind_note + lines))
-        for i in range(i1 + paired, i2):
-            changes.append(CellChange("removed", i, None, ca[i][0],
-                                      ["-" + line for line in ca[i][1].splitlines()]))
-        for j in range(j1 + paired, j2):
-            changes.append(CellChange("added", None, j, cb[j][0],
-                                      ["+" + line for line in cb[j][1].splitlines()]))
+        # In a replaced run, a cell pairs with the next one of the same type on the other side
+        # (an edit); the rest were removed or added. A markdown cell never "becomes" code.
+        pairs, j = [], j1
+        for i in range(i1, i2 if op == "replace" else i1):
+            k = next((k for k in range(j, j2) if cb[k][0] == ca[i][0]), None)
+            if k is not None:
+                pairs.append((i, k))
+                j = k + 1
+        paired_a = {i for i, _ in pairs}
+        paired_b = {k for _, k in pairs}
+        for i in range(i1, i2):
+            if i not in paired_a:
+                changes.append(CellChange("removed", i, None, ca[i][0],
+                                          ["-" + line for line in ca[i][1].splitlines()]))
+        for i, k in pairs:
+            changes.append(CellChange("changed", i, k, cb[k][0], _unified(ca[i][1], cb[k][1])))
+        for k in range(j1, j2):
+            if k not in paired_b:
+                changes.append(CellChange("added", None, k, cb[k][0],
+                                          ["+" + line for line in cb[k][1].splitlines()]))
     return Diff(name, a_label, b_label, "notebook", cells=changes)
