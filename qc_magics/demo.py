@@ -7,6 +7,7 @@ optimization), printing each step.
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 
 SAMPLE_ALGORITHM = '''# region imports
@@ -45,6 +46,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8888, help="with --lab: JupyterLab's port")
 
 
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run_lab(args: argparse.Namespace) -> int:
     """Start the emulator, copy the examples, and run JupyterLab with the emulator's address and
     credentials in its environment, so every notebook and %qc talks to it."""
@@ -76,14 +81,25 @@ def run_lab(args: argparse.Namespace) -> int:
                "QC_API_URL": emu.api_url}
         print(f"Emulator at {emu.api_url}; example notebooks in {target}"
               + (f" (copied {len(copied)})" if copied else "") + ". Ctrl-C stops both.")
+        lab = subprocess.Popen([sys.executable, "-m", "jupyter", "lab",
+                                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}",
+                                f"--ServerApp.root_dir={target}"]
+                               + (["--allow-root"] if os.name == "posix" and os.geteuid() == 0
+                                  else []), env=env)
+        # Stopped by Ctrl-C or by a TERM signal alike, JupyterLab must not outlive the command.
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
-            return subprocess.call([sys.executable, "-m", "jupyter", "lab",
-                                    "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}",
-                                    f"--ServerApp.root_dir={target}"]
-                                   + (["--allow-root"] if os.name == "posix" and os.geteuid() == 0
-                                      else []), env=env)
+            return lab.wait()
         except KeyboardInterrupt:
             return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if lab.poll() is None:
+                lab.terminate()
+                try:
+                    lab.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    lab.kill()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -192,3 +192,6 @@ def test_demo_lab_serves_the_examples_wired_to_the_emulator(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    leftovers = subprocess.run(["pgrep", "-f", f"ServerApp.port={port}"], capture_output=True,
+                               text=True).stdout.split()
+    assert leftovers == []      # JupyterLab went down with the command

@@ -306,3 +306,23 @@ def test_a_cloud_notebook_stays_valid_json_after_push(world, emu):
     client, pid, folder = world
     folder.push(["research.ipynb"], force=True, keep_outputs=False)
     json.loads(emu.cloud_files(pid)["research.ipynb"])
+
+
+def test_stripping_outputs_gives_jupyters_own_file_without_importing_nbformat(tmp_path):
+    import subprocess
+    import sys
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("print(1)\nx = 'é'", execution_count=3,
+                                  outputs=[nbformat.v4.new_output("stream", text="1\n")]),
+        nbformat.v4.new_markdown_cell("# notes")])
+    nbformat.write(nb, tmp_path / "with.ipynb")
+    nb.cells[0].outputs, nb.cells[0].execution_count = [], None
+    nbformat.write(nb, tmp_path / "without.ipynb")
+    code = ("import sys\nfrom qc_magics.sync.content import strip_outputs\n"
+            f"text = open({str(tmp_path / 'with.ipynb')!r}, encoding='utf-8').read()\n"
+            "sys.stdout.write(strip_outputs(text))\n"
+            "sys.stderr.write(str('nbformat' in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         encoding="utf-8", check=True)
+    assert out.stdout == (tmp_path / "without.ipynb").read_text(encoding="utf-8")
+    assert out.stderr == "False"      # importing nbformat can cost a second: not needed here

@@ -87,15 +87,21 @@ def has_outputs(text: str) -> bool:
 
 
 def strip_outputs(text: str) -> str:
-    """The notebook without outputs or execution counts, as valid nbformat JSON."""
-    import nbformat
+    """The notebook without outputs or execution counts, as valid nbformat JSON.
 
-    nb = nbformat.reads(text, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    return nbformat.writes(nb)
+    Plain json rather than nbformat: clearing outputs keeps a valid notebook valid, and importing
+    nbformat costs over a second where jsonschema's format checkers are installed (they come
+    with JupyterLab), on every kernel's first push.
+    """
+    nb = parse_notebook(text)
+    if nb.get("nbformat") != 4 or not isinstance(nb.get("metadata", {}), dict):
+        return valid_notebook_text(text)   # an old format: let nbformat convert it
+    for cell in nb["cells"]:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    # nbformat's own layout on disk, so the cloud copy diffs cleanly against Jupyter's files
+    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
 def valid_notebook_text(text: str) -> str:
