@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import SUITE_TOKEN, make_client, new_token, wait_until
+from conftest import SUITE_TOKEN, make_client, new_token
 from qc_magics import (ApiError, AuthenticationError, ConflictError, InvalidArgument,
                        MalformedResponse, NotFoundError, QCClient, RequestTimeout, TransportError)
 from qc_magics.api import RetryPolicy, Timeouts
@@ -234,4 +234,3 @@ def test_errors_and_reprs_never_hold_the_token(client, emu, project):
     captured += [repr(client), str(client), repr(client.credentials),
                  repr(client.credentials.api_token), repr(client.transport.session.auth)]
     assert all(SUITE_TOKEN not in text for text in captured)
-    wait_until(lambda: True)

@@ -20,8 +20,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import new_token
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

@@ -195,3 +195,10 @@ def test_demo_lab_serves_the_examples_wired_to_the_emulator(tmp_path):
     leftovers = subprocess.run(["pgrep", "-f", f"ServerApp.port={port}"], capture_output=True,
                                text=True).stdout.split()
     assert leftovers == []      # JupyterLab went down with the command
+
+
+def test_an_invalid_local_notebook_is_one_line_not_a_traceback(run):
+    _, created, _ = run("new", "Broken", json_out=True)
+    (run.work / "bad.ipynb").write_text("{ not json")
+    code, out, err = run("outputs", "bad.ipynb", "--project", str(created["projectId"]))
+    assert code == 1 and err.startswith("qc-magics: not valid JSON") and "Traceback" not in err

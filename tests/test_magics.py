@@ -60,7 +60,7 @@ def test_help_overview_and_per_command(ip, capsys):
     ("files", "no project chosen: add --project P, or run %qc use PROJECT once"),
     ("login abc123", "a token typed there would be kept in the notebook"),
     ("projects --out 1x", "--out takes a Python variable name"),
-    ("optimize estimate --param a=1:x:1 --project 1", "--param takes NAME=MIN:MAX:STEP"),
+    ("optimize estimate --param a=1:x:1 --project 1", "a parameter range is NAME=MIN:MAX:STEP"),
 ])
 def test_mistakes_are_one_line_usage_errors(ip, line, message):
     with pytest.raises(UsageError) as e:
@@ -210,7 +210,7 @@ def test_ctrl_c_during_a_wait_prints_the_resume_command_and_keeps_the_handle(ip,
 
 
 def test_optimize_estimate_run_read_abort_delete(ip, emu, capsys):
-    pid = qc(ip, "new Grid")["projectId"]
+    qc(ip, "new Grid")
     qc(ip, "use Grid")
     params = "--param fast=5:15:5 --param slow=50:100:50 --target sharpe --node O4-12 --parallel 2"
     estimate = qc(ip, f"optimize estimate {params}")

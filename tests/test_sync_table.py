@@ -123,6 +123,21 @@ def test_force_push_overwrites_the_cloud(setup, emu, local, base, cloud):
     assert folder.status().states() == {"algo.py": "in-sync"}
 
 
+def test_a_second_conflict_keeps_an_edited_conflict_copy(setup, emu, tmp_path):
+    arrange, pid = setup
+    folder, path = arrange("L", "B", "C")
+    folder.pull(all=True)
+    copy = tmp_path / "algo.cloud.py"
+    copy.write_text("merging by hand\n")                 # someone works in the copy
+    emu.cloud_write(pid, "algo.py", "value = 'cloud again'\n")
+    folder.pull(all=True)
+    assert copy.read_text() == "value = 'cloud again'\n"
+    saved = [p.read_text() for p in (tmp_path / ".qc-sync" / "backups").rglob("algo.cloud.py")]
+    assert saved == ["merging by hand\n"]
+    folder.pull(all=True)                                # the same copy again: no new backup
+    assert len(list((tmp_path / ".qc-sync" / "backups").rglob("algo.cloud.py"))) == 1
+
+
 def test_dry_runs_write_nothing_anywhere(setup, emu, tmp_path):
     arrange, pid = setup
     folder, path = arrange("L", "B", "C")

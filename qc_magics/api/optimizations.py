@@ -5,6 +5,7 @@ also accepts lean-cli's form encoding, but this client only speaks the spec.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -40,6 +41,16 @@ class ParameterRange:
         if self.max < self.min:
             raise InvalidArgument(f"parameter {self.name}: max {self.max} is below min {self.min}")
 
+    @classmethod
+    def parse(cls, text: str) -> "ParameterRange":
+        """"ema_fast=5:30:5" -> ParameterRange("ema_fast", 5, 30, 5)."""
+        m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*([^:\s]+):([^:\s]+):([^:\s]+)\s*", text)
+        try:
+            return cls(m.group(1), *(float(g) for g in m.groups()[1:]))
+        except (AttributeError, ValueError):
+            raise InvalidArgument(f"a parameter range is NAME=MIN:MAX:STEP, e.g. "
+                                  f"ema_fast=5:30:5, not {text!r}") from None
+
     @property
     def values(self) -> list[float]:
         n = int((self.max - self.min) / self.step + 1e-9) + 1
@@ -59,6 +70,16 @@ class Constraint:
     target: str
     operator: str
     value: float
+
+    @classmethod
+    def parse(cls, text: str) -> "Constraint":
+        """"drawdown <= 0.25" -> Constraint("drawdown", "<=", 0.25)."""
+        m = re.fullmatch(r"\s*(\w+)\s*(<=|>=|==|!=|<|>|=)\s*(\S+)\s*", text)
+        try:
+            return cls(m.group(1), m.group(2), float(m.group(3)))
+        except (AttributeError, ValueError):
+            raise InvalidArgument(f'a constraint is "METRIC OP VALUE", e.g. "drawdown <= 0.25", '
+                                  f"not {text!r}") from None
 
     def as_json(self) -> dict[str, Any]:
         return {"target": target_name(self.target), "operator": operator_name(self.operator),

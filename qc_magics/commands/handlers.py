@@ -1,12 +1,9 @@
 """One small function per subcommand: turn parsed arguments into one call of the layer below.
 
-Each returns the value the face shows (or stores with --out). Parsing of values given on the line
-(K=V, NAME=MIN:MAX:STEP, "METRIC OP VALUE") lives here too, since both faces need it.
+Each returns the value the face shows (or stores with --out).
 """
 from __future__ import annotations
 
-import ast
-import re
 from argparse import Namespace
 from typing import Any, Callable
 
@@ -15,50 +12,10 @@ from .grammar import overview, usage
 from .session import Refused, Session
 
 
-def parse_value(text: str) -> Any:
-    """"10" -> 10, "0.5" -> 0.5, "True" -> True, "[1, 2]" -> [1, 2]; anything else stays text."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text
-
-
-def parse_pairs(items: list[str]) -> dict[str, Any]:
-    pairs = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InvalidArgument(f"--param takes K=V, not {item!r}")
-        pairs[key.strip()] = parse_value(value.strip())
-    return pairs
-
-
-def parse_ranges(items: list[str]) -> list:
-    from ..api import ParameterRange
-    ranges = []
-    for item in items:
-        m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*([-+.\deE]+):([-+.\deE]+):([-+.\deE]+)\s*", item)
-        if not m:
-            raise InvalidArgument(f"--param takes NAME=MIN:MAX:STEP, e.g. ema_fast=5:30:5, "
-                                  f"not {item!r}")
-        try:
-            lo, hi, step = (float(g) for g in m.groups()[1:])
-        except ValueError:
-            raise InvalidArgument(f"--param {item!r}: MIN, MAX and STEP must be numbers") from None
-        ranges.append(ParameterRange(m.group(1), lo, hi, step))
-    return ranges
-
-
-def parse_constraints(items: list[str]) -> list:
-    from ..api import Constraint
-    out = []
-    for item in items:
-        m = re.fullmatch(r"\s*(\w+)\s*(<=|>=|==|!=|<|>|=)\s*([-+.\deE]+)\s*", item)
-        if not m:
-            raise InvalidArgument(f'--constraint takes "METRIC OP VALUE", e.g. "drawdown <= 0.25",'
-                                  f" not {item!r}")
-        out.append(Constraint(m.group(1), m.group(2), float(m.group(3))))
-    return out
+def parse_assignments(items: list[str]) -> dict[str, Any]:
+    # Imported when a command runs: loading the extension must not import sync/ (nor requests).
+    from ..sync.parameters import parse_assignments as parse
+    return parse(items)
 
 
 # --- account and projects ------------------------------------------------------------------------
@@ -134,7 +91,7 @@ def _push(s: Session, a: Namespace, cell: str | None):
         raise InvalidArgument(f"name the files to push, or add --all ({s.prog} status lists them)")
     return s.folder(a).push(a.paths or None, all=a.all, force=a.force, dry_run=a.dry_run,
                             keep_outputs=a.keep_outputs, as_name=a.as_name,
-                            parameters=parse_pairs(a.param) or None)
+                            parameters=parse_assignments(a.param) or None)
 
 
 def _diff(s: Session, a: Namespace, cell: str | None):
@@ -195,7 +152,7 @@ def _backtest(s: Session, a: Namespace, cell: str | None):
     from ..jobs import run_backtest
     st = s.settings()
     return _resumable(s, lambda: run_backtest(
-        s.client, s.project(a.project), a.name, parse_pairs(a.param), wait=not a.no_wait,
+        s.client, s.project(a.project), a.name, parse_assignments(a.param), wait=not a.no_wait,
         progress=st.progress, poll=st.poll, timeout=st.timeout, concurrency=st.concurrency),
         "backtest", "backtest read")
 
@@ -241,9 +198,10 @@ def _compare(s: Session, a: Namespace, cell: str | None):
 # --- optimizations -------------------------------------------------------------------------------
 
 def _optimize_args(s: Session, a: Namespace) -> dict[str, Any]:
-    return dict(parameters=parse_ranges(a.param), target=a.target,
+    from ..api import Constraint, ParameterRange
+    return dict(parameters=[ParameterRange.parse(p) for p in a.param], target=a.target,
                 direction=a.direction or ("min" if a.target == "drawdown" else "max"),
-                constraints=parse_constraints(a.constraint), node_type=a.node,
+                constraints=[Constraint.parse(c) for c in a.constraint], node_type=a.node,
                 parallel_nodes=a.parallel, name=a.name)
 
 

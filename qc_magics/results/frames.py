@@ -139,10 +139,6 @@ def order_events_frame(orders: list[dict]) -> pd.DataFrame:
     })
 
 
-def fills_only(events: pd.DataFrame) -> pd.DataFrame:
-    return events[events["status"].isin(["filled", "partiallyFilled"])]
-
-
 # --- insights and trades -------------------------------------------------------------------------
 
 def insights_frame(insights: list[dict]) -> pd.DataFrame:

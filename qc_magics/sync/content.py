@@ -12,8 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import QCError
 
-class InvalidNotebook(ValueError):
+
+class InvalidNotebook(QCError, ValueError):
     """The text of a .ipynb file is not a notebook (not JSON, or not nbformat's shape)."""
 
 
@@ -79,11 +81,6 @@ def fingerprint(name: str, text: str) -> Fingerprint:
     inputs = notebook_inputs(nb)
     outputs = [_outputs(c) for c in nb["cells"]]
     return Fingerprint(_digest(inputs), _digest([inputs, outputs]), _digest(outputs))
-
-
-def has_outputs(text: str) -> bool:
-    nb = parse_notebook(text)
-    return any(c.get("outputs") for c in nb["cells"])
 
 
 def strip_outputs(text: str) -> str:

@@ -172,6 +172,15 @@ class ProjectFolder:
             bar.close()
         return report
 
+    def _write_copy(self, copy: str, text: str) -> None:
+        """Write a copy of the cloud version beside a file. An earlier copy with other content
+        (perhaps being merged by hand) goes to the backups first."""
+        path = local_path(self.root, copy)
+        old = read_text(path) if path.exists() else None
+        if old is not None and old != text:
+            backup(self.root, copy, path)
+        write_atomic(path, text)
+
     def _pull_one(self, name: str, cfile: dict | None, lpath: Path | None, state: SyncState,
                   force: bool, report: SyncReport) -> None:
         base = state.get(name)
@@ -190,7 +199,7 @@ class ProjectFolder:
             copy = conflict_name(name, INVALID_TAG)
             copy = copy[: -len(".ipynb")] + ".txt" if copy.endswith(".ipynb") else copy + ".txt"
             if not dry:
-                write_atomic(local_path(self.root, copy), cside.text)
+                self._write_copy(copy, cside.text)
             report.add(name, "invalid", st, f"the cloud copy is not a notebook "
                                              f"({cside.invalid}); saved raw as {copy}")
             return
@@ -212,7 +221,7 @@ class ProjectFolder:
             else:
                 copy = conflict_name(name)
                 if not dry:
-                    write_atomic(local_path(self.root, copy), cside.text)
+                    self._write_copy(copy, cside.text)
                 report.add(name, "conflict-copy", st,
                            f"both sides changed: local kept, cloud version saved as {copy}; "
                            f"compare with diff({name!r}), then push with force or pull with force")

@@ -32,6 +32,21 @@ def literal(value: Any) -> str:
     return text
 
 
+def parse_assignments(items: list[str]) -> dict[str, Any]:
+    """["n=10", "symbol=SPY", "w=[1, 2]"] -> {"n": 10, "symbol": "SPY", "w": [1, 2]}: a value
+    that reads as a Python literal is one, anything else stays text."""
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidArgument(f"a parameter is K=V, not {item!r}")
+        try:
+            pairs[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
 def parameters_source(parameters: Mapping[str, Any]) -> str:
     lines = ["# Parameters injected by qc_magics"]
     for name, value in parameters.items():

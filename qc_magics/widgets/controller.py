@@ -30,6 +30,12 @@ def run_in_thread(fn: Callable[[], None]) -> None:
     threading.Thread(target=fn, name="qc-panel", daemon=True).start()
 
 
+def _ranges(text: str) -> list:
+    """One NAME=MIN:MAX:STEP per line (or comma-separated), as typed in the panel."""
+    from ..api import ParameterRange
+    return [ParameterRange.parse(p) for p in text.replace(",", "\n").splitlines() if p.strip()]
+
+
 def find_notebook(namespace: dict, folder: Path) -> str | None:
     """The notebook this kernel runs, relative to the synced folder, if the front end says."""
     candidates = [namespace.get("__vsc_ipynb_file__"), os.environ.get("JPY_SESSION_NAME")]
@@ -248,19 +254,15 @@ class PanelController:
 
     # --- backtests ------------------------------------------------------------------------------
     def refresh_backtests(self) -> None:
-        def work():
-            from ..results import backtests_frame
-            self.backtests = backtests_frame(self.session.client, self.project_ref)
-            self._emit("backtests")
-        self._act("refresh backtests", work)
+        self._act("refresh backtests", self._read_backtests)
 
     def run_backtest(self, name: str = "", parameters: str = "") -> None:
-        from ..commands.handlers import parse_pairs
+        from ..sync.parameters import parse_assignments
 
         def work():
             from ..jobs import follow_backtest, run_backtest
             st = self.session.settings()
-            params = parse_pairs([p.strip() for p in parameters.split(",") if p.strip()])
+            params = parse_assignments([p.strip() for p in parameters.split(",") if p.strip()])
             bt = run_backtest(self.session.client, self.project_ref, name or None, params,
                               wait=False, progress="none", poll=st.poll)
             self.say(f"backtest {bt.id} started")
@@ -270,12 +272,12 @@ class PanelController:
                 self.say(f"stopped following backtest {bt.id}; it goes on in the cloud")
                 return
             finally:
-                self.refresh_backtests_now()
+                self._read_backtests()
             self.say(f"backtest {bt.id}: {bt.status.rstrip('.')}, Sharpe "
                      f"{bt.statistics.get('Sharpe Ratio', float('nan')):.3f}")
         self._act("run backtest", work, background=True)
 
-    def refresh_backtests_now(self) -> None:
+    def _read_backtests(self) -> None:
         from ..results import backtests_frame
         self.backtests = backtests_frame(self.session.client, self.project_ref)
         self._emit("backtests")
@@ -301,14 +303,12 @@ class PanelController:
     # --- optimizations --------------------------------------------------------------------------
     def estimate_optimization(self, ranges: str, target: str = "sharpe", direction: str = "max",
                               node: str = "O2-8", parallel: int = 4) -> None:
-        from ..commands.handlers import parse_ranges
         inputs = (ranges, target, direction, node, int(parallel))
 
         def work():
             from ..jobs import estimate_optimization
-            grid = parse_ranges([line for line in ranges.replace(",", "\n").splitlines()
-                                 if line.strip()])
-            self.estimate = estimate_optimization(self.session.client, self.project_ref, grid,
+            self.estimate = estimate_optimization(self.session.client, self.project_ref,
+                                                  _ranges(ranges),
                                                   target=target, direction=direction,
                                                   node_type=node, parallel_nodes=int(parallel))
             self._estimate_inputs = inputs
@@ -327,11 +327,9 @@ class PanelController:
         estimate = self.estimate
 
         def work():
-            from ..commands.handlers import parse_ranges
             from ..jobs import follow_optimization, run_optimization
-            grid = parse_ranges([line for line in ranges.replace(",", "\n").splitlines()
-                                 if line.strip()])
-            opt = run_optimization(self.session.client, self.project_ref, grid, target=target,
+            opt = run_optimization(self.session.client, self.project_ref, _ranges(ranges),
+                                   target=target,
                                    direction=direction, node_type=node, parallel_nodes=parallel,
                                    max_cost=estimate.cost, wait=False, progress="none",
                                    poll=self.session.settings().poll)

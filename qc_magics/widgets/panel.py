@@ -253,9 +253,6 @@ class Panel:
             _show_figure(self.heatmap_view, lambda: opt.heatmap(names[0], names[1],
                                                                 self.target.value, plot=True))
 
-    def _draw_loaded(self) -> None:
-        pass
-
     def _plot(self) -> None:
         if not self.backtest.value:
             self.c.say("plot: select a backtest")
