@@ -19,9 +19,13 @@ def test_import_touches_no_heavy_module_and_no_network():
 
 
 def test_console_script_exists_and_reports_usage_errors_with_exit_2():
-    out = subprocess.run(["qc-magics", "--version"], capture_output=True, text=True)
+    # The script installed beside this interpreter, whatever PATH says (a venv need not be active).
+    from pathlib import Path
+    script = Path(sys.executable).with_name("qc-magics")
+    assert script.exists(), f"no console script at {script}"
+    out = subprocess.run([str(script), "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip()
-    out = subprocess.run(["qc-magics", "no-such-command"], capture_output=True, text=True)
+    out = subprocess.run([str(script), "no-such-command"], capture_output=True, text=True)
     assert out.returncode == 2
     assert out.stderr.startswith("qc-magics: ") and "Traceback" not in out.stderr
 
@@ -64,3 +68,14 @@ def test_every_subcommand_is_documented_in_help_and_readme():
         lines = [line for line in readme.splitlines() if f"qc {first}" in line]
         # "optimize read|abort|delete ID" documents three subcommands on one line
         assert any(not second or re.search(rf"\b{second[0]}\b", line) for line in lines), name
+
+
+def test_ci_runs_the_readme_commands():
+    """The README's quick start is what CI runs, so a green CI means the README is true."""
+    from pathlib import Path
+    root = Path(__file__).parents[1]
+    readme, ci = (root / "README.md").read_text(), (root / ".ci" / "run").read_text()
+    for command in ("python3 -m venv .venv", '.venv/bin/pip install -e ".[dev]"',
+                    ".venv/bin/qc-magics demo", ".venv/bin/python -m pytest"):
+        assert command in readme, command
+        assert command.replace(' -e', ' --quiet -e') in ci or command in ci, command
