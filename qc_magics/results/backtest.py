@@ -138,7 +138,9 @@ class Backtest:
 
     @property
     def failed(self) -> bool:
-        return self.status == "Runtime Error" or bool(self.data.get("error"))
+        """A runtime error, an error text, or a failure in Initialize (error may still be null)."""
+        return (self.status == "Runtime Error" or bool(self.data.get("error"))
+                or self.data.get("hasInitializeError") is True)
 
     @property
     def done(self) -> bool:

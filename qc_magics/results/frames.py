@@ -111,7 +111,7 @@ def chart_frame(chart: dict) -> pd.DataFrame:
 def _symbol(value: Any, part: str = "value") -> Any:
     """A Lean Symbol as JSON ({value, id, permtick}, PascalCase in old results) or as text."""
     if isinstance(value, dict):
-        return _get(value, part, part[:1].upper() + part[1:])
+        return _get(value, part, part[:1].upper() + part[1:], part.upper())
     return value if part == "value" else None
 
 
