@@ -1,7 +1,9 @@
 """QuantConnect JSON -> typed DataFrames: charts, orders, order events, insights, trades.
 
-Times become UTC datetimes, durations Timedeltas, enums named categories; numbers stay float64
-(NaN where the service sent null or nothing), never object columns of numbers.
+Times become UTC datetimes (through times.py, the one date parser), durations Timedeltas, enums
+named categories; numbers stay float64 (NaN where the service sent null or left a field out, as
+Lean does for a fee that is not there), never object columns of numbers. Keys are read in the
+current camelCase and in the PascalCase or kebab-case of older results.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .parse import parse_timespan, to_floats as _floats
-from .times import to_utc
+from .times import from_unix_seconds, to_utc
 
 ORDER_TYPES = {0: "Market", 1: "Limit", 2: "StopMarket", 3: "StopLimit", 4: "MarketOnOpen",
                5: "MarketOnClose", 6: "OptionExercise", 7: "LimitIfTouched", 8: "ComboMarket",
@@ -79,7 +81,7 @@ def series_frame(values: list) -> pd.DataFrame:
     except (ValueError, TypeError):   # ragged rows: pad each to the widest
         width = max(len(v) for v in values)
         arr = np.array([list(v) + [None] * (width - len(v)) for v in values], dtype="float64")
-    index = pd.DatetimeIndex(pd.to_datetime(arr[:, 0], unit="s", utc=True), name="time")
+    index = from_unix_seconds(arr[:, 0]).rename("time")
     if arr.shape[1] >= 5:
         return pd.DataFrame({"open": arr[:, 1], "high": arr[:, 2], "low": arr[:, 3],
                              "close": arr[:, 4]}, index=index)

@@ -41,7 +41,13 @@ SUMMARY_NUMBERS = ["sharpeRatio", "sortinoRatio", "compoundingAnnualReturn", "ne
 
 
 def backtests_frame(client: Any, project: int | str) -> pd.DataFrame:
-    """Every backtest of the project with its numeric statistics, from one request."""
+    """Every backtest of the project with its numeric statistics, from one request.
+
+    The summary numbers (drawdown, psr, net_profit, ...) are kept as the list answer gives them:
+    whether the service sends them as percent numbers or fractions is not known yet (nothing in
+    QuantConnect's own code or tests shows one), so they are not converted. Read a backtest
+    (`Backtest.statistics`) for values in this package's convention (fractions).
+    """
     project_id = int(find_project(client, project)["projectId"])
     rows = client.list_backtests(project_id, include_statistics=True)
     frame = pd.DataFrame({

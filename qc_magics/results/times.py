@@ -26,6 +26,19 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
+def from_unix_seconds(seconds: np.ndarray) -> pd.DatetimeIndex:
+    """Unix seconds (float64, NaN for none) as a UTC index, exact to the nanosecond the float
+    holds: whole seconds and the fraction are converted apart, not as one float of ns."""
+    seconds = np.asarray(seconds, dtype="float64")
+    finite = np.isfinite(seconds)
+    whole = np.floor(np.where(finite, seconds, 0.0))
+    ns = whole.astype("int64") * 1_000_000_000 + np.round((np.where(finite, seconds, 0.0) - whole)
+                                                          * 1e9).astype("int64")
+    out = ns.astype("datetime64[ns]")
+    out[~finite] = np.datetime64("NaT", "ns")
+    return pd.DatetimeIndex(out).tz_localize("UTC")
+
+
 def to_utc(values: Iterable[Any]) -> pd.DatetimeIndex:
     """A UTC DatetimeIndex (ns) for a sequence of strings, unix seconds and nulls, mixed freely."""
     values = list(values)
@@ -34,10 +47,7 @@ def to_utc(values: Iterable[Any]) -> pd.DatetimeIndex:
     texts = [i for i, v in enumerate(values) if isinstance(v, str) and v.strip()]
     if numbers:
         seconds = np.array([values[i] for i in numbers], dtype="float64")
-        # Unix seconds to ns without going through float ns (which loses microseconds).
-        whole = np.floor(seconds)
-        ns = whole.astype("int64") * 1_000_000_000 + np.round((seconds - whole) * 1e9).astype("int64")
-        out[numbers] = ns.astype("datetime64[ns]")
+        out[numbers] = from_unix_seconds(seconds).tz_localize(None).to_numpy()
     if texts:
         parsed = pd.to_datetime(pd.Series([values[i].strip() for i in texts], dtype="object"),
                                 utc=True, format="mixed", errors="coerce")
