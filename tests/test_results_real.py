@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from qc_magics.results import Backtest, frames
 from qc_magics.results.optimization import Optimization, statistics_by_name
@@ -276,10 +275,11 @@ def test_list_tables_show_real_times_not_nat():
                                         "1f2e3d4c5b6a79880796a5b4c3d2e1f0"]   # by creation
     assert backtests["created"].tolist() == [utc("2026-07-31 08:00"), utc("2026-08-01 12:00")]
     assert backtests["sharpe_ratio"].dtype == "float64"
-    assert math.isnan(backtests["sharpe_ratio"].iloc[0]) and backtests["sharpe_ratio"].iloc[1] == 0.61
+    sharpe = backtests["sharpe_ratio"]
+    assert math.isnan(sharpe.iloc[0]) and sharpe.iloc[1] == 0.61
     assert backtests["parameters"].tolist() == [{}, {"a": 0, "c": "foo"}]
     optimizations = optimizations_frame(client, 26129044)
     assert optimizations["created"].tolist() == [utc("2026-08-01 10:15")]
-    assert optimizations["sharpe_ratio"].tolist() == [1.707] and optimizations["target"].tolist() == [
-        "SharpeRatio"]
+    assert optimizations["sharpe_ratio"].tolist() == [1.707]          # text "1.707" read too
+    assert optimizations["target"].tolist() == ["SharpeRatio"]
     assert optimizations["sharpe_ratio"].dtype == np.float64

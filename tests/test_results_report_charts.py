@@ -43,8 +43,8 @@ def test_past_the_bound_a_clear_error_says_what_the_service_said():
     client = ReportClient(10**9, ApiError("/backtests/read/report", ["Report is being generated"]))
     started = time.monotonic()
     with pytest.raises(WaitTimeout) as e:
-        wait_for_report(lambda: client.read_backtest_report(1, "b"), what="the report of backtest b",
-                        poll=FAST, timeout=0.05)
+        wait_for_report(lambda: client.read_backtest_report(1, "b"),
+                        what="the report of backtest b", poll=FAST, timeout=0.05)
     assert time.monotonic() - started < 2
     message = str(e.value)
     assert "the report of backtest b was not ready within 0.05s" in message

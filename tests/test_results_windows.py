@@ -59,7 +59,8 @@ def test_100000_orders_take_1000_requests(inclusive):
     assert len(items) == 100_000 and items[-1]["id"] == 100_000
     assert len({o["id"] for o in items}) == 100_000
     assert len(server.calls) == 1000
-    assert sorted(server.calls)[:2] == [(0, 100), (100, 200)] and max(server.calls) == (99_900, 100_000)
+    assert sorted(server.calls)[:2] == [(0, 100), (100, 200)]
+    assert max(server.calls) == (99_900, 100_000)
 
 
 def test_insights_with_string_ids_keep_the_service_order():

@@ -202,7 +202,8 @@ class Optimization:
                     row[column] = b.get(key)
             rows.append(row)
         if not rows:
-            return pd.DataFrame(columns=["backtest_id", *names, *POSITIONAL]).set_index("backtest_id")
+            empty = pd.DataFrame(columns=["backtest_id", *names, *POSITIONAL])
+            return empty.set_index("backtest_id")
         frame = pd.DataFrame(rows)
         for column in statistics:   # NaN where a backtest has not got that statistic yet
             frame[column] = frame[column].astype("float64")
