@@ -7,12 +7,13 @@ current camelCase and in the PascalCase or kebab-case of older results.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
 
-from .parse import parse_timespan, to_floats as _floats
+from .parse import parse_number, parse_timespan, to_floats as _floats
 from .times import from_unix_seconds, to_utc
 
 ORDER_TYPES = {0: "Market", 1: "Limit", 2: "StopMarket", 3: "StopLimit", 4: "MarketOnOpen",
@@ -58,6 +59,7 @@ def _get(item: dict, *keys: str) -> Any:
     return None
 
 
+@lru_cache(maxsize=None)
 def _spellings(key: str) -> tuple[str, ...]:
     """ "orderFeeAmount" -> ("orderFeeAmount", "OrderFeeAmount", "order-fee-amount")."""
     kebab = "".join("-" + c.lower() if c.isupper() else c for c in key)
@@ -134,11 +136,9 @@ def orders_frame(orders: list[dict]) -> pd.DataFrame:
         "quantity": _floats(col("quantity")),
         "price": _floats(col("price")),
         "value": _floats(col("value")),
-        "filled_quantity": [float(np.nansum(_floats(_get(e, *_spellings("fillQuantity"))
-                                                    for e in ev))) for ev in events],
+        "filled_quantity": _sums(events, "fillQuantity"),
         # Events of an order without a fee (e.g. "submitted") carry no fee fields at all.
-        "fees": [float(np.nansum(_floats(_get(e, *_spellings("orderFeeAmount")) for e in ev)))
-                 for ev in events],
+        "fees": _sums(events, "orderFeeAmount"),
         "limit_price": _floats(col("limitPrice")),
         "stop_price": _floats(col("stopPrice")),
         "trigger_price": _floats(col("triggerPrice")),
@@ -146,9 +146,20 @@ def orders_frame(orders: list[dict]) -> pd.DataFrame:
         "last_fill_time": _times(col("lastFillTime")),
         "canceled_time": _times(col("canceledTime")),
     }, index=pd.Index(np.array(col("id"), dtype="int64"), name="id"))
-    for column in ("filled_quantity", "fees"):
-        frame[column] = frame[column].astype("float64")
     return frame
+
+
+def _sums(events: list[list[dict]], key: str) -> np.ndarray:
+    """Per order, the sum of a number over its events (missing or null counts as 0)."""
+    keys = _spellings(key)
+    out = np.zeros(len(events), dtype="float64")
+    for i, evs in enumerate(events):
+        for e in evs:
+            value = _get(e, *keys)
+            if value is not None:
+                number = value if isinstance(value, (int, float)) else parse_number(value)
+                out[i] += number or 0.0
+    return out
 
 
 # Events name their status and direction in camelCase ("partiallyFilled"); codes also read.
@@ -176,7 +187,9 @@ def order_events_frame(orders: list[dict]) -> pd.DataFrame:
     rows = [e for o in orders for e in (o.get("events") or [])]
 
     def col(key: str) -> list:
-        return [_get(e, *_spellings(key)) for e in rows]
+        values = [e.get(key) for e in rows]          # today's spelling: one lookup each
+        others = _spellings(key)[1:]
+        return [v if v is not None else _get(e, *others) for v, e in zip(values, rows)]
 
     ids = [_event_ids(e) for e in rows]
     return pd.DataFrame({
