@@ -85,3 +85,16 @@ def test_an_empty_first_window_is_waited_out_while_loading():
 def test_none_expected_and_none_there_is_one_request():
     server = FakeWindows(0, inclusive=False)
     assert read_all(server, "orders", expected=0) == [] and server.calls == [(0, 100)]
+
+
+def test_an_answer_without_length_is_paged_until_nothing_new():
+    server = FakeWindows(250, inclusive=True)
+
+    def no_length(start, end):
+        answer = server(start, end)
+        del answer["length"]
+        return answer
+
+    items = read_all(no_length, "orders", expected=None)
+    assert [o["id"] for o in items] == list(range(1, 251))
+    assert server.calls == [(0, 100), (100, 200), (200, 300), (300, 400)]

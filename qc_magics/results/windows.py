@@ -22,17 +22,22 @@ WINDOW = 100          # end - start the service accepts
 NARROW_WINDOW = 99    # what a client or service holding to the spec's "< 100" accepts
 
 
-def _stitch(pages: Iterable[list[dict]]) -> list[dict]:
-    """The pages' items in order, each id once (items without an id are all kept)."""
-    seen: set = set()
-    items = []
-    for page in pages:
+class _Stitched:
+    """Items in the order their pages are added, each id once (items without an id all kept)."""
+
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+        self._seen: set = set()
+
+    def add(self, page: list[dict]) -> int:
+        """Add a page; how many of its items were new."""
+        before = len(self.items)
         for item in page:
             ident = item.get("id")
-            if ident is None or ident not in seen:
-                seen.add(ident)
-                items.append(item)
-    return items
+            if ident is None or ident not in self._seen:
+                self._seen.add(ident)
+                self.items.append(item)
+        return len(self.items) - before
 
 
 def read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | None,
@@ -65,20 +70,20 @@ def read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | Non
                               f"although {expected} are expected; try again later")
         time.sleep(delay)
         delay = min(poll[1], delay * 1.6)
-    pages = [items]
+    stitched = _Stitched()
+    stitched.add(items)
     starts = list(range(width, length, width))
     if starts:
         with bounded_pool(min(concurrency, len(starts)), f"qc-{key}") as pool:
-            pages.extend(pool.map(lambda s: fetch(s, s + width).get(key) or [], starts))
-    unique = _stitch(pages)
+            for page in pool.map(lambda s: fetch(s, s + width).get(key) or [], starts):
+                stitched.add(page)
     # Short of `length`: the reading of start/end left the tail out; ask further until it is in
-    # or the service has nothing more (bounded: never more windows than there are items).
+    # or the service has nothing more (bounded: never more windows than there are items). An
+    # answer without `length` is paged the same way, until a window brings nothing new.
+    counted = first.get("length") is not None
     start = (starts[-1] if starts else 0) + width
-    while len(unique) < length and start <= length + width:
-        page = fetch(start, start + width).get(key) or []
-        if not page:
+    while (len(stitched.items) < length and start <= length + width) or not counted:
+        if not stitched.add(fetch(start, start + width).get(key) or []):
             break
-        pages.append(page)
-        unique = _stitch(pages)
         start += width
-    return unique
+    return stitched.items
