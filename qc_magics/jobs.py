@@ -210,8 +210,9 @@ def follow_optimization(opt: Optimization, *, timeout: float | None = None,
 
     def done() -> bool:
         opt.refresh()
-        stats = opt.data.get("runtimeStatistics") or {}
-        total, finished = int(stats.get("Total") or 0), int(stats.get("Completed") or 0)
+        # Parsed by results: `[]` while empty, counts from their text ("1,234" included).
+        counts = {k: v for k, v in opt.runtime.items() if isinstance(v, float)}
+        total, finished = int(counts.get("Total", 0)), int(counts.get("Completed", 0))
         if total and bar.total != total:
             bar.total = total
         bar.update(finished - bar.n)

@@ -192,7 +192,7 @@ def test_optimization_statistics_positional_and_dict_forms():
     assert named["Sharpe Ratio"] == 1.25 and named["Drawdown"] == 0.18
     assert named["Win Rate"] == 0.55 and named["Total Orders"] == 240
     as_dict = statistics_by_name({str(i): v for i, v in enumerate(positional + [7.0, 8.0])})
-    assert as_dict["Sharpe Ratio"] == 1.25 and as_dict["Statistic 22"] == 8.0
+    assert as_dict["Sharpe Ratio"] == 1.25 and as_dict["Start Equity"] == 8.0   # index 22
 
 
 def test_optimization_grid_best_and_heatmap_from_a_read():

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,9 @@ import pandas as pd
 from ..errors import NotFoundError
 from ..waiting import poll_until
 from . import frames
-from .parse import parse_number, parse_timespan, split_statistics
+from .parse import as_mapping, parse_number, parse_timespan, split_statistics
+from .report import REPORT_TIMEOUT, wait_for_report
+from .times import epoch_seconds, to_timestamp
 from .windows import read_all
 
 CHART_POINTS = 100_000
@@ -39,32 +42,38 @@ class Performance:
         return both.to_frame("value")._repr_html_()
 
 
-def _performance_series(raw: dict | None) -> tuple[pd.Series, dict[str, Any]]:
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
+
+
+def _performance_series(raw: Any) -> tuple[pd.Series, dict[str, Any]]:
+    """Lean writes decimals as strings ("2.7145"), the service may pass numbers: both become
+    float64. Keys become camelCase whatever the case they came in; durations become
+    Timedeltas and dates UTC Timestamps beside the numbers."""
     numbers, other = {}, {}
-    for key, value in (raw or {}).items():
+    for key, value in as_mapping(raw).items():
         key = key[:1].lower() + key[1:]   # older results used PascalCase
         number = parse_number(value)
         if number is not None:
             numbers[key] = number
         elif value is not None:
             span = parse_timespan(value)
-            other[key] = span if span is not None else value
+            if span is not None:
+                other[key] = span
+            elif isinstance(value, str) and _DATE.match(value):
+                other[key] = to_timestamp(value)
+            else:
+                other[key] = value
     return pd.Series(numbers, dtype="float64"), other
 
 
 def _total_performance(data: dict) -> dict:
-    return data.get("totalPerformance") or data.get("TotalPerformance") or {}
+    return as_mapping(data.get("totalPerformance") or data.get("TotalPerformance"))
 
 
-def _epoch(text: str | None, default: int) -> int:
-    """Unix seconds of a service timestamp (naive ones are UTC), or the default."""
-    try:
-        ts = pd.Timestamp(text) if text else None
-    except (ValueError, TypeError):
-        return default
-    if ts is None or pd.isna(ts):
-        return default
-    return int((ts.tz_localize("UTC") if ts.tzinfo is None else ts).timestamp())
+def _either(raw: dict, camel: str) -> Any:
+    """A key in camelCase or in the PascalCase of older results."""
+    value = raw.get(camel)
+    return value if value is not None else raw.get(camel[:1].upper() + camel[1:])
 
 
 class Backtest:
@@ -129,7 +138,9 @@ class Backtest:
 
     @property
     def failed(self) -> bool:
-        return self.status == "Runtime Error" or bool(self.data.get("error"))
+        """A runtime error, an error text, or a failure in Initialize (error may still be null)."""
+        return (self.status == "Runtime Error" or bool(self.data.get("error"))
+                or self.data.get("hasInitializeError") is True)
 
     @property
     def done(self) -> bool:
@@ -145,13 +156,15 @@ class Backtest:
         return self.data.get("stacktrace") or ""
 
     @property
-    def parameters(self) -> dict[str, str]:
-        ps = self.data.get("parameterSet")
-        return dict(ps) if isinstance(ps, dict) else {}
+    def parameters(self) -> dict[str, Any]:
+        """The parameter values as the service kept them: numbers stay numbers, text text
+        ({} when there are none: the service may send `[]`)."""
+        return as_mapping(self.data.get("parameterSet"))
 
     @property
     def created(self) -> pd.Timestamp:
-        return pd.Timestamp(self.data.get("created"), tz="UTC")
+        """When the backtest was created, in UTC (NaT if the service did not say)."""
+        return to_timestamp(self.data.get("created"))
 
     def wait(self, timeout: float | None = None) -> "Backtest":
         """Follow the backtest until done, with a progress bar (see jobs.follow_backtest)."""
@@ -180,7 +193,7 @@ class Backtest:
 
     @property
     def statistics_raw(self) -> dict[str, str]:
-        return dict(self.data.get("statistics") or {})
+        return as_mapping(self.data.get("statistics"))
 
     @property
     def runtime_statistics(self) -> pd.Series:
@@ -189,16 +202,14 @@ class Backtest:
 
     @property
     def runtime_statistics_raw(self) -> dict[str, str]:
-        return dict(self.data.get("runtimeStatistics") or {})
+        return as_mapping(self.data.get("runtimeStatistics"))
 
     @property
     def performance(self) -> Performance:
         def make():
             tp = _total_performance(self.data)
-            trade, other_t = _performance_series(tp.get("tradeStatistics")
-                                                 or tp.get("TradeStatistics"))
-            portfolio, other_p = _performance_series(tp.get("portfolioStatistics")
-                                                     or tp.get("PortfolioStatistics"))
+            trade, other_t = _performance_series(_either(tp, "tradeStatistics"))
+            portfolio, other_p = _performance_series(_either(tp, "portfolioStatistics"))
             return Performance(trade, portfolio, {**other_t, **other_p})
         return self._cached("performance", make)
 
@@ -207,12 +218,12 @@ class Backtest:
         """Closed trades from totalPerformance."""
         tp = _total_performance(self.data)
         return self._cached("trades", lambda: frames.trades_frame(
-            tp.get("closedTrades") or tp.get("ClosedTrades") or []))
+            _either(tp, "closedTrades") or []))
 
     # --- charts ---------------------------------------------------------------------------------
     @property
     def charts(self) -> list[str]:
-        return sorted((self.data.get("charts") or {}).keys())
+        return sorted(as_mapping(self.data.get("charts")).keys())
 
     def chart(self, name: str, *, timeout: float = 120.0) -> pd.DataFrame:
         """One chart as a DataFrame on a UTC index, columns (series, field); see frames."""
@@ -230,8 +241,10 @@ class Backtest:
                                 f"backtest {self.id} has no chart {name!r}" +
                                 (f"; did you mean {' or '.join(map(repr, hint))}?" if hint else
                                  f"; its charts: {', '.join(known)}"))
-        start = _epoch(self.data.get("backtestStart"), 0) - 86_400
-        end = _epoch(self.data.get("backtestEnd"), int(time.time())) + 86_400
+        # The service makes start/end optional, but what it answers without them is not
+        # documented: ask for the whole backtest, a day either side, never before 1970.
+        start = max(0, epoch_seconds(self.data.get("backtestStart"), 0) - 86_400)
+        end = max(start, epoch_seconds(self.data.get("backtestEnd"), int(time.time())) + 86_400)
         answer = poll_until(
             lambda: self.client.read_backtest_chart(self.project_id, self.id, name, start=start,
                                                     end=end, count=CHART_POINTS).get("chart"),
@@ -296,11 +309,11 @@ class Backtest:
             return frames.insights_frame(raw)
         return self._cached("insights", make)
 
-    def report(self, timeout: float = 300.0) -> str:
-        """The HTML report, waiting while the service generates it."""
-        return poll_until(
-            lambda: self.client.read_backtest_report(self.project_id, self.id).get("report"),
-            poll=self.poll, timeout=timeout, what=f"the report of backtest {self.id}")
+    def report(self, timeout: float = REPORT_TIMEOUT) -> str:
+        """The HTML report, waiting (up to `timeout` seconds) while the service generates it."""
+        return self._cached("report", lambda: wait_for_report(
+            lambda: self.client.read_backtest_report(self.project_id, self.id),
+            what=f"the report of backtest {self.id}", poll=self.poll, timeout=timeout))
 
     def plot(self, ax=None):
         """Equity with drawdown beneath and the benchmark on a twin axis (matplotlib)."""

@@ -1,14 +1,20 @@
 """QuantConnect JSON -> typed DataFrames: charts, orders, order events, insights, trades.
 
-Times become UTC datetimes, durations Timedeltas, enums named categories; numbers stay float64
-(NaN where the service sent null or nothing), never object columns of numbers.
+Times become UTC datetimes (through times.py, the one date parser), durations Timedeltas, enums
+named categories; numbers stay float64 (NaN where the service sent null or left a field out, as
+Lean does for a fee that is not there), never object columns of numbers. Keys are read in the
+current camelCase and in the PascalCase or kebab-case of older results.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
+
+from .parse import parse_number, parse_timespan, to_floats as _floats
+from .times import from_unix_seconds, to_utc
 
 ORDER_TYPES = {0: "Market", 1: "Limit", 2: "StopMarket", 3: "StopLimit", 4: "MarketOnOpen",
                5: "MarketOnClose", 6: "OptionExercise", 7: "LimitIfTouched", 8: "ComboMarket",
@@ -23,23 +29,41 @@ UTC_EMPTY = pd.DatetimeIndex([], tz="UTC", name="time")
 
 
 def _category(codes: Iterable[Any], names: dict[int, str]) -> pd.Categorical:
-    labels = [names.get(c, str(c)) if c is not None else None for c in codes]
+    """Enum codes as named categories. Lean writes enums as numbers, some answers as names in
+    any case ("long", "Long"): both become the same category."""
+    by_name = {v.lower(): v for v in names.values()}
+
+    def label(c: Any) -> Any:
+        if c is None:
+            return None
+        if isinstance(c, str):
+            return by_name.get(c.lower(), names.get(int(c), c) if c.isdigit() else c)
+        return names.get(c, str(c))
+
+    labels = [label(c) for c in codes]
     extra = sorted({v for v in labels if v is not None} - set(names.values()))
     return pd.Categorical(labels, categories=list(names.values()) + extra)
 
 
 def _times(values: Iterable[Any]) -> pd.DatetimeIndex:
-    """ISO strings, "YYYY-MM-DD HH:MM:SS" or unix seconds (null allowed) -> UTC datetimes."""
-    values = list(values)
-    if values and all(isinstance(v, (int, float)) or v is None for v in values):
-        return pd.DatetimeIndex(pd.to_datetime(np.array(values, dtype="float64"), unit="s",
-                                               utc=True))
-    return pd.DatetimeIndex(pd.to_datetime(pd.Series(values, dtype="object"), utc=True,
-                                           format="mixed"))
+    """ISO strings, "yyyy-MM-dd HH:mm:ss" or unix seconds (null allowed) -> UTC datetimes."""
+    return to_utc(values)
 
 
-def _floats(values: Iterable[Any]) -> np.ndarray:
-    return np.array([np.nan if v is None else v for v in values], dtype="float64")
+def _get(item: dict, *keys: str) -> Any:
+    """The first of several spellings present: camelCase, older PascalCase or kebab-case."""
+    for key in keys:
+        value = item.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+@lru_cache(maxsize=None)
+def _spellings(key: str) -> tuple[str, ...]:
+    """ "orderFeeAmount" -> ("orderFeeAmount", "OrderFeeAmount", "order-fee-amount")."""
+    kebab = "".join("-" + c.lower() if c.isupper() else c for c in key)
+    return key, key[:1].upper() + key[1:], kebab
 
 
 # --- charts --------------------------------------------------------------------------------------
@@ -59,7 +83,7 @@ def series_frame(values: list) -> pd.DataFrame:
     except (ValueError, TypeError):   # ragged rows: pad each to the widest
         width = max(len(v) for v in values)
         arr = np.array([list(v) + [None] * (width - len(v)) for v in values], dtype="float64")
-    index = pd.DatetimeIndex(pd.to_datetime(arr[:, 0], unit="s", utc=True), name="time")
+    index = from_unix_seconds(arr[:, 0]).rename("time")
     if arr.shape[1] >= 5:
         return pd.DataFrame({"open": arr[:, 1], "high": arr[:, 2], "low": arr[:, 3],
                              "close": arr[:, 4]}, index=index)
@@ -88,15 +112,23 @@ def chart_frame(chart: dict) -> pd.DataFrame:
 
 # --- orders --------------------------------------------------------------------------------------
 
+def _symbol(value: Any, part: str = "value") -> Any:
+    """A Lean Symbol as JSON ({value, id, permtick}, PascalCase in old results) or as text."""
+    if isinstance(value, dict):
+        return _get(value, part, part[:1].upper() + part[1:], part.upper())
+    return value if part == "value" else None
+
+
 def orders_frame(orders: list[dict]) -> pd.DataFrame:
+    """Every order, by id: enums as named categories, times in UTC, numbers float64."""
     def col(key: str) -> list:
         return [o.get(key) for o in orders]
 
     events = [o.get("events") or [] for o in orders]
     frame = pd.DataFrame({
-        "time": _times(col("time")) if orders else pd.DatetimeIndex([], tz="UTC"),
-        "symbol": pd.array([(o.get("symbol") or {}).get("value") for o in orders], dtype="string"),
-        "symbol_id": pd.array([(o.get("symbol") or {}).get("id") for o in orders], dtype="string"),
+        "time": _times(col("time")),
+        "symbol": pd.array([_symbol(o.get("symbol")) for o in orders], dtype="string"),
+        "symbol_id": pd.array([_symbol(o.get("symbol"), "id") for o in orders], dtype="string"),
         "security_type": _category(col("securityType"), SECURITY_TYPES),
         "type": _category(col("type"), ORDER_TYPES),
         "status": _category(col("status"), ORDER_STATUSES),
@@ -104,38 +136,83 @@ def orders_frame(orders: list[dict]) -> pd.DataFrame:
         "quantity": _floats(col("quantity")),
         "price": _floats(col("price")),
         "value": _floats(col("value")),
-        "filled_quantity": _floats(sum(e.get("fillQuantity") or 0 for e in ev) for ev in events),
-        "fees": _floats(sum(e.get("orderFeeAmount") or 0 for e in ev) for ev in events),
+        "filled_quantity": _sums(events, "fillQuantity"),
+        # Events of an order without a fee (e.g. "submitted") carry no fee fields at all.
+        "fees": _sums(events, "orderFeeAmount"),
         "limit_price": _floats(col("limitPrice")),
         "stop_price": _floats(col("stopPrice")),
         "trigger_price": _floats(col("triggerPrice")),
         "tag": pd.array(col("tag"), dtype="string"),
-        "last_fill_time": _times(col("lastFillTime")) if orders else pd.DatetimeIndex([], tz="UTC"),
-        "canceled_time": _times(col("canceledTime")) if orders else pd.DatetimeIndex([], tz="UTC"),
+        "last_fill_time": _times(col("lastFillTime")),
+        "canceled_time": _times(col("canceledTime")),
     }, index=pd.Index(np.array(col("id"), dtype="int64"), name="id"))
     return frame
 
 
+def _sums(events: list[list[dict]], key: str) -> np.ndarray:
+    """Per order, the sum of a number over its events (missing or null counts as 0)."""
+    keys = _spellings(key)
+    out = np.zeros(len(events), dtype="float64")
+    for i, evs in enumerate(events):
+        for e in evs:
+            value = _get(e, *keys)
+            if value is not None:
+                number = value if isinstance(value, (int, float)) else parse_number(value)
+                out[i] += number or 0.0
+    return out
+
+
+# Events name their status and direction in camelCase ("partiallyFilled"); codes also read.
+EVENT_STATUSES = {code: name[:1].lower() + name[1:] for code, name in ORDER_STATUSES.items()}
+EVENT_DIRECTIONS = {code: name.lower() for code, name in DIRECTIONS.items()}
+
+
+def _event_ids(event: dict) -> tuple[Any, Any]:
+    """(order id, event id): from their own fields, else from the event's id
+    "<algorithmId>-<orderId>-<eventId>" (the algorithm id may itself hold dashes)."""
+    order_id = _get(event, *_spellings("orderId"))
+    event_id = _get(event, *_spellings("orderEventId"))
+    ident = event.get("id")
+    if (order_id is None or event_id is None) and isinstance(ident, str):
+        parts = ident.rsplit("-", 2)
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            order_id = int(parts[1]) if order_id is None else order_id
+            event_id = int(parts[2]) if event_id is None else event_id
+    return order_id, event_id
+
+
 def order_events_frame(orders: list[dict]) -> pd.DataFrame:
+    """Every order event (submissions, fills, cancels): fill prices, fees (NaN where the service
+    left the fee out because there was none), messages (<NA> for null), flags as booleans."""
     rows = [e for o in orders for e in (o.get("events") or [])]
 
     def col(key: str) -> list:
-        return [e.get(key) for e in rows]
+        values = [e.get(key) for e in rows]          # today's spelling: one lookup each
+        others = _spellings(key)[1:]
+        return [v if v is not None else _get(e, *others) for v, e in zip(values, rows)]
 
+    ids = [_event_ids(e) for e in rows]
     return pd.DataFrame({
-        "order_id": np.array(col("orderId"), dtype="int64"),
-        "event_id": np.array(col("orderEventId"), dtype="int64"),
-        "time": _times(col("time")) if rows else pd.DatetimeIndex([], tz="UTC"),
-        "status": pd.Categorical(col("status"), categories=[
-            "new", "submitted", "partiallyFilled", "filled", "canceled", "none", "invalid",
-            "cancelPending", "updateSubmitted"]),
+        "id": pd.array([e.get("id") for e in rows], dtype="string"),
+        "order_id": pd.array([i[0] for i in ids], dtype="Int64"),
+        "event_id": pd.array([i[1] for i in ids], dtype="Int64"),
+        "time": _times(col("time")),
+        "status": _category(col("status"), EVENT_STATUSES),
         "symbol": pd.array(col("symbolValue"), dtype="string"),
-        "direction": pd.Categorical(col("direction"), categories=["buy", "sell", "hold"]),
+        "symbol_id": pd.array([_symbol(s) for s in col("symbol")], dtype="string"),
+        "direction": _category(col("direction"), EVENT_DIRECTIONS),
+        "quantity": _floats(col("quantity")),
         "fill_price": _floats(col("fillPrice")),
+        "fill_price_currency": pd.array(col("fillPriceCurrency"), dtype="string"),
         "fill_quantity": _floats(col("fillQuantity")),
         "fee": _floats(col("orderFeeAmount")),
         "fee_currency": pd.array(col("orderFeeCurrency"), dtype="string"),
+        "limit_price": _floats(col("limitPrice")),
+        "stop_price": _floats(col("stopPrice")),
         "message": pd.array(col("message"), dtype="string"),
+        # Omitted when false (Lean's DefaultValueHandling.Ignore).
+        "is_assignment": np.array([bool(v) for v in col("isAssignment")], dtype="bool"),
+        "is_in_the_money": np.array([bool(v) for v in col("isInTheMoney")], dtype="bool"),
     })
 
 
@@ -145,10 +222,9 @@ def insights_frame(insights: list[dict]) -> pd.DataFrame:
     def col(key: str) -> list:
         return [i.get(key) for i in insights]
 
-    empty = pd.DatetimeIndex([], tz="UTC")
     return pd.DataFrame({
-        "generated_time": _times(col("generatedTime")) if insights else empty,
-        "close_time": _times(col("closeTime")) if insights else empty,
+        "generated_time": _times(col("generatedTime")),
+        "close_time": _times(col("closeTime")),
         "symbol": pd.array(col("ticker"), dtype="string"),
         "symbol_id": pd.array(col("symbol"), dtype="string"),
         "type": pd.Categorical(col("type"), categories=["price", "volatility"]),
@@ -167,31 +243,44 @@ def insights_frame(insights: list[dict]) -> pd.DataFrame:
     }, index=pd.Index(col("id"), dtype="string", name="id"))
 
 
+def _trade_symbols(trade: dict, part: str) -> Any:
+    """The traded symbols: `symbols` (a list, Lean since 2026-01) or the older `symbol` object;
+    several (a combo's legs) are joined with ", "."""
+    many = _get(trade, "symbols", "Symbols")
+    if isinstance(many, list) and many:
+        values = [v for v in (_symbol(s, part) for s in many) if v is not None]
+        return ", ".join(map(str, values)) if values else None
+    return _symbol(_get(trade, "symbol", "Symbol"), part)
+
+
 def trades_frame(trades: list[dict]) -> pd.DataFrame:
-    from .parse import parse_timespan
+    """Closed trades (totalPerformance.closedTrades) in either generation of their shape."""
+    def col(key: str, *more: str) -> list:
+        # Older results used PascalCase keys ("EntryTime", "MAE").
+        return [_get(t, key, key[:1].upper() + key[1:], *more) for t in trades]
 
-    def col(key: str) -> list:
-        # Older results used PascalCase keys ("EntryTime").
-        return [t.get(key, t.get(key[:1].upper() + key[1:])) for t in trades]
+    def ids(t: dict) -> tuple:
+        raw = _get(t, "orderIds", "OrderIds")
+        return tuple(int(i) for i in raw) if isinstance(raw, list) else ()
 
-    def symbol(t: dict) -> Any:
-        s = t.get("symbol", t.get("Symbol"))
-        return (s.get("value") or s.get("Value")) if isinstance(s, dict) else s
-
-    empty = pd.DatetimeIndex([], tz="UTC")
+    wins = [_get(t, "isWin", "IsWin") for t in trades]
     return pd.DataFrame({
-        "symbol": pd.array([symbol(t) for t in trades], dtype="string"),
+        "id": pd.array([None if v is None else str(v) for v in col("id")], dtype="string"),
+        "symbol": pd.array([_trade_symbols(t, "value") for t in trades], dtype="string"),
+        "symbol_id": pd.array([_trade_symbols(t, "id") for t in trades], dtype="string"),
         "direction": _category(col("direction"), TRADE_DIRECTIONS),
-        "entry_time": _times(col("entryTime")) if trades else empty,
-        "exit_time": _times(col("exitTime")) if trades else empty,
+        "entry_time": _times(col("entryTime")),
+        "exit_time": _times(col("exitTime")),
         "quantity": _floats(col("quantity")),
         "entry_price": _floats(col("entryPrice")),
         "exit_price": _floats(col("exitPrice")),
         "profit_loss": _floats(col("profitLoss")),
         "total_fees": _floats(col("totalFees")),
-        "mae": _floats(col("mae")),
-        "mfe": _floats(col("mfe")),
+        "mae": _floats(col("mae", "MAE")),
+        "mfe": _floats(col("mfe", "MFE")),
         "duration": pd.to_timedelta([parse_timespan(d) if isinstance(d, str) else d
-                                     for d in col("duration")]),
+                                     for d in col("duration")], unit="s"),
         "end_trade_drawdown": _floats(col("endTradeDrawdown")),
+        "is_win": pd.array([None if w is None else bool(w) for w in wins], dtype="boolean"),
+        "order_ids": pd.Series([ids(t) for t in trades], dtype="object"),
     })

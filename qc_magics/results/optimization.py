@@ -13,46 +13,97 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidArgument
+from . import frames
+from .parse import as_mapping, parse_number, percent_to_fraction, split_statistics
+from .times import to_utc
 
-# The positional statistics of an optimization's backtests, in the spec's order, by the labels
-# backtest statistics use. Those the spec marks "(%)" arrive in percent and become fractions.
+# The statistics of an optimization's child backtests come by position, not by name: Lean's
+# OptimizationBacktestJsonConverter writes them as a list (older: 21) or as an object keyed
+# "0".."24" plus the names of custom statistics. Positions, by the labels backtest statistics use:
 POSITIONAL = ["Alpha", "Annual Standard Deviation", "Annual Variance", "Average Loss",
               "Average Win", "Beta", "Compounding Annual Return", "Drawdown",
               "Estimated Strategy Capacity", "Expectancy", "Information Ratio", "Loss Rate",
               "Net Profit", "Probabilistic Sharpe Ratio", "Profit-Loss Ratio", "Sharpe Ratio",
-              "Total Fees", "Total Orders", "Tracking Error", "Treynor Ratio", "Win Rate"]
+              "Total Fees", "Total Orders", "Tracking Error", "Treynor Ratio", "Win Rate",
+              "Sortino Ratio", "Start Equity", "End Equity", "Drawdown Recovery"]
+# Lean strips the "%" of these and sends the percent number (PSR 77.188 means 77.188 %); they
+# become fractions, as "77.188%" does in a backtest's statistics.
 PERCENT = {"Average Loss", "Average Win", "Compounding Annual Return", "Drawdown", "Loss Rate",
-           "Net Profit", "Win Rate"}
+           "Net Profit", "Probabilistic Sharpe Ratio", "Win Rate"}
 SHORT = {"sharpe": "Sharpe Ratio", "car": "Compounding Annual Return",
          "psr": "Probabilistic Sharpe Ratio", "drawdown": "Drawdown", "sortino": "Sortino Ratio"}
 LOWER_IS_BETTER = {"Drawdown", "Annual Standard Deviation", "Annual Variance", "Total Fees",
-                   "Loss Rate", "Tracking Error"}
+                   "Loss Rate", "Tracking Error", "Drawdown Recovery"}
+
+
+def _statistic(label: str, value: Any) -> float:
+    """One positional value as stored in frames: percentages as fractions, the rest as floats."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number = parse_number(value)          # a "%" that was not stripped: already a fraction
+        return np.nan if number is None else number
+    if label in PERCENT:
+        return percent_to_fraction(value)
+    number = parse_number(value)
+    return np.nan if number is None else number
 
 
 def statistics_by_name(values: Any) -> dict[str, float]:
-    """A child backtest's statistics, from the positional list or a {"0": .., "1": ..} dict."""
+    """A child backtest's statistics by name, from any form the service sends.
+
+    - a list (older answers, 21 or fewer values): position i is POSITIONAL[i];
+    - an object keyed "0".."24" (Lean since Dec 2025) plus custom statistics by their own names:
+      custom ones are kept as sent (the service stripped any "%", so their unit is the user's);
+    - `[]` or null: no statistics yet.
+
+    Percent numbers become fractions (see parse: one convention for every frame).
+
+    >>> statistics_by_name({"13": 77.188, "15": 1.707, "customstat": 5.4})
+    {'Probabilistic Sharpe Ratio': 0.77188, 'Sharpe Ratio': 1.707, 'customstat': 5.4}
+    """
     if isinstance(values, dict):
-        ordered = [values.get(str(i)) for i in range(max((int(k) for k in values
-                                                          if str(k).isdigit()), default=-1) + 1)]
+        positional: dict[int, Any] = {}
+        custom: dict[str, Any] = {}
+        for key, value in values.items():
+            k = str(key)
+            if k.isdigit() and int(k) < len(POSITIONAL):
+                positional[int(k)] = value
+            else:
+                custom[k] = value
+    elif isinstance(values, (list, tuple)):
+        positional, custom = dict(enumerate(values)), {}
     else:
-        ordered = list(values or [])
+        return {}
     out: dict[str, float] = {}
-    for i, v in enumerate(ordered):
+    for i in sorted(positional):
         label = POSITIONAL[i] if i < len(POSITIONAL) else f"Statistic {i}"
-        try:
-            number = float(v)
-        except (TypeError, ValueError):
-            number = np.nan
-        out[label] = number / 100.0 if label in PERCENT else number
+        out[label] = _statistic(label, positional[i])
+    for name, value in custom.items():
+        if name not in out:   # a custom statistic never hides one of Lean's
+            number = parse_number(value)
+            out[name] = np.nan if number is None else number
     return out
 
 
+def child_backtests(raw: Any) -> dict[str, dict]:
+    """The optimization's backtests by id: an object keyed by id, a list, or `[]` when none."""
+    if isinstance(raw, dict):
+        return {str(k): v for k, v in raw.items() if isinstance(v, dict)}
+    if isinstance(raw, list):
+        return {str(b.get("id") or b.get("backtestId") or i): b
+                for i, b in enumerate(raw) if isinstance(b, dict)}
+    return {}
+
+
 def _number(text: Any) -> Any:
+    """A parameter value as a number when it is one ("19" -> 19, "0.5" -> 0.5), else as sent."""
+    if isinstance(text, (bool, int, float)):   # the service may keep numbers as numbers
+        return text
     try:
         value = float(text)
     except (TypeError, ValueError):
         return text
-    return int(value) if value.is_integer() and "." not in str(text) else value
+    integral = value.is_integer() and not any(c in str(text) for c in ".eE")
+    return int(value) if integral else value
 
 
 class Optimization:
@@ -116,33 +167,70 @@ class Optimization:
 
     @property
     def runtime_statistics(self) -> dict[str, str]:
-        return dict(self.data.get("runtimeStatistics") or {})
+        """The service's runtime statistics as sent ({} while there are none: it sends [])."""
+        return as_mapping(self.data.get("runtimeStatistics"))
+
+    @property
+    def runtime(self) -> dict[str, Any]:
+        """Runtime statistics as values: counts and money as floats, "hh:mm:ss" as Timedeltas."""
+        numbers, others = split_statistics(self.data.get("runtimeStatistics"))
+        return {**others, **numbers}
+
+    @property
+    def backtests(self) -> dict[str, dict]:
+        """The child backtests as sent, by backtest id ({} while none has started)."""
+        return child_backtests(self.data.get("backtests"))
 
     @property
     def grid(self) -> pd.DataFrame:
         """One row per child backtest (index: its id): parameter values as numbers, then every
-        statistic by name (fractions for percentages), progress and exit code."""
-        rows = []
+        statistic by name (fractions for percentages), custom statistics after them, progress
+        and exit code (and start/end dates when the service sends them)."""
         names = self.parameter_names
-        for bid, b in (self.data.get("backtests") or {}).items():
+        rows, statistics = [], {}
+        for bid, b in self.backtests.items():
             ps = b.get("parameterSet") if isinstance(b.get("parameterSet"), dict) else {}
             row: dict[str, Any] = {"backtest_id": bid}
             row.update({n: _number(ps.get(n)) for n in names or ps})
-            row.update(statistics_by_name(b.get("statistics")))
-            row["progress"] = float(b.get("progress") or 0)
+            stats = statistics_by_name(b.get("statistics"))
+            statistics.update(dict.fromkeys(stats))
+            row.update(stats)
+            row["progress"] = parse_number(b.get("progress")) or 0.0
             row["exit_code"] = b.get("exitCode")
+            for key, column in (("startDate", "start_date"), ("endDate", "end_date")):
+                if b.get(key) is not None:
+                    row[column] = b.get(key)
             rows.append(row)
+        if not rows:
+            empty = pd.DataFrame(columns=["backtest_id", *names, *POSITIONAL])
+            return empty.set_index("backtest_id")
         frame = pd.DataFrame(rows)
-        if frame.empty:
-            return pd.DataFrame(columns=["backtest_id", *names, *POSITIONAL]).set_index("backtest_id")
-        for column in [c for c in POSITIONAL if c in frame]:
+        for column in statistics:   # NaN where a backtest has not got that statistic yet
             frame[column] = frame[column].astype("float64")
+        for column in ("start_date", "end_date"):
+            if column in frame:
+                frame[column] = to_utc(frame[column])
+        frame["progress"] = frame["progress"].astype("float64")
         frame["exit_code"] = frame["exit_code"].astype("Int64")
         return frame.set_index("backtest_id").sort_values(names or list(frame.columns[:1]))
 
+    @property
+    def equity(self) -> pd.DataFrame:
+        """Each child backtest's equity on one UTC index (a column per backtest id): the close of
+        [t, o, h, l, c] candles, or the value of old [t, v] pairs."""
+        curves = {}
+        for bid, b in self.backtests.items():
+            part = frames.series_frame(b.get("equity") or [])
+            values = part["close"] if "close" in part else part["value"]
+            curves[bid] = values[~values.index.duplicated(keep="last")]
+        if not curves:
+            return pd.DataFrame(index=frames.UTC_EMPTY)
+        return pd.DataFrame(curves).sort_index()
+
     def _metric(self, metric: str) -> str:
         label = SHORT.get(metric.lower(), metric)
-        if label not in POSITIONAL:
+        custom = [c for c in self.grid.columns if c not in POSITIONAL]
+        if label not in POSITIONAL and label not in custom:
             raise InvalidArgument(f"unknown statistic {metric!r}; use one of "
                                   f"{', '.join(POSITIONAL)} (or sharpe, car, psr, drawdown)")
         return label

@@ -1,47 +1,104 @@
 """QuantConnect's display strings as numbers: "15.3%" -> 0.153, "$1,234.50" -> 1234.5.
 
 The service sends statistics as text formatted for its web page. Percentages become fractions,
-money becomes floats, .NET TimeSpans ("d.hh:mm:ss") become Timedeltas, and anything else stays
-text. Older and newer statistic names are both made available.
+money becomes floats, .NET TimeSpans ("d.hh:mm:ss", "hh:mm:ss") become Timedeltas, and anything
+else stays text. Older and newer statistic names are both made available.
+
+The convention, kept by every frame in results/: **a percentage is stored as a fraction**
+("15.31%" and an optimization's percent number 15.31 both become 0.1531), money as a plain float
+in the account currency, counts as floats; the display (not the data) adds "%" and "$" back.
 """
 from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable
 
-_NUMBER = re.compile(r"^[-+]?[$€£¥]?[-+]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?([eE][-+]?\d+)?$")
-_TIMESPAN = re.compile(r"^\s*(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?\s*$")
+import numpy as np
+
+# Currency signs Lean writes before amounts (its Currencies.CurrencySymbols): one sign character,
+# a short letter symbol ("Fr", "kr", "R$", "NT$"), or a currency code ("USDT", "ZRX").
+_SIGNS = "$€£₤¥₹₺₽฿₿Ƀ₮Ξ₩₫₱₪₴₦₡₲₵₸Ł﷼"
+_SYMBOL = rf"(?:[{_SIGNS}]|NT\$|R\$|US\$|Fr|kr|Kč|Ft|zł|Rp|R|[A-Z]{{3,5}}(?=[-+\d.]))"
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+"
+# sign and currency symbol in either order ("-$5", "$-5"), or the amount in parentheses.
+_NUMBER = re.compile(
+    rf"^(?P<s1>[-+]?)(?P<cur>{_SYMBOL}?)\s?(?P<s2>[-+]?)(?P<num>{_DIGITS})(?P<exp>[eE][-+]?\d+)?$")
+_PARENS = re.compile(r"^\((?P<inner>[^()]+)\)$")
+# .NET TimeSpan "[-][d.]hh:mm:ss[.fffffff]"; optimization runtimes write "hh:mm:ss" with no day
+# part, so the hours may pass 24.
+_TIMESPAN = re.compile(r"^\s*(-)?(?:(\d+)\.)?(\d+):(\d{2}):(\d{2})(?:\.(\d{1,7}))?\s*$")
 
 # Renamed statistics: both names answer, whichever the service sent.
 ALIASES = {"Total Trades": "Total Orders", "Total Orders": "Total Trades"}
 
 
+def _decimal(text: str) -> Decimal | None:
+    """The exact decimal value of display text ("-$1,234.50", "(5.25)", "1e-3"), else None."""
+    s = text.replace("\u00a0", " ").strip()
+    negative = False
+    m = _PARENS.match(s)
+    if m:   # accounting style: (1,234.56) is negative
+        s, negative = m.group("inner"), True
+    m = _NUMBER.match(s)
+    if not m or (m.group("s1") and m.group("s2")):
+        return None
+    negative ^= "-" in (m.group("s1") + m.group("s2"))
+    try:
+        value = Decimal(m.group("num").replace(",", "") + (m.group("exp") or ""))
+    except InvalidOperation:
+        return None
+    return -value if negative else value
+
+
 def parse_number(text: Any) -> float | None:
     """A float for numeric display text, else None. Percentages come back as fractions.
 
-    >>> parse_number("15.3%"), parse_number("-$1,234.50"), parse_number("0.00 %")
-    (0.153, -1234.5, 0.0)
+    Money in either sign order, with or without thousands separators; numbers already numbers.
+
+    >>> parse_number("15.3%"), parse_number("-$1,234.50"), parse_number("$-1234.50")
+    (0.153, -1234.5, -1234.5)
     """
     if isinstance(text, bool) or text is None:
         return None
     if isinstance(text, (int, float)):
         return float(text) if math.isfinite(text) else None
-    s = str(text).strip().replace(" ", "")
+    s = str(text).strip()
     percent = s.endswith("%")
-    if percent:
-        s = s[:-1]
-    if not s or not _NUMBER.match(s) or not any(ch.isdigit() for ch in s):
+    value = _decimal(s[:-1].rstrip() if percent else s)
+    if value is None:
         return None
-    prefix = re.match(r"^[-+$€£¥]*", s).group(0)   # "-$", "$-", "+", ...
-    value = float(s[len(prefix):].replace(",", "")) * (-1 if "-" in prefix else 1)
-    if percent:
-        value /= 100.0
-    return value if math.isfinite(value) else None
+    # Divide exactly, then round once: "15.31%" is the float nearest 0.1531, not 15.31 / 100.
+    number = float(value / 100 if percent else value)
+    return number if math.isfinite(number) else None
+
+
+def to_floats(values: Iterable[Any]) -> np.ndarray:
+    """float64, NaN for nulls and non-numbers; numbers Lean wrote as strings ("2.7145",
+    "$1.00") parse too. Fast when they are already numbers."""
+    values = [np.nan if v is None else v for v in values]
+    try:
+        return np.array(values, dtype="float64")
+    except (TypeError, ValueError):
+        return np.array([np.nan if (n := parse_number(v)) is None else n for v in values],
+                        dtype="float64")
+
+
+def percent_to_fraction(value: Any) -> float:
+    """A percent number (77.188, "77.188") as a fraction (0.77188), exactly rounded; NaN if none."""
+    if isinstance(value, bool) or value is None:
+        return math.nan
+    try:
+        number = float(Decimal(str(value)) / 100)
+    except (InvalidOperation, ValueError):
+        return math.nan
+    return number if math.isfinite(number) else math.nan
 
 
 def parse_timespan(text: Any):
-    """A pandas Timedelta for .NET TimeSpan text ("2.03:04:05", "00:05:00"), else None."""
+    """A pandas Timedelta for .NET TimeSpan text ("2.03:04:05", "00:05:00", "26:00:00"), else
+    None."""
     if not isinstance(text, str):
         return None
     m = _TIMESPAN.match(text)
@@ -55,11 +112,18 @@ def parse_timespan(text: Any):
     return -delta if neg else delta
 
 
-def split_statistics(raw: dict[str, Any] | None) -> tuple[dict[str, float], dict[str, Any]]:
-    """(numbers, others): numeric values as floats; durations as Timedeltas, the rest as text."""
+def as_mapping(raw: Any) -> dict:
+    """The object the service sent, or {} for what it sends instead while there is none yet
+    (`statistics: []` until a backtest's statistics exist, `runtimeStatistics: []`, null)."""
+    return dict(raw) if isinstance(raw, dict) else {}
+
+
+def split_statistics(raw: Any) -> tuple[dict[str, float], dict[str, Any]]:
+    """(numbers, others): numeric values as floats; durations as Timedeltas, the rest as text.
+    `raw` may be `[]` or null (no statistics yet): both are empty."""
     numbers: dict[str, float] = {}
     others: dict[str, Any] = {}
-    for key, value in (raw or {}).items():
+    for key, value in as_mapping(raw).items():
         number = parse_number(value)
         if number is not None:
             numbers[key] = number

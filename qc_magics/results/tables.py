@@ -9,7 +9,8 @@ import pandas as pd
 
 from ..api.lookup import find_project
 from .backtest import Backtest
-from .parse import snake
+from .parse import as_mapping, snake, to_floats as _floats
+from .times import to_utc
 
 def projects_frame(client: Any) -> pd.DataFrame:
     """Every project of the user: name, language, times, by project id."""
@@ -17,10 +18,8 @@ def projects_frame(client: Any) -> pd.DataFrame:
     return pd.DataFrame({
         "name": pd.array([r.get("name") for r in rows], dtype="string"),
         "language": pd.array([r.get("language") for r in rows], dtype="string"),
-        "created": pd.to_datetime(pd.Series([r.get("created") for r in rows], dtype="object"),
-                                  utc=True, format="mixed"),
-        "modified": pd.to_datetime(pd.Series([r.get("modified") for r in rows], dtype="object"),
-                                   utc=True, format="mixed"),
+        "created": to_utc([r.get("created") for r in rows]),
+        "modified": to_utc([r.get("modified") for r in rows]),
         "description": pd.array([r.get("description") or "" for r in rows], dtype="string"),
     }, index=pd.Index([int(r["projectId"]) for r in rows], dtype="int64", name="project_id"))
 
@@ -31,8 +30,7 @@ def files_frame(client: Any, project: int | str) -> pd.DataFrame:
     rows = client.read_files(project_id)
     return pd.DataFrame({
         "size": np.array([len(r.get("content") or "") for r in rows], dtype="int64"),
-        "modified": pd.to_datetime(pd.Series([r.get("modified") for r in rows], dtype="object"),
-                                   utc=True, format="mixed"),
+        "modified": to_utc([r.get("modified") for r in rows]),
         "library": np.array([bool(r.get("isLibrary")) for r in rows], dtype="bool"),
     }, index=pd.Index([r.get("name") for r in rows], dtype="string", name="name"))
 
@@ -43,19 +41,23 @@ SUMMARY_NUMBERS = ["sharpeRatio", "sortinoRatio", "compoundingAnnualReturn", "ne
 
 
 def backtests_frame(client: Any, project: int | str) -> pd.DataFrame:
-    """Every backtest of the project with its numeric statistics, from one request."""
+    """Every backtest of the project with its numeric statistics, from one request.
+
+    The summary numbers (drawdown, psr, net_profit, ...) are kept as the list answer gives them:
+    whether the service sends them as percent numbers or fractions is not known yet (nothing in
+    QuantConnect's own code or tests shows one), so they are not converted. Read a backtest
+    (`Backtest.statistics`) for values in this package's convention (fractions).
+    """
     project_id = int(find_project(client, project)["projectId"])
     rows = client.list_backtests(project_id, include_statistics=True)
     frame = pd.DataFrame({
         "name": pd.array([r.get("name") for r in rows], dtype="string"),
         "status": pd.array([r.get("status") for r in rows], dtype="string"),
-        "created": pd.to_datetime(pd.Series([r.get("created") for r in rows], dtype="object"),
-                                  utc=True, format="mixed"),
-        "progress": pd.array([r.get("progress") for r in rows], dtype="float64"),
-        **{snake(k): pd.array([r.get(k) for r in rows], dtype="float64")
-           for k in SUMMARY_NUMBERS},
-        "parameters": [r.get("parameterSet") if isinstance(r.get("parameterSet"), dict) else {}
-                       for r in rows],
+        "created": to_utc([r.get("created") for r in rows]),
+        "progress": _floats(r.get("progress") for r in rows),
+        **{snake(k): _floats(r.get(k) for r in rows) for k in SUMMARY_NUMBERS},
+        # Values as the service kept them (numbers or text); {} for none (it may send []).
+        "parameters": [as_mapping(r.get("parameterSet")) for r in rows],
     }, index=pd.Index([r.get("backtestId") for r in rows], dtype="string", name="backtest_id"))
     return frame.sort_values("created")
 
@@ -67,12 +69,11 @@ def optimizations_frame(client: Any, project: int | str) -> pd.DataFrame:
         "name": pd.array([r.get("name") for r in rows], dtype="string"),
         "status": pd.array([r.get("status") for r in rows], dtype="string"),
         "node_type": pd.array([r.get("nodeType") for r in rows], dtype="string"),
-        "created": pd.to_datetime(pd.Series([r.get("created") for r in rows], dtype="object"),
-                                  utc=True, format="mixed"),
+        "created": to_utc([r.get("created") for r in rows]),
         "target": pd.array([(r.get("criterion") or {}).get("target", "").rsplit(".", 1)[-1]
                             for r in rows], dtype="string"),
-        "sharpe_ratio": pd.array([r.get("sharpeRatio") for r in rows], dtype="float64"),
-        "psr": pd.array([r.get("psr") for r in rows], dtype="float64"),
+        "sharpe_ratio": _floats(r.get("sharpeRatio") for r in rows),
+        "psr": _floats(r.get("psr") for r in rows),
     }, index=pd.Index([r.get("optimizationId") for r in rows], dtype="string",
                       name="optimization_id"))
 

@@ -1,0 +1,68 @@
+"""The one date parser of results/: whatever the service sends for a time becomes UTC.
+
+QuantConnect writes times three ways: "yyyy-MM-dd HH:mm:ss" (created, modified, most list
+answers), ISO 8601 with or without a "Z", an offset or up to seven fraction digits (newer Lean,
+closed trades, optimization dates), and unix seconds (chart points, order events, insights).
+Naive times are UTC. Nothing parseable (None, "", garbage, .NET's DateTime.MinValue "0001-01-01"
+which means "not set") becomes NaT, never an exception: one odd value must not cost a table.
+
+>>> to_utc(["2026-08-01 12:00:00", "2026-08-01T14:00:00+02:00", 1785585600, None])
+# four UTC times: three at 2026-08-01 12:00, then NaT
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+UTC_DTYPE = "datetime64[ns, UTC]"
+# Before this year a time is .NET's "no date" (DateTime.MinValue) or out of pandas' ns range.
+_FIRST_YEAR = 1678
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def from_unix_seconds(seconds: np.ndarray) -> pd.DatetimeIndex:
+    """Unix seconds (float64, NaN for none) as a UTC index, exact to the nanosecond the float
+    holds: whole seconds and the fraction are converted apart, not as one float of ns."""
+    seconds = np.asarray(seconds, dtype="float64")
+    finite = np.isfinite(seconds)
+    whole = np.floor(np.where(finite, seconds, 0.0))
+    ns = whole.astype("int64") * 1_000_000_000 + np.round((np.where(finite, seconds, 0.0) - whole)
+                                                          * 1e9).astype("int64")
+    out = ns.astype("datetime64[ns]")
+    out[~finite] = np.datetime64("NaT", "ns")
+    return pd.DatetimeIndex(out).tz_localize("UTC")
+
+
+def to_utc(values: Iterable[Any]) -> pd.DatetimeIndex:
+    """A UTC DatetimeIndex (ns) for a sequence of strings, unix seconds and nulls, mixed freely."""
+    values = list(values)
+    out = np.full(len(values), np.datetime64("NaT", "ns"))
+    numbers = [i for i, v in enumerate(values) if _is_number(v) and math.isfinite(v)]
+    texts = [i for i, v in enumerate(values) if isinstance(v, str) and v.strip()]
+    if numbers:
+        seconds = np.array([values[i] for i in numbers], dtype="float64")
+        out[numbers] = from_unix_seconds(seconds).tz_localize(None).to_numpy()
+    if texts:
+        parsed = pd.to_datetime(pd.Series([values[i].strip() for i in texts], dtype="object"),
+                                utc=True, format="mixed", errors="coerce")
+        years = parsed.dt.year
+        parsed = parsed.where(years.isna() | (years >= _FIRST_YEAR))
+        out[texts] = parsed.dt.tz_localize(None).astype("datetime64[ns]").to_numpy()
+    return pd.DatetimeIndex(out).tz_localize("UTC")
+
+
+def to_timestamp(value: Any) -> pd.Timestamp:
+    """One time as a UTC Timestamp, or NaT."""
+    return to_utc([value])[0]
+
+
+def epoch_seconds(value: Any, default: int) -> int:
+    """Unix seconds of a time the service sent, or `default` when there is none."""
+    ts = to_timestamp(value)
+    return default if pd.isna(ts) else int(ts.timestamp())
