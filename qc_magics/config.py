@@ -3,13 +3,17 @@
 Resolution order, first hit wins for each field:
 explicit arguments > environment (QC_USER_ID, QC_API_TOKEN, QC_ORGANIZATION_ID, QC_API_URL)
 > qc_magics' own config file (user config dir, mode 0600) > lean-cli's ~/.lean/credentials.
+A file is read only when a field is still missing, and a file that cannot be read stops nothing
+when the sources above it already gave the user id and token (it is logged, not raised).
 The token lives in a `Secret`, whose repr and str never show it.
 """
 from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -17,6 +21,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .errors import ConfigError
+
+log = logging.getLogger("qc_magics.config")
 
 DEFAULT_API_URL = "https://www.quantconnect.com/api/v2"
 ENV_USER_ID = "QC_USER_ID"
@@ -68,10 +74,29 @@ class Credentials:
     api_url: str = DEFAULT_API_URL
     source: str = "arguments"
 
+    def __post_init__(self):
+        check_user_id(self.user_id)
+        if not isinstance(self.api_token, Secret) or not self.api_token:
+            raise ConfigError("the API token is empty; copy it from "
+                              "https://www.quantconnect.com/account")
+
     def __repr__(self) -> str:
         return (f"Credentials(user_id={self.user_id!r}, api_token=<hidden>, "
                 f"organization_id={self.organization_id!r}, api_url={self.api_url!r}, "
                 f"source={self.source!r})")
+
+
+def check_user_id(user_id: str) -> str:
+    """A QuantConnect user id is ASCII digits; refuse anything else before it is signed or sent.
+
+    Why so strict: the id goes into an HTTP Basic header, and a character outside latin-1 made the
+    header encoding fail deep inside requests, in frames that hold the signed password.
+    """
+    if not isinstance(user_id, str) or not re.fullmatch(r"[0-9]{1,20}", user_id):
+        shown = user_id if isinstance(user_id, str) and len(user_id) <= 40 else "(not shown)"
+        raise ConfigError(f"user id {shown!r} is not a QuantConnect user id: it is the number "
+                          "shown at https://www.quantconnect.com/account (digits 0-9 only)")
+    return user_id
 
 
 def config_dir() -> Path:
@@ -102,9 +127,11 @@ def _read_json(path: Path) -> dict:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as e:
-        raise ConfigError(f"cannot read {path}: {type(e).__name__}; fix or delete the file") from None
+        raise ConfigError(f"cannot read credentials file {path} ({type(e).__name__}); fix or "
+                          "delete the file, or set QC_USER_ID and QC_API_TOKEN") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} should hold a JSON object; fix or delete the file")
+        raise ConfigError(f"credentials file {path} should hold a JSON object; fix or delete "
+                          "the file, or set QC_USER_ID and QC_API_TOKEN")
     return data
 
 
@@ -140,23 +167,31 @@ def resolve(user_id: str | None = None, api_token: str | None = None,
     Raises ConfigError naming every place looked at when the user id or token is missing.
     """
     env = os.environ
-    own = _read_json(config_file())
-    lean = _read_json(lean_credentials_file())
-    layers = [
-        ("arguments", {"user_id": user_id, "api_token": api_token,
-                       "organization_id": organization_id, "api_url": api_url}),
-        ("environment", {"user_id": env.get(ENV_USER_ID), "api_token": env.get(ENV_API_TOKEN),
-                         "organization_id": env.get(ENV_ORGANIZATION_ID),
-                         "api_url": env.get(ENV_API_URL)}),
-        (str(config_file()), {"user_id": own.get("user-id"), "api_token": own.get("api-token"),
-                              "organization_id": own.get("organization-id"),
-                              "api_url": own.get("api-url")}),
-        (str(lean_credentials_file()), {"user_id": lean.get("user-id"),
-                                        "api_token": lean.get("api-token")}),
+    everything = ("user_id", "api_token", "organization_id", "api_url")
+    layers = [   # (where, the fields it can give, how to read it)
+        ("arguments", everything, lambda: {"user_id": user_id, "api_token": api_token,
+                               "organization_id": organization_id, "api_url": api_url}),
+        ("environment", everything, lambda: {"user_id": env.get(ENV_USER_ID),
+                                 "api_token": env.get(ENV_API_TOKEN),
+                                 "organization_id": env.get(ENV_ORGANIZATION_ID),
+                                 "api_url": env.get(ENV_API_URL)}),
+        (str(config_file()), everything, lambda: _file_layer(config_file(), own=True)),
+        (str(lean_credentials_file()), ("user_id", "api_token"),
+         lambda: _file_layer(lean_credentials_file(), own=False)),
     ]
     found: dict[str, str] = {}
     source = {}
-    for name, layer in layers:
+    for name, gives, read in layers:
+        if all(k in found for k in gives):
+            continue                    # first hit wins: a source with nothing new is not opened
+        try:
+            layer = read()
+        except ConfigError as e:
+            if "user_id" in found and "api_token" in found:
+                # Only optional fields could come from here; a broken file must not block.
+                log.warning("ignored: %s", e)
+                continue
+            raise
         for key, value in layer.items():
             if key not in found and value not in (None, ""):
                 found[key] = str(value)
@@ -175,6 +210,14 @@ def resolve(user_id: str | None = None, api_token: str | None = None,
         api_url=check_api_url(found.get("api_url", DEFAULT_API_URL)),
         source=source["api_token"],
     )
+
+
+def _file_layer(path: Path, own: bool) -> dict[str, str | None]:
+    data = _read_json(path)
+    layer = {"user_id": data.get("user-id"), "api_token": data.get("api-token")}
+    if own:   # lean-cli's file holds only the id and the token
+        layer.update(organization_id=data.get("organization-id"), api_url=data.get("api-url"))
+    return layer
 
 
 def save(credentials: Credentials) -> Path:
