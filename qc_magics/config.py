@@ -122,17 +122,28 @@ def lean_credentials_file() -> Path:
 
 
 def _read_json(path: Path) -> dict:
+    # The error is raised outside the `except`, with `data` emptied: the file's text (and the
+    # token in it) must not ride along in a chained exception's frames.
+    problem = None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as e:
-        raise ConfigError(f"cannot read credentials file {path} ({type(e).__name__}); fix or "
-                          "delete the file, or set QC_USER_ID and QC_API_TOKEN") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"credentials file {path} should hold a JSON object; fix or delete "
-                          "the file, or set QC_USER_ID and QC_API_TOKEN")
+        problem, data = type(e).__name__, None
+    if problem is None and not isinstance(data, dict):
+        problem, data = "not a JSON object", None
+    if problem is not None:
+        raise ConfigError(f"cannot read credentials file {path} ({problem}); fix or delete the "
+                          "file, or set QC_USER_ID and QC_API_TOKEN")
     return data
+
+
+def _secret(value: object) -> Secret | None:
+    """A token as a Secret as soon as it is read, so no frame's locals ever show it."""
+    if value is None or isinstance(value, Secret):
+        return value
+    return Secret(str(value)) if str(value) else None
 
 
 def check_api_url(url: str) -> str:
@@ -160,26 +171,28 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def resolve(user_id: str | None = None, api_token: str | None = None,
+def resolve(user_id: str | None = None, api_token: str | Secret | None = None,
             organization_id: str | None = None, api_url: str | None = None) -> Credentials:
     """Find credentials field by field, first hit wins (see module docstring).
 
     Raises ConfigError naming every place looked at when the user id or token is missing.
     """
-    env = os.environ
+    api_token = _secret(api_token)
     everything = ("user_id", "api_token", "organization_id", "api_url")
     layers = [   # (where, the fields it can give, how to read it)
         ("arguments", everything, lambda: {"user_id": user_id, "api_token": api_token,
                                "organization_id": organization_id, "api_url": api_url}),
-        ("environment", everything, lambda: {"user_id": env.get(ENV_USER_ID),
-                                 "api_token": env.get(ENV_API_TOKEN),
-                                 "organization_id": env.get(ENV_ORGANIZATION_ID),
-                                 "api_url": env.get(ENV_API_URL)}),
+        # os.environ is read in place, never bound to a local: its repr would show the token.
+        ("environment", everything, lambda: {
+            "user_id": os.environ.get(ENV_USER_ID),
+            "api_token": _secret(os.environ.get(ENV_API_TOKEN)),
+            "organization_id": os.environ.get(ENV_ORGANIZATION_ID),
+            "api_url": os.environ.get(ENV_API_URL)}),
         (str(config_file()), everything, lambda: _file_layer(config_file(), own=True)),
         (str(lean_credentials_file()), ("user_id", "api_token"),
          lambda: _file_layer(lean_credentials_file(), own=False)),
     ]
-    found: dict[str, str] = {}
+    found: dict[str, str | Secret] = {}
     source = {}
     for name, gives, read in layers:
         if all(k in found for k in gives):
@@ -193,8 +206,8 @@ def resolve(user_id: str | None = None, api_token: str | None = None,
                 continue
             raise
         for key, value in layer.items():
-            if key not in found and value not in (None, ""):
-                found[key] = str(value)
+            if key not in found and value is not None and str(value) != "":
+                found[key] = value if isinstance(value, Secret) else str(value)
                 source[key] = name
     if "user_id" not in found or "api_token" not in found:
         missing = " and ".join(k for k in ("user_id", "api_token") if k not in found)
@@ -205,7 +218,7 @@ def resolve(user_id: str | None = None, api_token: str | None = None,
             f"{lean_credentials_file()}.")
     return Credentials(
         user_id=found["user_id"],
-        api_token=Secret(found["api_token"]),
+        api_token=found["api_token"],
         organization_id=found.get("organization_id"),
         api_url=check_api_url(found.get("api_url", DEFAULT_API_URL)),
         source=source["api_token"],
@@ -214,7 +227,7 @@ def resolve(user_id: str | None = None, api_token: str | None = None,
 
 def _file_layer(path: Path, own: bool) -> dict[str, str | None]:
     data = _read_json(path)
-    layer = {"user_id": data.get("user-id"), "api_token": data.get("api-token")}
+    layer = {"user_id": data.pop("user-id", None), "api_token": _secret(data.pop("api-token", None))}
     if own:   # lean-cli's file holds only the id and the token
         layer.update(organization_id=data.get("organization-id"), api_url=data.get("api-url"))
     return layer
@@ -227,18 +240,22 @@ def save(credentials: Credentials) -> Path:
     """
     path = config_file()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    data = {"user-id": credentials.user_id, "api-token": credentials.api_token.reveal()}
-    if credentials.organization_id:
-        data["organization-id"] = credentials.organization_id
-    if credentials.api_url != DEFAULT_API_URL:
-        data["api-url"] = credentials.api_url
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".credentials.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2)
+            f.write(_file_text(credentials))   # the token is never a local of this frame
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _file_text(credentials: Credentials) -> str:
+    data = {"user-id": credentials.user_id, "api-token": credentials.api_token.reveal()}
+    if credentials.organization_id:
+        data["organization-id"] = credentials.organization_id
+    if credentials.api_url != DEFAULT_API_URL:
+        data["api-url"] = credentials.api_url
+    return json.dumps(data, indent=2)

@@ -54,8 +54,12 @@ def is_conflict(errors: list[str]) -> bool:
     return any(_CONFLICT.search(e) for e in errors)
 
 
-def classify(endpoint: str, errors: list[str]) -> QCError:
-    """The typed error for a refusal with these messages. Returned, never raised."""
+def classify(endpoint: str, errors: list[str], *, file_name: str | None = None,
+             file_size: int | None = None) -> QCError:
+    """The typed error for a refusal with these messages. Returned, never raised.
+
+    `file_name` and `file_size` describe the upload, if the request was one, for a size refusal.
+    """
     if is_auth_failure(errors):
         return AuthenticationError(auth_message(errors))
     if is_conflict(errors):
@@ -63,7 +67,7 @@ def classify(endpoint: str, errors: list[str]) -> QCError:
                              f"{endpoint}: {'; '.join(errors)} Close the project in the other "
                              "editor (or wait for its lock to expire) and try again.")
     if any(_TOO_LARGE.search(e) for e in errors):
-        return FileTooLarge(endpoint, errors)
+        return FileTooLarge(endpoint, errors, name=file_name, size=file_size)
     if any(_NOT_FOUND.search(e) for e in errors):
         return NotFoundError(endpoint, errors)
     return ApiError(endpoint, errors)

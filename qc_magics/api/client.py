@@ -33,6 +33,8 @@ class QCClient(ProjectEndpoints, BacktestEndpoints, OptimizationEndpoints):
                  timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
                  pool_size: int = 16, code_source_id: str = CODE_SOURCE_ID,
                  clock: Callable[[], float] = time.time, credentials: Credentials | None = None):
+        # The token becomes a Secret at once: a traceback with locals shows this frame too.
+        api_token = None if api_token is None else config.Secret(str(api_token))
         if credentials is None:   # finding credentials (on disk too) is config's business
             credentials = config.resolve(
                 user_id=None if user_id is None else str(user_id), api_token=api_token,
@@ -56,7 +58,11 @@ class QCClient(ProjectEndpoints, BacktestEndpoints, OptimizationEndpoints):
         return self.transport.pool_size
 
     def __repr__(self) -> str:
-        return f"QCClient(user_id={self.user_id!r}, api_url={self.api_url!r})"
+        # Safe on a half-built client too: verbose tracebacks repr the `self` of __init__.
+        credentials = getattr(self, "credentials", None)
+        if credentials is None:
+            return "QCClient(<not configured>)"
+        return f"QCClient(user_id={credentials.user_id!r}, api_url={credentials.api_url!r})"
 
     def close(self) -> None:
         self.transport.close()

@@ -166,7 +166,8 @@ class Transport:
                                      endpoint=endpoint, status=status)
             data = _decode(endpoint, response)
             if check_success and data.get("success") is False:
-                raise classify(endpoint, errors_of(data))
+                raise classify(endpoint, errors_of(data), file_name=_text(payload.get("name")),
+                               file_size=_size(payload.get("content")))
             return data
 
     def _send(self, url: str, raw: bytes) -> "requests.Response | _Failed":
