@@ -59,15 +59,22 @@ class ParameterRange:
         """"ema_fast=5:30:5" -> ParameterRange("ema_fast", 5, 30, 5)."""
         m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*([^:\s]+):([^:\s]+):([^:\s]+)\s*", text)
         try:
-            return cls(m.group(1), *(float(g) for g in m.groups()[1:]))
+            numbers = [float(g) for g in m.groups()[1:]]
         except (AttributeError, ValueError):
             raise InvalidArgument(f"a parameter range is NAME=MIN:MAX:STEP, e.g. "
                                   f"ema_fast=5:30:5, not {text!r}") from None
+        return cls(m.group(1), *numbers)   # its own checks say what is wrong with the numbers
 
     @property
     def count(self) -> int:
-        """How many values the grid tries (without building them: a range can be huge)."""
-        return int((self.max - self.min) / self.step + 1e-9) + 1
+        """How many values the grid tries (without building them: a range can be huge).
+
+        A span within a millionth of a step of a whole number of steps counts as that number:
+        float subtraction (1e6 + 0.003 - 1e6) is off by far more than a fixed epsilon.
+        """
+        steps = (self.max - self.min) / self.step
+        nearest = round(steps)
+        return int(nearest if abs(steps - nearest) <= 1e-6 else math.floor(steps)) + 1
 
     @property
     def values(self) -> list[float]:
@@ -98,10 +105,11 @@ class Constraint:
         """"drawdown <= 0.25" -> Constraint("drawdown", "<=", 0.25)."""
         m = re.fullmatch(r"\s*(\w+)\s*(<=|>=|==|!=|<|>|=)\s*(\S+)\s*", text)
         try:
-            return cls(m.group(1), m.group(2), float(m.group(3)))
+            value = float(m.group(3))
         except (AttributeError, ValueError):
             raise InvalidArgument(f'a constraint is "METRIC OP VALUE", e.g. "drawdown <= 0.25", '
                                   f"not {text!r}") from None
+        return cls(m.group(1), m.group(2), value)
 
     def as_json(self) -> dict[str, Any]:
         return {"target": target_name(self.target), "operator": operator_name(self.operator),
