@@ -139,6 +139,11 @@ def _read_json(path: Path) -> dict:
     return data
 
 
+def _given(value: object) -> bool:
+    """None, "" and an empty Secret mean "not given here": the next source may give it."""
+    return bool(value) if isinstance(value, Secret) else value is not None and str(value) != ""
+
+
 def _secret(value: object) -> Secret | None:
     """A token as a Secret as soon as it is read, so no frame's locals ever show it."""
     if value is None or isinstance(value, Secret):
@@ -206,7 +211,7 @@ def resolve(user_id: str | None = None, api_token: str | Secret | None = None,
                 continue
             raise
         for key, value in layer.items():
-            if key not in found and value is not None and str(value) != "":
+            if key not in found and _given(value):
                 found[key] = value if isinstance(value, Secret) else str(value)
                 source[key] = name
     if "user_id" not in found or "api_token" not in found:

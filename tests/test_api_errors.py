@@ -32,6 +32,7 @@ def test_stale_timestamp_is_refused_and_blamed_on_the_clock(emu):
     with pytest.raises(AuthenticationError) as e:
         skewed.list_projects()
     assert "too old" in str(e.value) and "clock" in str(e.value)
+    assert "about 180 minutes behind the service's" in str(e.value)   # from its Date header
 
 
 def test_missing_authorization_gets_401_with_www_authenticate(emu):

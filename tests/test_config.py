@@ -195,3 +195,17 @@ def test_a_client_takes_credentials_as_a_value_without_reading_files(isolated_ho
 def test_credentials_refuse_a_user_id_that_is_not_digits(user_id):
     with pytest.raises(ConfigError, match="digits 0-9 only"):
         Credentials(user_id, Secret(new_token()))
+
+
+def test_an_empty_token_argument_falls_through_to_the_environment(monkeypatch):
+    token = new_token()
+    monkeypatch.setenv("QC_API_TOKEN", token)
+    c = config.resolve(user_id="3", api_token="")
+    assert (c.api_token.reveal(), c.source) == (token, "environment")
+
+
+def test_a_secret_token_is_taken_as_it_is():
+    from qc_magics import QCClient
+    token = new_token()
+    c = QCClient(user_id="3", api_token=Secret(token), api_url="http://127.0.0.1:9/api/v2")
+    assert c.credentials.api_token.reveal() == token

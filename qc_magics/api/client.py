@@ -28,13 +28,15 @@ class QCClient(ProjectEndpoints, BacktestEndpoints, OptimizationEndpoints):
     >>> [p["name"] for p in client.list_projects()]
     """
 
-    def __init__(self, user_id: str | int | None = None, api_token: str | None = None, *,
+    def __init__(self, user_id: str | int | None = None,
+                 api_token: str | config.Secret | None = None, *,
                  organization_id: str | None = None, api_url: str | None = None,
                  timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
                  pool_size: int = 16, code_source_id: str = CODE_SOURCE_ID,
                  clock: Callable[[], float] = time.time, credentials: Credentials | None = None):
         # The token becomes a Secret at once: a traceback with locals shows this frame too.
-        api_token = None if api_token is None else config.Secret(str(api_token))
+        if api_token is not None and not isinstance(api_token, config.Secret):
+            api_token = config.Secret(str(api_token))
         if credentials is None:   # finding credentials (on disk too) is config's business
             credentials = config.resolve(
                 user_id=None if user_id is None else str(user_id), api_token=api_token,
