@@ -104,7 +104,7 @@ def test_an_error_without_any_message_still_says_so(canned, api):
         api.list_projects()
 
 
-@pytest.mark.parametrize("status", [200, 500])
+@pytest.mark.parametrize("status", [200, 400, 403, 500, 503])
 def test_hash_mismatch_in_a_200_or_500_body_is_an_authentication_error(canned, api, status):
     canned.answer("/projects/read", (status, {"success": False, "errors": ["Hash doesn't match."]}))
     with pytest.raises(AuthenticationError, match="user id and API token"):

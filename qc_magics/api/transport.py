@@ -147,8 +147,9 @@ class Transport:
                       (time.monotonic() - started) * 1000, attempt)
             status = response.status_code
             errors = errors_of(_json_or_none(response))
-            if status == 401 or (status in (200, 500) and is_auth_failure(errors)):
-                # 401 per the spec; lean-cli has met "Hash doesn't match." in a 200 and a 500.
+            if status == 401 or is_auth_failure(errors):
+                # 401 per the spec; lean-cli has met "Hash doesn't match." in a 200 and a 500,
+                # so the wording counts on any status (and a 500 saying it is not retried).
                 raise AuthenticationError(auth_message(errors, self._clock_skew(response)))
             if status == 413:
                 raise FileTooLarge(endpoint, errors, name=_text(payload.get("name")),
