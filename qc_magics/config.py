@@ -232,7 +232,8 @@ def resolve(user_id: str | None = None, api_token: str | Secret | None = None,
 
 def _file_layer(path: Path, own: bool) -> dict[str, str | None]:
     data = _read_json(path)
-    layer = {"user_id": data.pop("user-id", None), "api_token": _secret(data.pop("api-token", None))}
+    layer = {"user_id": data.pop("user-id", None),
+             "api_token": _secret(data.pop("api-token", None))}
     if own:   # lean-cli's file holds only the id and the token
         layer.update(organization_id=data.get("organization-id"), api_url=data.get("api-url"))
     return layer

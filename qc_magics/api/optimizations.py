@@ -21,7 +21,7 @@ TARGETS = {
     "psr": "TotalPerformance.PortfolioStatistics.ProbabilisticSharpeRatio",
     "drawdown": "TotalPerformance.PortfolioStatistics.Drawdown",
 }
-# How many nodes of each type may run at once (lean-cli's available_nodes; the service refuses more).
+# How many nodes of each type may run at once (lean-cli's available_nodes); more is refused.
 NODE_LIMITS = {"O2-8": 24, "O4-12": 12, "O8-16": 6}
 NODE_TYPES = tuple(NODE_LIMITS)
 OPERATORS = {"<=": "LessOrEqual", "<": "Less", ">=": "GreaterOrEqual", ">": "Greater",

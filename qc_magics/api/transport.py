@@ -146,10 +146,12 @@ class Transport:
             log.debug("POST %s -> %s in %.0f ms (attempt %d)", endpoint, response.status_code,
                       (time.monotonic() - started) * 1000, attempt)
             status = response.status_code
-            errors = errors_of(_json_or_none(response))
+            body = _json_of(response)
+            refused = status != 200 or not isinstance(body, dict) or body.get("success") is not True
+            errors = errors_of(body) if refused else []
             if status == 401 or is_auth_failure(errors):
                 # 401 per the spec; lean-cli has met "Hash doesn't match." in a 200 and a 500,
-                # so the wording counts on any status (and a 500 saying it is not retried).
+                # so the wording counts on any refusal (and a 500 saying it is not retried).
                 raise AuthenticationError(auth_message(errors, self._clock_skew(response)))
             if status == 413:
                 raise FileTooLarge(endpoint, errors, name=_text(payload.get("name")),
@@ -165,9 +167,9 @@ class Transport:
                 raise TransportError(f"{endpoint}: the service answered HTTP {status} "
                                      f"{response.reason or ''}".rstrip() + said,
                                      endpoint=endpoint, status=status)
-            data = _decode(endpoint, response)
+            data = _decode(endpoint, response, body)
             if check_success and data.get("success") is False:
-                raise classify(endpoint, errors_of(data), file_name=_text(payload.get("name")),
+                raise classify(endpoint, errors, file_name=_text(payload.get("name")),
                                file_size=_size(payload.get("content")))
             return data
 
@@ -291,13 +293,6 @@ def _encode(endpoint: str, payload: Mapping[str, Any]) -> bytes:
                               "sent") from None
 
 
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -306,15 +301,24 @@ def _size(content: Any) -> int | None:
     return len(content.encode("utf-8", "surrogatepass")) if isinstance(content, str) else None
 
 
-def _decode(endpoint: str, response: requests.Response) -> dict:
+_NOT_JSON = object()
+
+
+def _json_of(response: requests.Response) -> Any:
+    """The answer's JSON, parsed once (files/read answers can be megabytes), or _NOT_JSON."""
     try:
-        data = response.json()
+        return response.json()
     except ValueError:
+        return _NOT_JSON
+
+
+def _decode(endpoint: str, response: requests.Response, body: Any) -> dict:
+    if body is _NOT_JSON:
         snippet = response.text[:80].replace("\n", " ")
         raise MalformedResponse(f"{endpoint}: the service answered with something that is not "
                                 f"JSON (HTTP {response.status_code}, starts {snippet!r})",
-                                endpoint=endpoint, status=response.status_code) from None
-    if not isinstance(data, dict):
-        raise MalformedResponse(f"{endpoint}: expected a JSON object, got {type(data).__name__}",
                                 endpoint=endpoint, status=response.status_code)
-    return data
+    if not isinstance(body, dict):
+        raise MalformedResponse(f"{endpoint}: expected a JSON object, got {type(body).__name__}",
+                                endpoint=endpoint, status=response.status_code)
+    return body
