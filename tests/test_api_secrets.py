@@ -141,3 +141,13 @@ def test_a_broken_credentials_file_shows_no_token_in_its_error(isolated_home):
             QCClient()
         assert token not in rendered(e.value)
         assert e.value.__context__ is None
+
+
+def test_the_header_is_the_documented_signature():
+    """authorization() computes in one expression what signature() documents: the same value."""
+    from qc_magics.api.signing import authorization
+    from qc_magics.config import Credentials, Secret
+    token = new_token()
+    header = authorization(Credentials("42", Secret(token)), "1700000000")
+    user, _, password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
+    assert (user, password) == ("42", signature(token, "1700000000"))
