@@ -330,3 +330,35 @@ def test_words_that_merely_contain_lock_are_not_conflicts(canned, api, said):
         api.update_file(7, "main.py", "x = 1\n")
     assert not isinstance(e.value, ConflictError)
     assert "other editor" not in str(e.value)
+
+
+# --- generated inputs --------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from qc_magics.api.answers import classify, errors_of  # noqa: E402
+
+json_values = st.recursive(st.none() | st.booleans() | st.floats() | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                           max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.dictionaries(st.sampled_from(["errors", "messages", "Message", "success", "x"]),
+                            json_values, max_size=4) | json_values)
+def test_any_answer_body_gives_a_list_of_messages_and_never_raises(body):
+    found = errors_of(body)
+    assert isinstance(found, list) and all(isinstance(m, str) and m.strip() for m in found)
+
+
+@settings(max_examples=150, deadline=None)
+@given(before=st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=6),
+       after=st.text("abcdefghijklmnopqrstuvwxyz", max_size=6),
+       context=st.text(" .,:;!?()abcdefghij", max_size=20))
+def test_lock_inside_another_word_is_never_a_conflict(before, after, context):
+    said = f"{context} {before}lock{after} {context}"
+    assert not isinstance(classify("/files/update", [said]), ConflictError)
+    assert not isinstance(classify("/files/update", [f"{before}locked for editing"]),
+                          ConflictError)
