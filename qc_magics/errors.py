@@ -10,7 +10,14 @@ from typing import Sequence
 
 
 class QCError(Exception):
-    """Base class of every error qc_magics raises on purpose."""
+    """Base class of every error qc_magics raises on purpose.
+
+    `may_have_acted` is True when a request that creates something (a project, file, compile,
+    backtest or optimization) failed in a way that leaves open whether the service carried it
+    out: the faces then show how to list what exists instead of advising to try again.
+    """
+
+    may_have_acted: bool = False
 
 
 class ConfigError(QCError):
@@ -40,6 +47,29 @@ class ApiError(QCError):
         super().__init__(message or f"{endpoint}: {'; '.join(self.errors)}")
 
 
+class FileTooLarge(ApiError):
+    """An upload was refused for its size (HTTP 413, or the service's size wording).
+
+    QuantConnect caps each file by plan, notebooks included; nothing was changed.
+    """
+
+    PLAN_LIMITS = "Free 32 KB, Team 128 KB, Trading Firm and up 256 KB per file"
+
+    def __init__(self, endpoint: str, errors: Sequence[str], *, name: str | None = None,
+                 size: int | None = None):
+        self.name = name
+        self.size = size
+        what = f"{name!r}" if name else "the upload"
+        if size is not None:
+            what += f" ({size / 1024:,.1f} KB)"
+        said = "; ".join(str(e) for e in errors if str(e).strip())
+        super().__init__(endpoint, errors or ["uploaded files exceed the allowed size limit"],
+                         f"{endpoint}: {what} is larger than QuantConnect accepts for one file "
+                         f"({self.PLAN_LIMITS}, notebooks included); nothing was changed. "
+                         "Make it smaller (a notebook's outputs count too) or keep large data in "
+                         "the Object Store." + (f" The service said: {said}" if said else ""))
+
+
 class NotFoundError(ApiError):
     """The project, file, backtest or optimization named does not exist."""
 
@@ -51,9 +81,11 @@ class ConflictError(ApiError):
 class TransportError(QCError):
     """The request did not get a usable answer: connection failure, HTTP error, bad JSON."""
 
-    def __init__(self, message: str, *, endpoint: str = "", status: int | None = None):
+    def __init__(self, message: str, *, endpoint: str = "", status: int | None = None,
+                 may_have_acted: bool = False):
         self.endpoint = endpoint
         self.status = status
+        self.may_have_acted = may_have_acted
         super().__init__(message)
 
 
@@ -87,8 +119,12 @@ class Wording:
     WINDOW_TOO_LARGE = "The end minus start must be less than 100 (got {start} to {end})."
     PATCH_FAILED = "The patch could not be applied: {reason}"
 
+    # Whole phrases, matched on word boundaries: "unlocked", "blocked" or "check the clock" are
+    # not conflicts. "write permission" is the real service's wording for a write while another
+    # editor holds the lock; "locked for editing" is the emulator's.
     NOT_FOUND_MARKERS = ("not found", "does not exist", "doesn't exist", "no such")
-    CONFLICT_MARKERS = ("write permission", "locked for editing", "lock")
+    CONFLICT_MARKERS = ("write permission", "locked for editing")
+    TOO_LARGE_MARKERS = ("maximum file size", "exceed the allowed size limit")
 
 
 # --- jobs: compiles, backtests, optimizations, and waiting on them --------------------------------

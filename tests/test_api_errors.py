@@ -32,6 +32,7 @@ def test_stale_timestamp_is_refused_and_blamed_on_the_clock(emu):
     with pytest.raises(AuthenticationError) as e:
         skewed.list_projects()
     assert "too old" in str(e.value) and "clock" in str(e.value)
+    assert "about 180 minutes behind the service's" in str(e.value)   # from its Date header
 
 
 def test_missing_authorization_gets_401_with_www_authenticate(emu):
@@ -129,9 +130,10 @@ def test_read_timeout_is_retried_then_reported(emu):
 def test_create_that_times_out_is_not_retried_and_says_it_may_have_happened(emu):
     c = make_client(emu, timeouts=Timeouts(connect=2, read=0.3))
     emu.script_fault("/projects/create", "stall:1")
-    with pytest.raises(RequestTimeout, match="may still have been carried out"):
+    with pytest.raises(RequestTimeout, match="may still have been carried out") as e:
         c.create_project("Once")
     assert emu.count("/projects/create") == 1
+    assert e.value.may_have_acted is True and "list_projects" in str(e.value)
 
 
 def test_connection_refused_is_a_transport_error(emu):
@@ -162,9 +164,11 @@ def test_reads_are_retried_through_server_errors_and_drops(client, emu, kind):
 @pytest.mark.parametrize("kind", ["500", "503", "drop"])
 def test_creates_are_not_retried_blindly(client, emu, kind):
     emu.script_fault("/projects/create", kind)
-    with pytest.raises(TransportError):
+    with pytest.raises(TransportError) as e:
         client.create_project("Exactly once")
     assert emu.count("/projects/create") == 1
+    assert e.value.may_have_acted is True
+    assert "try again" not in str(e.value).lower() and "list_projects" in str(e.value)
 
 
 def test_creates_are_retried_after_429_since_nothing_was_done(client, emu):

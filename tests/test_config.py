@@ -113,3 +113,99 @@ def test_secret_never_shows_itself():
         assert token not in text
     with pytest.raises(TypeError):
         pickle.dumps(s)
+
+
+@pytest.mark.parametrize("broken", ["{not json", "[1, 2]", "\xff\xfe"])
+@pytest.mark.parametrize("which", ["own", "lean"])
+def test_a_broken_lower_file_does_not_block_when_the_environment_has_credentials(
+        isolated_home, monkeypatch, broken, which):
+    token = new_token()
+    monkeypatch.setenv("QC_USER_ID", "200")
+    monkeypatch.setenv("QC_API_TOKEN", token)
+    path = config.config_file() if which == "own" else isolated_home / ".lean" / "credentials"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(broken.encode("latin-1"))
+    c = config.resolve()
+    assert (c.user_id, c.api_token.reveal(), c.source) == ("200", token, "environment")
+    c = config.resolve(user_id="7", api_token=token)
+    assert (c.user_id, c.source) == ("7", "arguments")
+
+
+def test_an_unreadable_lower_file_does_not_block_arguments(isolated_home):
+    path = isolated_home / ".lean" / "credentials"
+    path.mkdir(parents=True)              # a folder where the file should be: unreadable
+    token = new_token()
+    assert config.resolve(user_id="5", api_token=token).api_token.reveal() == token
+    with pytest.raises(ConfigError) as e:
+        config.resolve()
+    assert str(path) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_broken_file_that_is_needed_is_named_in_one_line(isolated_home, monkeypatch):
+    monkeypatch.setenv("QC_USER_ID", "200")          # the token must come from a file
+    config.config_file().parent.mkdir(parents=True)
+    config.config_file().write_text("{oops")
+    with pytest.raises(ConfigError) as e:
+        config.resolve()
+    text = str(e.value)
+    assert str(config.config_file()) in text and "JSONDecodeError" in text
+    assert "\n" not in text
+
+
+def test_a_good_file_below_a_broken_one_does_not_bypass_it(isolated_home):
+    """First hit wins: a broken higher file is not skipped in favour of lean-cli's."""
+    config.config_file().parent.mkdir(parents=True)
+    config.config_file().write_text("{oops")
+    write_json(isolated_home / ".lean" / "credentials", {"user-id": "400",
+                                                          "api-token": new_token()})
+    with pytest.raises(ConfigError, match="credentials.json"):
+        config.resolve()
+
+
+def test_optional_fields_still_come_from_a_good_file(isolated_home, monkeypatch):
+    monkeypatch.setenv("QC_USER_ID", "200")
+    monkeypatch.setenv("QC_API_TOKEN", new_token())
+    write_json(config.config_file(), {"organization-id": "org-file",
+                                      "api-url": "http://127.0.0.1:9/api/v2"})
+    c = config.resolve()
+    assert (c.organization_id, c.api_url) == ("org-file", "http://127.0.0.1:9/api/v2")
+
+
+def test_lean_credentials_are_not_opened_when_not_needed(isolated_home, monkeypatch):
+    opened = []
+    real = config._read_json
+    monkeypatch.setattr(config, "_read_json", lambda p: opened.append(p) or real(p))
+    config.resolve(user_id="1", api_token=new_token())
+    assert config.lean_credentials_file() not in opened
+
+
+def test_a_client_takes_credentials_as_a_value_without_reading_files(isolated_home, monkeypatch):
+    from qc_magics import QCClient
+    for path in (config.config_file(), isolated_home / ".lean" / "credentials"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{broken")
+    token = new_token()
+    monkeypatch.setattr(config, "_read_json", lambda p: pytest.fail(f"read {p}"))
+    c = QCClient(credentials=Credentials("9", Secret(token), api_url="http://127.0.0.1:9/api/v2"))
+    assert (c.user_id, c.api_url) == ("9", "http://127.0.0.1:9/api/v2")
+    assert c.credentials.api_token.reveal() == token
+
+
+@pytest.mark.parametrize("user_id", ["abc", "١٢٣", "4 2", ""])
+def test_credentials_refuse_a_user_id_that_is_not_digits(user_id):
+    with pytest.raises(ConfigError, match="digits 0-9 only"):
+        Credentials(user_id, Secret(new_token()))
+
+
+def test_an_empty_token_argument_falls_through_to_the_environment(monkeypatch):
+    token = new_token()
+    monkeypatch.setenv("QC_API_TOKEN", token)
+    c = config.resolve(user_id="3", api_token="")
+    assert (c.api_token.reveal(), c.source) == (token, "environment")
+
+
+def test_a_secret_token_is_taken_as_it_is():
+    from qc_magics import QCClient
+    token = new_token()
+    c = QCClient(user_id="3", api_token=Secret(token), api_url="http://127.0.0.1:9/api/v2")
+    assert c.credentials.api_token.reveal() == token

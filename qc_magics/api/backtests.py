@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, MalformedResponse
+from .answers import listing, payload, strip_envelope
 from .base import Endpoints, need_id, need_name, need_project_id, need_window
 
 
@@ -11,13 +12,14 @@ class BacktestEndpoints(Endpoints):
     # --- compile --------------------------------------------------------------------------------
     def create_compile(self, project_id: int) -> dict[str, Any]:
         """Start compiling the project; returns {compileId, state, parameters, ...}."""
-        return _strip(self._post("/compile/create", {"projectId": need_project_id(project_id)},
-                                 idempotent=False))
+        return _compile(self._post("/compile/create", {"projectId": need_project_id(project_id)},
+                                   idempotent=False), "/compile/create")
 
     def read_compile(self, project_id: int, compile_id: str) -> dict[str, Any]:
         """{compileId, state: InQueue|BuildSuccess|BuildError, logs}."""
-        return _strip(self._post("/compile/read", {"projectId": need_project_id(project_id),
-                                                   "compileId": need_id(compile_id, "compile id")}))
+        return _compile(self._post("/compile/read", {
+            "projectId": need_project_id(project_id),
+            "compileId": need_id(compile_id, "compile id")}), "/compile/read")
 
     # --- backtests ------------------------------------------------------------------------------
     def create_backtest(self, project_id: int, compile_id: str, name: str,
@@ -35,18 +37,18 @@ class BacktestEndpoints(Endpoints):
             "projectId": need_project_id(project_id), "compileId": need_id(compile_id, "compile id"),
             "backtestName": need_name(name, "backtest name"), "parameters": params or None,
         }, idempotent=False)
-        return data.get("backtest") or {}
+        return payload(data, "backtest", "/backtests/create")
 
     def read_backtest(self, project_id: int, backtest_id: str) -> dict[str, Any]:
         data = self._post("/backtests/read", {"projectId": need_project_id(project_id),
                                               "backtestId": need_id(backtest_id, "backtest id")})
-        return data.get("backtest") or {}
+        return payload(data, "backtest", "/backtests/read")
 
     def list_backtests(self, project_id: int, include_statistics: bool = True) -> list[dict]:
         """Summaries of every backtest of the project, with numeric statistics when asked."""
         data = self._post("/backtests/list", {"projectId": need_project_id(project_id),
                                               "includeStatistics": bool(include_statistics)})
-        return list(data.get("backtests") or [])
+        return listing(data, "backtests", "/backtests/list")
 
     def update_backtest(self, project_id: int, backtest_id: str, name: str | None = None,
                         note: str | None = None) -> None:
@@ -70,7 +72,7 @@ class BacktestEndpoints(Endpoints):
         if count <= 0 or end < start:
             raise InvalidArgument(f"need count > 0 and start <= end, got count={count}, "
                                   f"start={start}, end={end}")
-        return _strip(self._post("/backtests/chart/read", {
+        return strip_envelope(self._post("/backtests/chart/read", {
             "projectId": need_project_id(project_id),
             "backtestId": need_id(backtest_id, "backtest id"), "name": need_name(name, "chart name"),
             "start": int(start), "end": int(end), "count": int(count)}))
@@ -79,7 +81,7 @@ class BacktestEndpoints(Endpoints):
                              end: int = 99) -> dict[str, Any]:
         """Orders [start, end) (end - start < 100) and `length`, the backtest's order count."""
         start, end = need_window(start, end)
-        return _strip(self._post("/backtests/orders/read", {
+        return strip_envelope(self._post("/backtests/orders/read", {
             "projectId": need_project_id(project_id),
             "backtestId": need_id(backtest_id, "backtest id"), "start": start, "end": end}))
 
@@ -87,17 +89,21 @@ class BacktestEndpoints(Endpoints):
                                end: int = 99) -> dict[str, Any]:
         """Insights [start, end) (end - start < 100) and `length`, the backtest's insight count."""
         start, end = need_window(start, end)
-        return _strip(self._post("/backtests/read/insights", {
+        return strip_envelope(self._post("/backtests/read/insights", {
             "projectId": need_project_id(project_id),
             "backtestId": need_id(backtest_id, "backtest id"), "start": start, "end": end}))
 
     def read_backtest_report(self, project_id: int, backtest_id: str) -> dict[str, Any]:
         """{"report": html} when ready, or {"generating": True} while it is being made."""
-        return _strip(self._post("/backtests/read/report", {
+        return strip_envelope(self._post("/backtests/read/report", {
             "projectId": need_project_id(project_id),
             "backtestId": need_id(backtest_id, "backtest id")}))
 
 
-def _strip(data: dict) -> dict:
-    """The payload without the envelope (success, errors) the transport already checked."""
-    return {k: v for k, v in data.items() if k not in ("success", "errors")}
+def _compile(data: dict, endpoint: str) -> dict[str, Any]:
+    """A compile answer (its fields sit at the top level); MalformedResponse without an id."""
+    answer = strip_envelope(data)
+    if not isinstance(answer.get("compileId"), str) or not answer.get("state"):
+        raise MalformedResponse(f"{endpoint}: the answer has no compileId and state",
+                                endpoint=endpoint)
+    return answer

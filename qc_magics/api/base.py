@@ -1,6 +1,7 @@
 """What every group of endpoints shares: the transport, the identity, argument checks."""
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 from ..config import Credentials
@@ -49,3 +50,20 @@ def need_window(start: int, end: int) -> tuple[int, int]:
         raise InvalidArgument(f"end - start must be less than 100 (got {end - start}); "
                          "read in windows of at most 99")
     return start, end
+
+
+def need_finite(value: Any, what: str) -> float:
+    """A real, finite number (not a bool, NaN or infinity), refused before any request.
+
+    Why: NaN compares false with everything, so a NaN limit or step slips past every `<` check
+    (a NaN cost cap once let a paid optimization start without a yes).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidArgument(f"{what} must be a number, not {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:   # an int too large for a float
+        raise InvalidArgument(f"{what} must be a finite number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise InvalidArgument(f"{what} must be a finite number, not {value!r}")
+    return number

@@ -5,7 +5,9 @@ import time
 from typing import Any, Callable
 
 from .. import config
+from ..config import Credentials
 from ..errors import AuthenticationError
+from .answers import auth_message, errors_of, strip_envelope
 from .backtests import BacktestEndpoints
 from .optimizations import OptimizationEndpoints
 from .projects import ProjectEndpoints
@@ -17,7 +19,8 @@ CODE_SOURCE_ID = "qc-magics"
 class QCClient(ProjectEndpoints, BacktestEndpoints, OptimizationEndpoints):
     """A client of the QuantConnect REST API v2.
 
-    Credentials come from the arguments, else the environment (QC_USER_ID, QC_API_TOKEN,
+    Credentials are values: pass `credentials` (a `config.Credentials`), or a user id and token.
+    Whatever is not given is found by `config.resolve`: the environment (QC_USER_ID, QC_API_TOKEN,
     QC_ORGANIZATION_ID, QC_API_URL), else `qc-magics login`'s file, else lean-cli's
     ~/.lean/credentials. Building a client does no network I/O.
 
@@ -25,14 +28,20 @@ class QCClient(ProjectEndpoints, BacktestEndpoints, OptimizationEndpoints):
     >>> [p["name"] for p in client.list_projects()]
     """
 
-    def __init__(self, user_id: str | int | None = None, api_token: str | None = None, *,
+    def __init__(self, user_id: str | int | None = None,
+                 api_token: str | config.Secret | None = None, *,
                  organization_id: str | None = None, api_url: str | None = None,
                  timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
                  pool_size: int = 16, code_source_id: str = CODE_SOURCE_ID,
-                 clock: Callable[[], float] = time.time):
-        self.credentials = config.resolve(
-            user_id=None if user_id is None else str(user_id), api_token=api_token,
-            organization_id=organization_id, api_url=api_url)
+                 clock: Callable[[], float] = time.time, credentials: Credentials | None = None):
+        # The token becomes a Secret at once: a traceback with locals shows this frame too.
+        if api_token is not None and not isinstance(api_token, config.Secret):
+            api_token = config.Secret(str(api_token))
+        if credentials is None:   # finding credentials (on disk too) is config's business
+            credentials = config.resolve(
+                user_id=None if user_id is None else str(user_id), api_token=api_token,
+                organization_id=organization_id, api_url=api_url)
+        self.credentials = credentials
         self.code_source_id = code_source_id
         self.transport = Transport(self.credentials, timeouts=timeouts, retry=retry,
                                    pool_size=pool_size, clock=clock)
@@ -51,7 +60,11 @@ class QCClient(ProjectEndpoints, BacktestEndpoints, OptimizationEndpoints):
         return self.transport.pool_size
 
     def __repr__(self) -> str:
-        return f"QCClient(user_id={self.user_id!r}, api_url={self.api_url!r})"
+        # Safe on a half-built client too: verbose tracebacks repr the `self` of __init__.
+        credentials = getattr(self, "credentials", None)
+        if credentials is None:
+            return "QCClient(<not configured>)"
+        return f"QCClient(user_id={credentials.user_id!r}, api_url={credentials.api_url!r})"
 
     def close(self) -> None:
         self.transport.close()
@@ -66,13 +79,10 @@ class QCClient(ProjectEndpoints, BacktestEndpoints, OptimizationEndpoints):
         """Check the credentials with `/authenticate`; True, or AuthenticationError."""
         data = self.transport.post("/authenticate", {}, check_success=False)
         if data.get("success") is not True:
-            raise AuthenticationError(
-                "QuantConnect refused the credentials: check the user id and API token, and "
-                "this computer's clock. The service said: "
-                + "; ".join(str(e) for e in data.get("errors") or ["(nothing)"]))
+            raise AuthenticationError(auth_message(errors_of(data) or ["(nothing)"]))
         return True
 
     def read_account(self) -> dict[str, Any]:
-        """The organization's account: organizationId, creditBalance (QCC), card."""
-        data = self._post("/account/read", {})
-        return {k: v for k, v in data.items() if k not in ("success", "errors")}
+        """The organization's account: organizationId, creditBalance (QCC, a decimal), and card
+        (None when the organization has no card on file)."""
+        return strip_envelope(self._post("/account/read", {}))

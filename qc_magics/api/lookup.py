@@ -5,6 +5,7 @@ import difflib
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ..errors import NotFoundError
+from .projects import DELETED_PREFIX
 
 if TYPE_CHECKING:
     from .client import QCClient
@@ -22,12 +23,15 @@ def find_project(client: "QCClient", ref: int | str) -> dict[str, Any]:
     """The project whose id or name is `ref` (an exact name first, then a unique
     case-insensitive one). NotFoundError says which near names exist.
 
+    Deleted projects (the service keeps them as "Recycle Bin/<name>") are not found by name,
+    unless `ref` itself starts with "Recycle Bin/".
+
     >>> find_project(client, "MomentumBreakout")["projectId"]
     """
     text = str(ref).strip()
     if text.isdigit():
         return client.read_project(int(text))
-    projects = client.list_projects()
+    projects = client.list_projects(include_deleted=text.startswith(DELETED_PREFIX))
     exact = [p for p in projects if p["name"] == text]
     if not exact:
         exact = [p for p in projects if p["name"].lower() == text.lower()]

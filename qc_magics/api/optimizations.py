@@ -5,12 +5,14 @@ also accepts lean-cli's form encoding, but this client only speaks the spec.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..errors import InvalidArgument
-from .base import Endpoints, need_id, need_name, need_project_id
+from .answers import first, listing, payload
+from .base import Endpoints, need_finite, need_id, need_name, need_project_id
 
 STRATEGY_GRID = "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy"
 TARGETS = {
@@ -19,7 +21,9 @@ TARGETS = {
     "psr": "TotalPerformance.PortfolioStatistics.ProbabilisticSharpeRatio",
     "drawdown": "TotalPerformance.PortfolioStatistics.Drawdown",
 }
-NODE_TYPES = ("O2-8", "O4-12", "O8-16")
+# How many nodes of each type may run at once (lean-cli's available_nodes); more is refused.
+NODE_LIMITS = {"O2-8": 24, "O4-12": 12, "O8-16": 6}
+NODE_TYPES = tuple(NODE_LIMITS)
 OPERATORS = {"<=": "LessOrEqual", "<": "Less", ">=": "GreaterOrEqual", ">": "Greater",
              "!=": "NotEqual", "==": "Equals", "=": "Equals"}
 
@@ -36,25 +40,45 @@ class ParameterRange:
 
     def __post_init__(self):
         need_name(self.name, "parameter name")
-        if not self.step > 0:
-            raise InvalidArgument(f"parameter {self.name}: step must be positive, not {self.step}")
-        if self.max < self.min:
-            raise InvalidArgument(f"parameter {self.name}: max {self.max} is below min {self.min}")
+        what = f"parameter {self.name!r}"
+        low = need_finite(self.min, f"{what}: min")
+        high = need_finite(self.max, f"{what}: max")
+        step = need_finite(self.step, f"{what}: step")
+        if step <= 0:
+            raise InvalidArgument(f"{what}: step must be positive, not {self.step!r}")
+        if high < low:
+            raise InvalidArgument(f"{what}: max {self.max!r} is below min {self.min!r}")
+        if not math.isfinite((high - low) / step):
+            raise InvalidArgument(f"{what}: {self.min!r} to {self.max!r} in steps of "
+                                  f"{self.step!r} is more values than can be counted")
+        if self.min_step is not None and need_finite(self.min_step, f"{what}: min step") <= 0:
+            raise InvalidArgument(f"{what}: min step must be positive, not {self.min_step!r}")
 
     @classmethod
     def parse(cls, text: str) -> "ParameterRange":
         """"ema_fast=5:30:5" -> ParameterRange("ema_fast", 5, 30, 5)."""
         m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*([^:\s]+):([^:\s]+):([^:\s]+)\s*", text)
         try:
-            return cls(m.group(1), *(float(g) for g in m.groups()[1:]))
+            numbers = [float(g) for g in m.groups()[1:]]
         except (AttributeError, ValueError):
             raise InvalidArgument(f"a parameter range is NAME=MIN:MAX:STEP, e.g. "
                                   f"ema_fast=5:30:5, not {text!r}") from None
+        return cls(m.group(1), *numbers)   # its own checks say what is wrong with the numbers
+
+    @property
+    def count(self) -> int:
+        """How many values the grid tries (without building them: a range can be huge).
+
+        A span within a millionth of a step of a whole number of steps counts as that number:
+        float subtraction (1e6 + 0.003 - 1e6) is off by far more than a fixed epsilon.
+        """
+        steps = (self.max - self.min) / self.step
+        nearest = round(steps)
+        return int(nearest if abs(steps - nearest) <= 1e-6 else math.floor(steps)) + 1
 
     @property
     def values(self) -> list[float]:
-        n = int((self.max - self.min) / self.step + 1e-9) + 1
-        return [round(self.min + i * self.step, 10) for i in range(n)]
+        return [round(self.min + i * self.step, 10) for i in range(self.count)]
 
     def as_json(self) -> dict[str, Any]:
         d = {"name": self.name, "min": self.min, "max": self.max, "step": self.step}
@@ -71,15 +95,21 @@ class Constraint:
     operator: str
     value: float
 
+    def __post_init__(self):
+        target_name(self.target)
+        operator_name(self.operator)
+        need_finite(self.value, f"constraint on {self.target}: value")
+
     @classmethod
     def parse(cls, text: str) -> "Constraint":
         """"drawdown <= 0.25" -> Constraint("drawdown", "<=", 0.25)."""
         m = re.fullmatch(r"\s*(\w+)\s*(<=|>=|==|!=|<|>|=)\s*(\S+)\s*", text)
         try:
-            return cls(m.group(1), m.group(2), float(m.group(3)))
+            value = float(m.group(3))
         except (AttributeError, ValueError):
             raise InvalidArgument(f'a constraint is "METRIC OP VALUE", e.g. "drawdown <= 0.25", '
                                   f"not {text!r}") from None
+        return cls(m.group(1), m.group(2), value)
 
     def as_json(self) -> dict[str, Any]:
         return {"target": target_name(self.target), "operator": operator_name(self.operator),
@@ -110,6 +140,8 @@ def operator_name(op: str) -> str:
 def _spec_body(project_id: int, name: str, target: str, target_to: str,
                parameters: Sequence[ParameterRange], constraints: Sequence[Constraint],
                target_value: float | None) -> dict[str, Any]:
+    if target_value is not None:
+        need_finite(target_value, "target value")
     if target_to not in ("min", "max"):
         raise InvalidArgument(f"target direction must be 'min' or 'max', not {target_to!r}")
     if not parameters:
@@ -120,12 +152,21 @@ def _spec_body(project_id: int, name: str, target: str, target_to: str,
             "constraints": [c.as_json() for c in constraints]}
 
 
-def _node(node_type: str, parallel_nodes: int) -> None:
-    if node_type not in NODE_TYPES:
+def check_nodes(node_type: str, parallel_nodes: int) -> None:
+    """Refuse a node type or a parallel node count the service would refuse, before any request
+    (e.g. 12 O8-16 nodes: that type runs at most 6 at once)."""
+    if node_type not in NODE_LIMITS:
         raise InvalidArgument(f"node type must be one of {', '.join(NODE_TYPES)}, "
                               f"not {node_type!r}")
-    if not isinstance(parallel_nodes, int) or parallel_nodes < 1:
-        raise InvalidArgument(f"parallel nodes must be a whole number >= 1, not {parallel_nodes!r}")
+    limit = NODE_LIMITS[node_type]
+    if isinstance(parallel_nodes, bool) or not isinstance(parallel_nodes, int):
+        raise InvalidArgument(f"parallel nodes must be a whole number from 1 to {limit}, "
+                              f"not {parallel_nodes!r}")
+    if not 1 <= parallel_nodes <= limit:
+        more = max(NODE_LIMITS.values())
+        raise InvalidArgument(
+            f"{node_type} nodes run 1 to {limit} in parallel, not {parallel_nodes}; use at most "
+            f"{limit}" + (f" (smaller O2-8 nodes run up to {more})" if limit < more else ""))
 
 
 class OptimizationEndpoints(Endpoints):
@@ -136,11 +177,12 @@ class OptimizationEndpoints(Endpoints):
                               parallel_nodes: int = 4,
                               target_value: float | None = None) -> dict[str, Any]:
         """{estimateId, time (seconds), balance}: what running it would take. Costs nothing."""
-        _node(node_type, parallel_nodes)
+        check_nodes(node_type, parallel_nodes)
         body = _spec_body(project_id, name, target, target_to, parameters, constraints,
                           target_value)
         body.update(compileId=compile_id, nodeType=node_type, parallelNodes=parallel_nodes)
-        return self._post("/optimizations/estimate", body).get("estimate") or {}
+        return payload(self._post("/optimizations/estimate", body), "estimate",
+                       "/optimizations/estimate")
 
     def create_optimization(self, project_id: int, name: str, *, compile_id: str, target: str,
                             target_to: str, parameters: Sequence[ParameterRange],
@@ -148,23 +190,25 @@ class OptimizationEndpoints(Endpoints):
                             constraints: Sequence[Constraint] = (),
                             target_value: float | None = None) -> dict[str, Any]:
         """Start an optimization. This spends money: callers confirm the estimate first."""
-        _node(node_type, parallel_nodes)
+        check_nodes(node_type, parallel_nodes)
+        cost = need_finite(estimated_cost, "estimated cost")
+        if cost < 0:
+            raise InvalidArgument(f"estimated cost must not be negative, not {estimated_cost!r}")
         body = _spec_body(project_id, name, target, target_to, parameters, constraints,
                           target_value)
         body.update(compileId=need_id(compile_id, "compile id"), nodeType=node_type,
-                    parallelNodes=parallel_nodes, estimatedCost=float(estimated_cost))
+                    parallelNodes=parallel_nodes, estimatedCost=cost)
         data = self._post("/optimizations/create", body, idempotent=False)
-        items = data.get("optimizations") or []
-        return items[0] if items else {}
+        return first(data, "optimizations", "/optimizations/create")
 
     def read_optimization(self, optimization_id: str) -> dict[str, Any]:
         data = self._post("/optimizations/read",
                           {"optimizationId": need_id(optimization_id, "optimization id")})
-        return data.get("optimization") or {}
+        return payload(data, "optimization", "/optimizations/read")
 
     def list_optimizations(self, project_id: int) -> list[dict]:
         data = self._post("/optimizations/list", {"projectId": need_project_id(project_id)})
-        return list(data.get("optimizations") or [])
+        return listing(data, "optimizations", "/optimizations/list")
 
     def update_optimization(self, optimization_id: str, name: str) -> None:
         self._post("/optimizations/update", {

@@ -7,7 +7,7 @@ twice. Creates are therefore retried only when the service certainly did not act
 """
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
 import random
 import threading
@@ -20,13 +20,37 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..config import Credentials
-from ..errors import (ApiError, AuthenticationError, ConflictError, MalformedResponse,
-                      NotFoundError, RequestTimeout, TransportError, Wording)
+from ..errors import (AuthenticationError, FileTooLarge, InvalidArgument, MalformedResponse,
+                      QCError, RequestTimeout, TransportError)
+from .answers import auth_message, classify, errors_of, is_auth_failure
+from .signing import QCAuth, signature
+
+__all__ = ["Transport", "RetryPolicy", "Timeouts", "signature"]
 
 log = logging.getLogger("qc_magics.api")
 
 USER_AGENT = "qc-magics/0.1 (+python-requests)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+# How to find out whether a create that got no clear answer was carried out. Said instead of
+# "try again": a second create can make a second project, backtest or paid optimization.
+CREATE_CHECKS = {
+    "/projects/create": ("before creating it again, list the projects (QCClient.list_projects) "
+                         "and look for it"),
+    "/files/create": "before creating it again, read the project's files (QCClient.read_files)",
+    "/files/update": ("read the project's files (QCClient.read_files) to see whether the rename "
+                      "happened"),
+    "/files/patch": ("read the project's files (QCClient.read_files) to see whether the patch "
+                     "applied"),
+    "/compile/create": ("compiles are not listed, but one that ran costs nothing and changes "
+                        "nothing in the project"),
+    "/backtests/create": ("before starting it again, list the project's backtests "
+                          "(QCClient.list_backtests)"),
+    "/optimizations/create": ("before starting it again, list the project's optimizations "
+                              "(QCClient.list_optimizations): one may be running and being "
+                              "charged"),
+}
 
 
 @dataclass(frozen=True)
@@ -52,63 +76,6 @@ class Timeouts:
 
     def as_tuple(self) -> tuple[float, float]:
         return (self.connect, self.read)
-
-
-def signature(api_token: str, timestamp: str) -> str:
-    """The password QuantConnect expects: sha256 of "{token}:{timestamp}", hex."""
-    return hashlib.sha256(f"{api_token}:{timestamp}".encode()).hexdigest()
-
-
-class _QCAuth(requests.auth.AuthBase):
-    """HTTP Basic with a fresh signature and Timestamp header on every request (and every retry)."""
-
-    def __init__(self, credentials: Credentials, clock: Callable[[], float]):
-        self._credentials = credentials
-        self._clock = clock
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        ts = str(int(self._clock()))
-        password = signature(self._credentials.api_token.reveal(), ts)
-        r.prepare_auth(requests.auth.HTTPBasicAuth(self._credentials.user_id, password))
-        r.headers["Timestamp"] = ts
-        return r
-
-    def __repr__(self) -> str:
-        return "<QC auth (hidden)>"
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-def _classify(endpoint: str, errors: list[str]) -> ApiError:
-    text = " ".join(errors).lower()
-    if any(m.lower() in text for m in (Wording.HASH_MISMATCH,)):
-        raise AuthenticationError(_auth_message(errors))
-    if any(m in text for m in Wording.CONFLICT_MARKERS):
-        return ConflictError(endpoint, errors,
-                             f"{endpoint}: {'; '.join(errors)} Close the project in the other "
-                             "editor (or wait for its lock to expire) and try again.")
-    if any(m in text for m in Wording.NOT_FOUND_MARKERS):
-        return NotFoundError(endpoint, errors)
-    return ApiError(endpoint, errors)
-
-
-def _auth_message(errors: list[str] | None = None) -> str:
-    said = f" The service said: {'; '.join(errors)}" if errors else ""
-    return ("QuantConnect refused the credentials: check the user id and API token (see "
-            "https://www.quantconnect.com/account), and that this computer's clock is right, "
-            "since each request is signed with the current time." + said)
 
 
 class Transport:
@@ -138,7 +105,7 @@ class Transport:
                     s.mount("https://", adapter)
                     s.mount("http://", adapter)
                     s.headers["User-Agent"] = USER_AGENT
-                    s.auth = _QCAuth(self.credentials, self._clock)
+                    s.auth = QCAuth(self.credentials, self._clock)
                     s.trust_env = True
                     self._session = s
         return self._session
@@ -152,70 +119,125 @@ class Transport:
              idempotent: bool = True, check_success: bool = True) -> dict:
         """POST `body` as JSON to `endpoint` (e.g. "/projects/read") and return the JSON object.
 
-        Raises AuthenticationError, ApiError (and NotFoundError / ConflictError), RequestTimeout,
-        MalformedResponse or TransportError; never returns None.
+        Raises AuthenticationError, ApiError (NotFoundError, ConflictError, FileTooLarge),
+        RequestTimeout, MalformedResponse or TransportError; never returns None. A create
+        (`idempotent=False`) that may have been carried out raises with `may_have_acted` True.
         """
         url = self.credentials.api_url + endpoint
         payload = {k: v for k, v in (body or {}).items() if v is not None}
+        raw = _encode(endpoint, payload)
         attempt = 0
         while True:
             attempt += 1
             started = time.monotonic()
-            try:
-                with self._lock:
-                    self.requests_made += 1
-                response = self.session.post(url, json=payload, timeout=self.timeouts.as_tuple())
-            except requests.exceptions.ConnectTimeout:
-                # Never connected: the service cannot have acted, so even a create may go again.
-                if attempt < self.retry.attempts:
-                    self._sleep(endpoint, attempt, None, "connect timeout")
+            outcome = self._send(url, raw)
+            if isinstance(outcome, _Failed):
+                if outcome.kind == "interrupted":
+                    # A fresh KeyboardInterrupt, raised outside any `except`: the one Ctrl-C made
+                    # went through urllib3's frames, whose locals hold the signed headers.
+                    raise KeyboardInterrupt() from None
+                if outcome.kind == "ours":
+                    raise outcome.error
+                if self._may_retry(outcome.kind, idempotent, attempt):
+                    self._sleep(endpoint, attempt, None, outcome.kind.replace("-", " "))
                     continue
-                raise RequestTimeout(f"{endpoint}: could not connect to {self._host()} within "
-                                     f"{self.timeouts.connect:g}s", endpoint=endpoint) from None
-            except requests.exceptions.ReadTimeout:
-                if idempotent and attempt < self.retry.attempts:
-                    self._sleep(endpoint, attempt, None, "read timeout")
-                    continue
-                hint = "" if idempotent else (" The request may still have been carried out; "
-                                              "check before creating it again.")
-                raise RequestTimeout(f"{endpoint}: no answer from {self._host()} within "
-                                     f"{self.timeouts.read:g}s.{hint}", endpoint=endpoint) from None
-            except requests.exceptions.ConnectionError as e:
-                never_sent = _connection_never_made(e)
-                if (idempotent or never_sent) and attempt < self.retry.attempts:
-                    self._sleep(endpoint, attempt, None, "connection error")
-                    continue
-                hint = "" if idempotent or never_sent else (
-                    " The request may still have been carried out; check before creating it again.")
-                raise TransportError(f"{endpoint}: connection to {self._host()} failed "
-                                     f"({type(e).__name__}).{hint}", endpoint=endpoint) from None
-            except requests.exceptions.RequestException as e:
-                raise TransportError(f"{endpoint}: request failed ({type(e).__name__})",
-                                     endpoint=endpoint) from None
-            elapsed = time.monotonic() - started
+                raise self._failure(endpoint, outcome, idempotent)
+            response = outcome
             log.debug("POST %s -> %s in %.0f ms (attempt %d)", endpoint, response.status_code,
-                      elapsed * 1000, attempt)
-
+                      (time.monotonic() - started) * 1000, attempt)
             status = response.status_code
+            body = _json_of(response)
+            refused = status != 200 or not isinstance(body, dict) or body.get("success") is not True
+            errors = errors_of(body) if refused else []
+            if status == 401 or is_auth_failure(errors):
+                # 401 per the spec; lean-cli has met "Hash doesn't match." in a 200 and a 500,
+                # so the wording counts on any refusal (and a 500 saying it is not retried).
+                raise AuthenticationError(auth_message(errors, self._clock_skew(response)))
+            if status == 413:
+                raise FileTooLarge(endpoint, errors, name=_text(payload.get("name")),
+                                   size=_size(payload.get("content")))
             if status in RETRY_STATUSES:
                 # 429 means "not now": nothing was done, so creates may retry too.
                 if (idempotent or status == 429) and attempt < self.retry.attempts:
                     self._sleep(endpoint, attempt, _retry_after(response), f"HTTP {status}")
                     continue
-                raise TransportError(f"{endpoint}: the service answered HTTP {status} "
-                                     f"{response.reason or ''}".rstrip() +
-                                     (f" after {attempt} attempts" if attempt > 1 else "") +
-                                     "; try again later.", endpoint=endpoint, status=status)
-            if status == 401:
-                raise AuthenticationError(_auth_message(_errors_of(response)))
+                raise self._server_error(endpoint, response, attempt, idempotent)
             if status >= 400:
+                said = f": {'; '.join(errors)}" if errors else ""
                 raise TransportError(f"{endpoint}: the service answered HTTP {status} "
-                                     f"{response.reason or ''}".rstrip(),
+                                     f"{response.reason or ''}".rstrip() + said,
                                      endpoint=endpoint, status=status)
-            data = _decode(endpoint, response)
+            data = _decode(endpoint, response, body)
             if check_success and data.get("success") is False:
-                raise _classify(endpoint, [str(e) for e in data.get("errors") or []])
+                raise classify(endpoint, errors, file_name=_text(payload.get("name")),
+                               file_size=_size(payload.get("content")))
             return data
+
+    def _send(self, url: str, raw: bytes) -> "requests.Response | _Failed":
+        """One attempt. Failures come back as values, so that what the caller raises carries no
+        traceback (and no locals) of requests and urllib3, where the signed headers live."""
+        try:
+            with self._lock:
+                self.requests_made += 1
+            return self.session.post(url, data=raw, headers=JSON_HEADERS,
+                                     timeout=self.timeouts.as_tuple())
+        except requests.exceptions.ConnectTimeout:
+            return _Failed("connect-timeout")
+        except requests.exceptions.ReadTimeout:
+            return _Failed("read-timeout")
+        except requests.exceptions.ConnectionError as e:
+            return _Failed("never-sent" if _connection_never_made(e) else "connection-error",
+                           type(e).__name__)
+        except KeyboardInterrupt:
+            return _Failed("interrupted")
+        except QCError as e:
+            return _Failed("ours", error=e.with_traceback(None))
+        except Exception as e:  # noqa: BLE001 - its text may quote a header: keep only the type
+            return _Failed("failed", type(e).__name__)
+
+    def _may_retry(self, kind: str, idempotent: bool, attempt: int) -> bool:
+        if attempt >= self.retry.attempts:
+            return False
+        if kind in ("connect-timeout", "never-sent"):
+            return True   # never connected: the service cannot have acted, even a create may go
+        return idempotent and kind in ("read-timeout", "connection-error")
+
+    def _failure(self, endpoint: str, failed: "_Failed", idempotent: bool) -> TransportError:
+        acted = not idempotent and failed.kind in ("read-timeout", "connection-error")
+        hint = _may_have_acted(endpoint) if acted else ""
+        host = self._host()
+        if failed.kind == "connect-timeout":
+            return RequestTimeout(f"{endpoint}: could not connect to {host} within "
+                                  f"{self.timeouts.connect:g}s", endpoint=endpoint)
+        if failed.kind == "read-timeout":
+            return RequestTimeout(f"{endpoint}: no answer from {host} within "
+                                  f"{self.timeouts.read:g}s.{hint}", endpoint=endpoint,
+                                  may_have_acted=acted)
+        if failed.kind in ("never-sent", "connection-error"):
+            return TransportError(f"{endpoint}: connection to {host} failed "
+                                  f"({failed.name}).{hint}", endpoint=endpoint,
+                                  may_have_acted=acted)
+        return TransportError(f"{endpoint}: request failed ({failed.name})", endpoint=endpoint)
+
+    def _server_error(self, endpoint: str, response: requests.Response, attempt: int,
+                      idempotent: bool) -> TransportError:
+        status = response.status_code
+        said = f"{endpoint}: the service answered HTTP {status} {response.reason or ''}".rstrip()
+        if not idempotent and status != 429:
+            return TransportError(said + "." + _may_have_acted(endpoint), endpoint=endpoint,
+                                  status=status, may_have_acted=True)
+        tries = f" after {attempt} attempts" if attempt > 1 else ""
+        why = (" If this persists, check the user id and API token too: QuantConnect has "
+               "answered refused credentials with HTTP 500." if status == 500 else "")
+        return TransportError(f"{said}{tries}; try again later.{why}", endpoint=endpoint,
+                              status=status)
+
+    def _clock_skew(self, response: requests.Response) -> float | None:
+        """How far this computer's clock is from the service's (its Date header), in seconds."""
+        try:
+            return self._clock() - parsedate_to_datetime(response.headers["Date"]).timestamp()
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
 
     def _sleep(self, endpoint: str, attempt: int, retry_after: float | None, why: str) -> None:
         delay = self.retry.delay(attempt - 1, retry_after)
@@ -227,6 +249,20 @@ class Transport:
         return self.credentials.api_url.split("/")[2]
 
 
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
 def _connection_never_made(e: requests.exceptions.ConnectionError) -> bool:
     """True when the TCP connection itself failed, so no byte of the request reached the service."""
     text = repr(e.args[0]) if e.args else ""
@@ -234,23 +270,55 @@ def _connection_never_made(e: requests.exceptions.ConnectionError) -> bool:
                                    "Failed to establish a new connection", "NameResolutionError"))
 
 
-def _errors_of(response: requests.Response) -> list[str]:
-    try:
-        data = response.json()
-    except ValueError:
-        return []
-    return [str(e) for e in data.get("errors") or []] if isinstance(data, dict) else []
+@dataclass(frozen=True)
+class _Failed:
+    """An attempt that got no HTTP answer: what kind of failure, the exception's type name."""
+
+    kind: str
+    name: str = ""
+    error: QCError | None = None
 
 
-def _decode(endpoint: str, response: requests.Response) -> dict:
+def _may_have_acted(endpoint: str) -> str:
+    check = CREATE_CHECKS.get(endpoint, "check what exists before sending it again")
+    return f" The request may still have been carried out; {check}."
+
+
+def _encode(endpoint: str, payload: Mapping[str, Any]) -> bytes:
+    """The JSON body, or InvalidArgument before anything is sent (NaN and infinity are not JSON)."""
     try:
-        data = response.json()
+        return json.dumps(payload, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    except (ValueError, TypeError) as e:
+        raise InvalidArgument(f"{endpoint}: a value cannot be sent ({e}); nothing was "
+                              "sent") from None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _size(content: Any) -> int | None:
+    return len(content.encode("utf-8", "surrogatepass")) if isinstance(content, str) else None
+
+
+_NOT_JSON = object()
+
+
+def _json_of(response: requests.Response) -> Any:
+    """The answer's JSON, parsed once (files/read answers can be megabytes), or _NOT_JSON."""
+    try:
+        return response.json()
     except ValueError:
+        return _NOT_JSON
+
+
+def _decode(endpoint: str, response: requests.Response, body: Any) -> dict:
+    if body is _NOT_JSON:
         snippet = response.text[:80].replace("\n", " ")
         raise MalformedResponse(f"{endpoint}: the service answered with something that is not "
                                 f"JSON (HTTP {response.status_code}, starts {snippet!r})",
-                                endpoint=endpoint, status=response.status_code) from None
-    if not isinstance(data, dict):
-        raise MalformedResponse(f"{endpoint}: expected a JSON object, got {type(data).__name__}",
                                 endpoint=endpoint, status=response.status_code)
-    return data
+    if not isinstance(body, dict):
+        raise MalformedResponse(f"{endpoint}: expected a JSON object, got {type(body).__name__}",
+                                endpoint=endpoint, status=response.status_code)
+    return body
