@@ -207,7 +207,7 @@ def test_invalid_arguments_are_refused_before_any_request(client, emu):
                  lambda: client.read_project(-3),
                  lambda: client.create_project(""),
                  lambda: client.create_project("x", language="Java"),
-                 lambda: client.read_backtest_orders(1, "b", 0, 100),
+                 lambda: client.read_backtest_orders(1, "b", 0, 101),
                  lambda: client.read_backtest_insights(1, "b", 50, 10),
                  lambda: client.create_backtest(1, "c", "n", {"flag": True}),
                  lambda: client.update_backtest(1, "b"),

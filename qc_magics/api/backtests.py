@@ -78,16 +78,18 @@ class BacktestEndpoints(Endpoints):
             "start": int(start), "end": int(end), "count": int(count)}))
 
     def read_backtest_orders(self, project_id: int, backtest_id: str, start: int = 0,
-                             end: int = 99) -> dict[str, Any]:
-        """Orders [start, end) (end - start < 100) and `length`, the backtest's order count."""
+                             end: int = 100) -> dict[str, Any]:
+        """Orders of the window start..end (end - start <= 100; whether `end` is inclusive is not
+        documented, results/windows.py stitches either way) and `length`, the backtest's order count."""
         start, end = need_window(start, end)
         return strip_envelope(self._post("/backtests/orders/read", {
             "projectId": need_project_id(project_id),
             "backtestId": need_id(backtest_id, "backtest id"), "start": start, "end": end}))
 
     def read_backtest_insights(self, project_id: int, backtest_id: str, start: int = 0,
-                               end: int = 99) -> dict[str, Any]:
-        """Insights [start, end) (end - start < 100) and `length`, the backtest's insight count."""
+                               end: int = 100) -> dict[str, Any]:
+        """Insights of the window start..end (end - start <= 100; whether `end` is inclusive is not
+        documented, results/windows.py stitches either way) and `length`, the backtest's insight count."""
         start, end = need_window(start, end)
         return strip_envelope(self._post("/backtests/read/insights", {
             "projectId": need_project_id(project_id),

@@ -43,12 +43,13 @@ def need_id(value: Any, what: str) -> str:
 
 
 def need_window(start: int, end: int) -> tuple[int, int]:
-    """Orders and insights come in windows with end - start < 100 (the API's rule)."""
+    """Orders and insights come in windows with end - start <= 100: the service accepts 100 and
+    refuses 200, whatever the spec's "less than 100" says (QuantConnect's own live tests)."""
     if not (isinstance(start, int) and isinstance(end, int)) or start < 0 or end <= start:
         raise InvalidArgument(f"need 0 <= start < end, got start={start!r}, end={end!r}")
-    if end - start >= 100:
-        raise InvalidArgument(f"end - start must be less than 100 (got {end - start}); "
-                         "read in windows of at most 99")
+    if end - start > 100:
+        raise InvalidArgument(f"end - start must be at most 100 (got {end - start}); "
+                              "read in windows of 100")
     return start, end
 
 
