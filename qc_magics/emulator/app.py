@@ -95,6 +95,11 @@ class App:
                 self._cache.popitem(last=False)
         return value
 
+    def fault(self) -> str | None:
+        """The fault scripted for the request being answered, for the kinds a route answers
+        itself ("loading": a result that is not ready yet)."""
+        return getattr(self._request, "fault", None)
+
     def script_fault(self, endpoint: str, kind: str, times: int = 1) -> None:
         """Make the next `times` requests to `endpoint` fail with `kind` (see Emulator)."""
         self._scripted[endpoint].extend([kind] * times)
@@ -110,7 +115,7 @@ class App:
         try:
             reply = self._handle(method, endpoint, query, headers, raw, entry)
         finally:
-            self._request.now = None
+            self._request.now = self._request.fault = None
         entry["status"] = reply.status if reply else "dropped"
         with self._log_lock:
             self.log.append(entry)
@@ -138,6 +143,7 @@ class App:
         except BadRequest as e:
             return _json(400, {"success": False, "errors": [str(e)]})
         entry["fields"] = fields
+        self._request.fault = fault
         try:
             if endpoint in self.routes:
                 with self.state.lock:
