@@ -341,10 +341,20 @@ def test_optimization_children_in_the_current_form(emu, clock):
         assert stats["17"] == float(summary["Total Orders"])
         assert stats["24"] == float(summary["Drawdown Recovery"])
         assert 0 <= stats["13"] <= 100
+    child_id = next(iter(done["backtests"]))
+    refused = call(emu, "/backtests/delete", {"projectId": pid, "backtestId": child_id})
+    assert refused["success"] is False and oid in refused["errors"][0]
+    orders_of_child = ok(emu, "/backtests/orders/read",
+                         {"projectId": pid, "backtestId": child_id, "start": 0, "end": 100})
+    assert orders_of_child["length"] == 60
 
 
-def test_optimization_statistics_in_the_older_list_form(emu, clock):
-    pid, oid = optimize(emu, clock, "# qc-emulator: optimization-statistics list\n")
+@pytest.mark.parametrize("switch", ["directive", "app"])
+def test_optimization_statistics_in_the_older_list_form(emu, clock, switch):
+    if switch == "app":
+        emu.app.optimization_statistics = "list"
+    pid, oid = optimize(emu, clock, "# qc-emulator: optimization-statistics list\n"
+                        if switch == "directive" else "")
     clock.advance(10)
     children = read_optimization(emu, oid)["backtests"]
     for child_id, child in children.items():

@@ -176,7 +176,7 @@ def synthetic(app: "App", b: Backtest) -> Synthetic:
 
 def order_book(app: "App", b: Backtest) -> OrderBook:
     """The backtest's orders, made once and kept while the backtest is read."""
-    return app.cached(("orders", b.id), lambda: OrderBook(synthetic(app, b)), size=8)
+    return app.cached(("orders", b.id), lambda: OrderBook(synthetic(app, b)))
 
 
 def backtest_json(app: "App", b: Backtest, full: bool) -> dict[str, Any]:
@@ -244,8 +244,17 @@ def list_backtests(app: "App", req: Request) -> dict:
     return {"backtests": items, "count": len(items)}
 
 
-def update_backtest(app: "App", req: Request) -> dict:
+def _stored_backtest(app: "App", req: Request) -> Backtest:
+    """A backtest that can be changed: an optimization's child belongs to its optimization."""
     b = find_backtest(app, req)
+    if isinstance(b, children.ChildBacktest):
+        raise RouteError(f"Backtest {b.id} belongs to optimization {b.optimization_id}: it is "
+                         "read here but changed or deleted with the optimization.")
+    return b
+
+
+def update_backtest(app: "App", req: Request) -> dict:
+    b = _stored_backtest(app, req)
     if req.has("name"):
         b.name = req.str("name")
     if "note" in req.fields:
@@ -254,7 +263,7 @@ def update_backtest(app: "App", req: Request) -> dict:
 
 
 def delete_backtest(app: "App", req: Request) -> dict:
-    b = find_backtest(app, req)
+    b = _stored_backtest(app, req)
     del app.state.backtests[b.id]
     return {}
 

@@ -1,8 +1,10 @@
 """Routes for optimizations: a grid of child backtests run in batches of `parallelNodes`.
 
 Answers follow the real service where QuantConnect's own clients show it: child statistics are
-positional percent numbers (an object keyed "0".."24" plus custom names, or with the directive
-`# qc-emulator: optimization-statistics list` the older 21-long list), equity rows are candles,
+positional percent numbers (an object keyed "0".."24" plus custom names, or the older 21-long
+list with `App.optimization_statistics = "list"` or the directive
+`# qc-emulator: optimization-statistics list`: lean-cli 1.0.230 parses only the list), equity
+rows are candles,
 empty `backtests` and `runtimeStatistics` are `[]`, durations are hh:mm:ss. Estimate and create
 take JSON and lean-cli's form encoding (`parameters[i][key]`, `constraints[i][target-value]`).
 """
@@ -183,8 +185,8 @@ def _child(app: "App", o: Optimization, i: int) -> dict[str, Any] | None:
         s = app.cached(("opt", child["id"]), lambda: Synthetic.for_sources(
             child["seed"], child["parameterSet"], o.sources, algorithm_id=child["id"],
             points=child_backtests.CHILD_POINTS, n_orders=child_backtests.CHILD_ORDERS))
-        form = "list" if directives(o.sources).get("optimization-statistics") == "list" \
-            else "object"
+        form = directives(o.sources).get("optimization-statistics", app.optimization_statistics)
+        form = form if form in ("object", "list") else "object"
         out["statistics"] = statistics.positional(s, form)
         out["equity"] = _candles(s)
     return out

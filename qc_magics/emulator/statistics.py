@@ -134,6 +134,8 @@ def positional(s: Synthetic, form: str = "object") -> dict[str, float] | list[fl
     values = [_number(stats[name]) for name in POSITIONAL]
     if form == "list":
         return values[:LIST_FORM_LENGTH]
+    if form != "object":
+        raise ValueError(f"optimization statistics form {form!r}: use 'object' or 'list'")
     out: dict[str, float] = {str(i): v for i, v in enumerate(values) if v is not None}
     for name in s.custom:
         value = _number(stats[name])
