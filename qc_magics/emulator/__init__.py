@@ -7,7 +7,10 @@
 It shares nothing with the client but the wording of errors: it is a stand-alone server that any
 tool (lean-cli, curl, a browser) can talk to. Shape its results from the algorithm's source with
 directive comments: `# qc-emulator: orders 100000`, `points 4000`, `insights 500`,
-`duration 2` (seconds), `runtime-error MESSAGE`, `build-error MESSAGE`.
+`duration 2` (seconds), `runtime-error MESSAGE`, `initialize-error MESSAGE` (fails in initialize:
+hasInitializeError), `build-error MESSAGE`, `optimization-statistics list` (the older list form of
+an optimization's child statistics). `plot("Chart", "Series", ...)` calls make custom charts and
+`set_summary_statistic("Name", value)` calls custom statistics.
 """
 from __future__ import annotations
 
@@ -28,8 +31,8 @@ class Emulator:
     """Serve the emulated API on HOST:PORT in a background thread (port 0: any free port).
 
     `time_scale` multiplies how long jobs take; `clock` replaces the emulated cloud's clock (tests
-    step it by hand); `loading_reads` is how many reads of a chart, orders, insights or a report
-    answer "loading" before the data comes.
+    step it by hand); `loading_reads` is how many reads of a report answer "generating" before it
+    comes (a finished backtest's charts, orders and insights answer at once; script "loading").
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, user_id: str | int = "1",
@@ -139,7 +142,8 @@ class Emulator:
     def script_fault(self, endpoint: str, kind: str, times: int = 1) -> None:
         """Fail the next `times` requests to `endpoint`: "429", "500", "502", "503", "504",
         "drop" (close without answering), "malformed" (HTML instead of JSON), "not-object"
-        (a JSON list), or "stall:SECONDS" (answer only after a delay)."""
+        (a JSON list), "stall:SECONDS" (answer only after a delay), or "loading" (a chart, orders
+        or insights read answers as if the results were still loading)."""
         self.app.script_fault(endpoint, kind, times)
 
     def cloud_files(self, project_id: int) -> dict[str, str]:

@@ -74,6 +74,9 @@ class App:
         self._cache: collections.OrderedDict[Any, Any] = collections.OrderedDict()
         self._cache_lock = threading.Lock()
         self.notebook_runs: dict[tuple[int, str], dict[str, Any]] = {}
+        # How optimizations/read writes child statistics: "object" (keyed "0".."24", Lean PR
+        # #8984) or "list" (the older form lean-cli 1.0.230 still parses); a directive overrides.
+        self.optimization_statistics = "object"
 
     # --- helpers for routes ---------------------------------------------------------------------
     def now(self) -> float:
@@ -95,6 +98,11 @@ class App:
                 self._cache.popitem(last=False)
         return value
 
+    def fault(self) -> str | None:
+        """The fault scripted for the request being answered, for the kinds a route answers
+        itself ("loading": a result that is not ready yet)."""
+        return getattr(self._request, "fault", None)
+
     def script_fault(self, endpoint: str, kind: str, times: int = 1) -> None:
         """Make the next `times` requests to `endpoint` fail with `kind` (see Emulator)."""
         self._scripted[endpoint].extend([kind] * times)
@@ -110,7 +118,7 @@ class App:
         try:
             reply = self._handle(method, endpoint, query, headers, raw, entry)
         finally:
-            self._request.now = None
+            self._request.now = self._request.fault = None
         entry["status"] = reply.status if reply else "dropped"
         with self._log_lock:
             self.log.append(entry)
@@ -138,6 +146,7 @@ class App:
         except BadRequest as e:
             return _json(400, {"success": False, "errors": [str(e)]})
         entry["fields"] = fields
+        self._request.fault = fault
         try:
             if endpoint in self.routes:
                 with self.state.lock:

@@ -1,4 +1,13 @@
-"""Routes for optimizations: a grid of child backtests run in batches of `parallelNodes`."""
+"""Routes for optimizations: a grid of child backtests run in batches of `parallelNodes`.
+
+Answers follow the real service where QuantConnect's own clients show it: child statistics are
+positional percent numbers (an object keyed "0".."24" plus custom names, or the older 21-long
+list with `App.optimization_statistics = "list"` or the directive
+`# qc-emulator: optimization-statistics list`: lean-cli 1.0.230 parses only the list), equity
+rows are candles,
+empty `backtests` and `runtimeStatistics` are `[]`, durations are hh:mm:ss. Estimate and create
+take JSON and lean-cli's form encoding (`parameters[i][key]`, `constraints[i][target-value]`).
+"""
 from __future__ import annotations
 
 import itertools
@@ -7,21 +16,27 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Wording
+from . import children as child_backtests, statistics
 from .backtests import find_compile
+from .formats import clock_time
 from .projects import find_project
 from .request import Request, RouteError, as_float
 from .state import Optimization, stamp
-from .synthetic import Synthetic, timespan
+from .synthetic import Synthetic, directives
 
 if TYPE_CHECKING:
     from .app import App
 
-TARGETS = ("TotalPerformance.PortfolioStatistics.SharpeRatio",
-           "TotalPerformance.PortfolioStatistics.CompoundingAnnualReturn",
-           "TotalPerformance.PortfolioStatistics.ProbabilisticSharpeRatio",
-           "TotalPerformance.PortfolioStatistics.Drawdown")
+# Targets and where each sits in a child's positional statistics.
+_TARGET_INDEX = {"TotalPerformance.PortfolioStatistics." + name: i for name, i in (
+    ("SharpeRatio", 15), ("CompoundingAnnualReturn", 6), ("ProbabilisticSharpeRatio", 13),
+    ("Drawdown", 7), ("TotalNetProfit", 12), ("SortinoRatio", 21), ("Alpha", 0), ("Beta", 5),
+    ("WinRate", 20), ("LossRate", 11), ("Expectancy", 9), ("InformationRatio", 10),
+    ("TrackingError", 18), ("TreynorRatio", 19), ("ProfitLossRatio", 14))}
+TARGETS = tuple(_TARGET_INDEX)
 STRATEGY = "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy"
-MAX_NODES = {"O2-8": 6, "O4-12": 4, "O8-16": 4}          # the cloud's cluster sizes
+# Parallel nodes each node type allows (lean-cli optimizer_config_manager.available_nodes).
+MAX_NODES = {"O2-8": 24, "O4-12": 12, "O8-16": 6}
 SECONDS_PER_BACKTEST = {"O2-8": 45, "O4-12": 30, "O8-16": 20}
 OPERATORS = ("LessOrEqual", "Less", "GreaterOrEqual", "Greater", "NotEqual", "Equals")
 MAX_GRID = 10_000
@@ -100,8 +115,10 @@ def _node(req: Request, required: bool) -> tuple[str, int]:
         raise RouteError(Wording.BAD_FIELD.format(field="nodeType", reason="use O2-8, O4-12 or O8-16"))
     parallel = req.int("parallelNodes") if required else req.int("parallelNodes", 1)
     if not 1 <= parallel <= MAX_NODES[node]:
+        limits = ", ".join(f"{n} 1-{m}" for n, m in MAX_NODES.items())
         raise RouteError(Wording.BAD_FIELD.format(
-            field="parallelNodes", reason=f"{node} runs 1 to {MAX_NODES[node]} nodes at once"))
+            field="parallelNodes", reason=f"{node} runs 1 to {MAX_NODES[node]} nodes at once, "
+                                          f"not {parallel} (limits: {limits})"))
     return node, parallel
 
 
@@ -130,22 +147,16 @@ def create(app: "App", req: Request) -> dict:
                          f"and the organization has {app.state.balance:.2f} QCC.")
     app.state.balance -= cost
     oid = "O-" + app.state.hex_id()
-    children = [{"id": app.state.hex_id(), "parameterSet": ps,
+    grid = [{"id": app.state.hex_id(), "parameterSet": ps,
                  "seed": app.state.seed * 104729 + zlib.crc32(f"{oid}{i}".encode())}
                 for i, ps in enumerate(_grid(parameters))]
     o = Optimization(id=oid, project_id=p.id, name=name, created=app.now(), compile_id=c.id,
                      target=target, target_to=target_to,
                      target_value=req.float("targetValue", None), parameters=parameters,
                      constraints=constraints, node_type=node, parallel_nodes=parallel,
-                     estimated_cost=cost, sources=c.sources, children=children)
+                     estimated_cost=cost, sources=c.sources, children=grid)
     app.state.optimizations[o.id] = o
     return {"optimizations": [summary_json(app, o)]}
-
-
-def _child_window(app: "App", o: Optimization, i: int) -> tuple[float, float]:
-    queue, each = app.timing("optimization_queue"), app.timing("optimization_backtest")
-    start = o.created + queue + (i // o.parallel_nodes) * each
-    return start, start + each
 
 
 def _status(app: "App", o: Optimization) -> str:
@@ -154,14 +165,14 @@ def _status(app: "App", o: Optimization) -> str:
         return "aborted"
     if now < o.created + app.timing("optimization_queue"):
         return "new"
-    if now < _child_window(app, o, len(o.children) - 1)[1]:
+    if now < child_backtests.window(app, o, len(o.children) - 1)[1]:
         return "running"
     return "completed"
 
 
 def _child(app: "App", o: Optimization, i: int) -> dict[str, Any] | None:
     child = o.children[i]
-    start, end = _child_window(app, o, i)
+    start, end = child_backtests.window(app, o, i)
     now = min(app.now(), o.aborted_at or math.inf)
     if now < start:
         return None
@@ -171,11 +182,29 @@ def _child(app: "App", o: Optimization, i: int) -> dict[str, Any] | None:
                            "parameterSet": child["parameterSet"], "statistics": [],
                            "equity": []}
     if progress >= 1.0:
-        s = app.cached(("opt", child["id"]), lambda: Synthetic(
-            seed=child["seed"], parameters=child["parameterSet"], points=120, n_orders=60))
-        out["statistics"] = [round(v, 6) for v in s.optimization_statistics()]
-        out["equity"] = [[t, round(v, 2)] for t, v in zip(s.times[::4], s.equity[::4])]
+        s = app.cached(("opt", child["id"]), lambda: Synthetic.for_sources(
+            child["seed"], child["parameterSet"], o.sources, algorithm_id=child["id"],
+            points=child_backtests.CHILD_POINTS, n_orders=child_backtests.CHILD_ORDERS))
+        form = directives(o.sources).get("optimization-statistics", app.optimization_statistics)
+        form = form if form in ("object", "list") else "object"
+        out["statistics"] = statistics.positional(s, form)
+        out["equity"] = _candles(s)
     return out
+
+
+def _candles(s: Synthetic, every: int = 4) -> list[list[float]]:
+    """Equity rows [t, o, h, l, c], one per `every` points (Lean's CandlestickSeries)."""
+    rows = []
+    for k in range(0, len(s.times), every):
+        chunk = s.equity[max(0, k - every + 1):k + 1]
+        rows.append([s.times[k], round(chunk[0], 2), round(max(chunk), 2), round(min(chunk), 2),
+                     round(chunk[-1], 2)])
+    return rows
+
+
+def _stat(stats: dict | list, index: int) -> float:
+    """Positional statistic `index` of a child, in either form."""
+    return stats[index] if isinstance(stats, list) else stats[str(index)]
 
 
 def summary_json(app: "App", o: Optimization) -> dict[str, Any]:
@@ -190,37 +219,35 @@ def summary_json(app: "App", o: Optimization) -> dict[str, Any]:
             "outOfSampleMaxEndDate": "2023-12-31 00:00:00", "parameters": o.parameters}
 
 
-_TARGET_INDEX = {TARGETS[0]: 15, TARGETS[1]: 6, TARGETS[2]: 13, TARGETS[3]: 7}
-
-
 def _best(app: "App", o: Optimization) -> dict[str, float]:
     done = [c for i in range(len(o.children)) if (c := _child(app, o, i)) and c["statistics"]]
     if not done:
         return {}
     k = _TARGET_INDEX[o.target]
-    pick = (max if o.target_to == "max" else min)(done, key=lambda c: c["statistics"][k])
+    pick = (max if o.target_to == "max" else min)(done, key=lambda c: _stat(c["statistics"], k))
     s = pick["statistics"]
-    return {"psr": s[13], "sharpe": s[15], "orders": s[17]}
+    return {"psr": _stat(s, 13), "sharpe": _stat(s, 15), "orders": _stat(s, 17)}
 
 
 def read(app: "App", req: Request) -> dict:
     o = find_optimization(app, req)
-    children = [c for i in range(len(o.children)) if (c := _child(app, o, i)) is not None]
-    finished = [c for c in children if c["progress"] >= 1.0]
-    running = len(children) - len(finished)
+    started = [c for i in range(len(o.children)) if (c := _child(app, o, i)) is not None]
+    finished = [c for c in started if c["progress"] >= 1.0]
+    running = len(started) - len(finished)
     each = app.timing("optimization_backtest")
     hourly = 0.15 * o.parallel_nodes
     elapsed = max(0.0, min(app.now(), o.aborted_at or math.inf) - o.created)
     out = summary_json(app, o)
+    # Nothing to report yet: the service sends [] for an empty runtimeStatistics or backtests
+    # (lean-cli's QCOptimization.parse_empty_lists).
+    runtime = [] if not started else {
+        "Completed": str(len(finished)), "Failed": "0", "Running": str(running),
+        "In Queue": str(len(o.children) - len(started)),
+        "Average Length": clock_time(each), "Total Runtime": clock_time(elapsed),
+        "Total": str(len(o.children)), "Consumed": f"{hourly * elapsed / 3600:.2f} QCC"}
     out.update({
-        "snapshotId": 0, "parallelNodes": o.parallel_nodes,
-        "runtimeStatistics": {
-            "Completed": str(len(finished)), "Failed": "0", "Running": str(running),
-            "In Queue": str(len(o.children) - len(children)),
-            "Average Length": timespan(each), "Total Runtime": timespan(elapsed),
-            "Total": str(len(o.children)),
-            "Consumed": f"{hourly * elapsed / 3600:.2f} QCC"},
-        "constraints": o.constraints, "backtests": {c["id"]: c for c in children},
+        "snapshotId": 0, "parallelNodes": o.parallel_nodes, "runtimeStatistics": runtime,
+        "constraints": o.constraints, "backtests": {c["id"]: c for c in started} or [],
         "strategy": STRATEGY, "requested": stamp(o.created), "optimizationTarget": o.target,
         "gridLayout": [],
     })
