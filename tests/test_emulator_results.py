@@ -315,8 +315,8 @@ def read_optimization(emu, oid):
     return ok(emu, "/optimizations/read", {"optimizationId": oid})["optimization"]
 
 
-def test_optimization_children_in_the_current_form(emu, clock):
-    pid, oid = optimize(emu, clock, SUMMARY_STAT)
+def test_optimization_children_in_the_object_form(emu, clock):
+    pid, oid = optimize(emu, clock, "# qc-emulator: optimization-statistics object\n" + SUMMARY_STAT)
     new = read_optimization(emu, oid)
     assert new["status"] == "new" and new["backtests"] == [] and new["runtimeStatistics"] == []
     clock.advance(1.0 + 2 * 2.0 + 0.1)
@@ -349,10 +349,10 @@ def test_optimization_children_in_the_current_form(emu, clock):
     assert orders_of_child["length"] == 60
 
 
-@pytest.mark.parametrize("switch", ["directive", "app"])
-def test_optimization_statistics_in_the_older_list_form(emu, clock, switch):
-    if switch == "app":
-        emu.app.optimization_statistics = "list"
+@pytest.mark.parametrize("switch", ["directive", "default"])
+def test_optimization_statistics_in_the_list_form_lean_cli_parses(emu, clock, switch):
+    if switch == "directive":
+        emu.app.optimization_statistics = "object"   # the directive wins over the setting
     pid, oid = optimize(emu, clock, "# qc-emulator: optimization-statistics list\n"
                         if switch == "directive" else "")
     clock.advance(10)

@@ -74,9 +74,10 @@ class App:
         self._cache: collections.OrderedDict[Any, Any] = collections.OrderedDict()
         self._cache_lock = threading.Lock()
         self.notebook_runs: dict[tuple[int, str], dict[str, Any]] = {}
-        # How optimizations/read writes child statistics: "object" (keyed "0".."24", Lean PR
-        # #8984) or "list" (the older form lean-cli 1.0.230 still parses); a directive overrides.
-        self.optimization_statistics = "object"
+        # How optimizations/read writes child statistics: "list" (positional, what lean-cli 1.0.230
+        # parses: since lean-cli works against the real service, the likelier current form) or
+        # "object" (keyed "0".."24" plus custom names, Lean PR #8984); a directive overrides.
+        self.optimization_statistics = "list"
 
     # --- helpers for routes ---------------------------------------------------------------------
     def now(self) -> float:

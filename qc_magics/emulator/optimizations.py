@@ -1,10 +1,10 @@
 """Routes for optimizations: a grid of child backtests run in batches of `parallelNodes`.
 
 Answers follow the real service where QuantConnect's own clients show it: child statistics are
-positional percent numbers (an object keyed "0".."24" plus custom names, or the older 21-long
-list with `App.optimization_statistics = "list"` or the directive
-`# qc-emulator: optimization-statistics list`: lean-cli 1.0.230 parses only the list), equity
-rows are candles,
+positional percent numbers: by default the list lean-cli 1.0.230 parses (it only parses that,
+and it works against the real service), or, with `App.optimization_statistics = "object"` or the
+directive `# qc-emulator: optimization-statistics object`, the newer object keyed "0".."24" plus
+custom names (Lean PR #8984; the client reads both), equity rows are candles,
 empty `backtests` and `runtimeStatistics` are `[]`, durations are hh:mm:ss. Estimate and create
 take JSON and lean-cli's form encoding (`parameters[i][key]`, `constraints[i][target-value]`).
 """
