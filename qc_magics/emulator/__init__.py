@@ -29,7 +29,8 @@ class Emulator:
 
     `time_scale` multiplies how long jobs take; `clock` replaces the emulated cloud's clock (tests
     step it by hand); `loading_reads` is how many reads of a chart, orders, insights or a report
-    answer "loading" before the data comes.
+    answer "loading" before the data comes; `card_on_file=False` makes `account/read` answer
+    `card: null`, as the service does for an organization without a card.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, user_id: str | int = "1",
@@ -37,7 +38,7 @@ class Emulator:
                  fault_rate: float = 0.0, retry_after: float = 1.0, time_scale: float = 1.0,
                  max_file_size: int = 32_000, loading_reads: int = 1, balance: int = 1000,
                  stale_after: float = 1800.0, state_dir: str | os.PathLike | None = None,
-                 clock: Callable[[], float] = time.time):
+                 card_on_file: bool = True, clock: Callable[[], float] = time.time):
         if not 0.0 <= fault_rate < 1.0:
             raise ValueError(f"fault rate must be in [0, 1), not {fault_rate}")
         self.host = host
@@ -48,7 +49,8 @@ class Emulator:
                        timing=Timing(scale=time_scale), max_file_size=max_file_size,
                        loading_reads=loading_reads, latency_ms=latency_ms, fault_rate=fault_rate,
                        retry_after=retry_after, stale_after=stale_after, balance=balance,
-                       state_dir=str(state_dir) if state_dir else None, clock=clock)
+                       state_dir=str(state_dir) if state_dir else None,
+                       card_on_file=card_on_file, clock=clock)
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -135,6 +137,14 @@ class Emulator:
     @fault_rate.setter
     def fault_rate(self, value: float) -> None:
         self.app.fault_rate = value
+
+    @property
+    def card_on_file(self) -> bool:
+        return self.app.card_on_file
+
+    @card_on_file.setter
+    def card_on_file(self, value: bool) -> None:
+        self.app.card_on_file = value
 
     def script_fault(self, endpoint: str, kind: str, times: int = 1) -> None:
         """Fail the next `times` requests to `endpoint`: "429", "500", "502", "503", "504",

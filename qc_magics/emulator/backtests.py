@@ -151,9 +151,9 @@ def backtest_json(app: "App", b: Backtest, full: bool) -> dict[str, Any]:
         "backtestId": b.id, "tradeableDates": 1006, "researchGuide":
         {"minutes": 12, "backtestCount": len(app.state.backtests), "parameters": len(b.parameters)},
         "backtestStart": iso(START), "backtestEnd": iso(END), "created": stamp(b.created),
-        "snapshotId": 0, "status": status, "error": "", "stacktrace": "", "progress": progress,
+        "snapshotId": 0, "status": status, "error": None, "stacktrace": None, "progress": progress,
         "hasInitializeError": False, "charts": {}, "parameterSet": dict(b.parameters) or [],
-        "rollingWindow": {}, "runtimeStatistics": {}, "statistics": {},
+        "rollingWindow": {}, "runtimeStatistics": {}, "statistics": [],
         "totalPerformance": None, "nodeName": "B2-8 (emulated)", "outOfSampleDays": 0,
     }
     if status == "Runtime Error":
