@@ -110,6 +110,9 @@ def find_backtest(app: "App", req: Request) -> Backtest:
     p = find_project(app, req)
     backtest_id = req.str("backtestId")
     b = app.state.backtests.get(backtest_id)
+    if b is None:   # an optimization's child backtest is read the same way
+        from .optimizations import child_backtest
+        b = child_backtest(app, p.id, backtest_id)
     if b is None or b.project_id != p.id:
         raise RouteError(Wording.BACKTEST_NOT_FOUND.format(backtest_id=backtest_id))
     return b

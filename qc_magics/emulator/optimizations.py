@@ -10,7 +10,7 @@ from ..errors import Wording
 from .backtests import find_compile
 from .projects import find_project
 from .request import Request, RouteError, as_float
-from .state import Optimization, stamp
+from .state import Backtest, Optimization, stamp
 from .synthetic import Synthetic, timespan
 
 if TYPE_CHECKING:
@@ -176,6 +176,28 @@ def _child(app: "App", o: Optimization, i: int) -> dict[str, Any] | None:
         out["statistics"] = [round(v, 6) for v in s.optimization_statistics()]
         out["equity"] = [[t, round(v, 2)] for t, v in zip(s.times[::4], s.equity[::4])]
     return out
+
+
+def child_backtest(app: "App", project_id: int, backtest_id: str) -> Backtest | None:
+    """A finished child of an optimization, as `backtests/read {projectId, backtestId}` reads it
+    (lean-cli's `cloud optimize` reads the optimal one so). Made on demand, not stored, so that
+    `backtests/list` stays as it was; it is ready when the child finishes."""
+    for o in app.state.optimizations.values():
+        if o.project_id != project_id:
+            continue
+        for i, child in enumerate(o.children):
+            if child["id"] != backtest_id:
+                continue
+            _, end = _child_window(app, o, i)
+            if app.now() < end or (o.aborted_at is not None and o.aborted_at < end):
+                return None
+            lead = (app.timing("backtest_queue") + app.timing("backtest_run")
+                    + app.timing("statistics_lag"))
+            return Backtest(id=child["id"], project_id=project_id, compile_id=o.compile_id,
+                            name=f"{o.name} #{i + 1}", created=end - lead,
+                            parameters=dict(child["parameterSet"]), sources=o.sources,
+                            seed=child["seed"])
+    return None
 
 
 def summary_json(app: "App", o: Optimization) -> dict[str, Any]:
