@@ -1,4 +1,6 @@
-"""A local emulator of the QuantConnect API v2, faithful to the official spec.
+"""A local emulator of the QuantConnect API v2: the official spec, and where the real service is
+known to differ from it (../shared/reference/REAL-SERVICE.md), the real service. QuantConnect's own
+CLI works against it (`QC_API=local lean cloud ...` with the emulator on port 5612).
 
 >>> with Emulator(port=0) as emu:
 ...     client = QCClient(user_id=emu.user_id, api_token=emu.api_token, api_url=emu.api_url)
