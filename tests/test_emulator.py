@@ -98,7 +98,7 @@ def test_backtest_states_and_the_completed_before_statistics_race(stepped, clock
     assert not running["completed"] and running["runtimeStatistics"]["Equity"].startswith("$")
     clock.advance(1.6)
     race = client.read_backtest(pid, bid)
-    assert race["completed"] and race["status"] == "Completed." and race["statistics"] == {}
+    assert race["completed"] and race["status"] == "Completed." and race["statistics"] == []
     clock.advance(0.5)
     done = client.read_backtest(pid, bid)
     assert done["statistics"]["Total Orders"] == "240"

@@ -1,4 +1,6 @@
-"""A local emulator of the QuantConnect API v2, faithful to the official spec.
+"""A local emulator of the QuantConnect API v2: the official spec, and where the real service is
+known to differ from it (../shared/reference/REAL-SERVICE.md), the real service. QuantConnect's own
+CLI works against it (`QC_API=local lean cloud ...` with the emulator on port 5612).
 
 >>> with Emulator(port=0) as emu:
 ...     client = QCClient(user_id=emu.user_id, api_token=emu.api_token, api_url=emu.api_url)
@@ -32,7 +34,9 @@ class Emulator:
 
     `time_scale` multiplies how long jobs take; `clock` replaces the emulated cloud's clock (tests
     step it by hand); `loading_reads` is how many reads of a report answer "generating" before it
-    comes (a finished backtest's charts, orders and insights answer at once; script "loading").
+    comes (a finished backtest's charts, orders and insights answer at once; script "loading");
+    `card_on_file=False` makes `account/read` answer `card: null`, as the service does for an
+    organization without a card.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, user_id: str | int = "1",
@@ -40,7 +44,7 @@ class Emulator:
                  fault_rate: float = 0.0, retry_after: float = 1.0, time_scale: float = 1.0,
                  max_file_size: int = 32_000, loading_reads: int = 1, balance: int = 1000,
                  stale_after: float = 1800.0, state_dir: str | os.PathLike | None = None,
-                 clock: Callable[[], float] = time.time):
+                 card_on_file: bool = True, clock: Callable[[], float] = time.time):
         if not 0.0 <= fault_rate < 1.0:
             raise ValueError(f"fault rate must be in [0, 1), not {fault_rate}")
         self.host = host
@@ -51,7 +55,8 @@ class Emulator:
                        timing=Timing(scale=time_scale), max_file_size=max_file_size,
                        loading_reads=loading_reads, latency_ms=latency_ms, fault_rate=fault_rate,
                        retry_after=retry_after, stale_after=stale_after, balance=balance,
-                       state_dir=str(state_dir) if state_dir else None, clock=clock)
+                       state_dir=str(state_dir) if state_dir else None,
+                       card_on_file=card_on_file, clock=clock)
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -138,6 +143,14 @@ class Emulator:
     @fault_rate.setter
     def fault_rate(self, value: float) -> None:
         self.app.fault_rate = value
+
+    @property
+    def card_on_file(self) -> bool:
+        return self.app.card_on_file
+
+    @card_on_file.setter
+    def card_on_file(self, value: bool) -> None:
+        self.app.card_on_file = value
 
     def script_fault(self, endpoint: str, kind: str, times: int = 1) -> None:
         """Fail the next `times` requests to `endpoint`: "429", "500", "502", "503", "504",

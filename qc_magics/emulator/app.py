@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import Wording
-from . import backtests, notebooks, optimizations, projects
+from . import backtests, collaboration, notebooks, optimizations, organizations, projects
 from .request import BadRequest, Request, RouteError, parse_body
 from .state import State, Timing
 
@@ -43,7 +43,7 @@ class App:
     def __init__(self, *, user_id: str, api_token: str, seed: int = 0, timing: Timing | None = None,
                  max_file_size: int = 32_000, loading_reads: int = 1, latency_ms: float = 0.0,
                  fault_rate: float = 0.0, retry_after: float = 1.0, stale_after: float = 1800.0,
-                 balance: int = 1000, state_dir: str | None = None,
+                 balance: int = 1000, state_dir: str | None = None, card_on_file: bool = True,
                  clock: Callable[[], float] = time.time):
         self.api_token = api_token
         self.timing = timing or Timing()
@@ -53,18 +53,19 @@ class App:
         self.fault_rate = fault_rate
         self.retry_after = retry_after
         self.stale_after = stale_after
+        self.card_on_file = card_on_file   # False: account/read answers `card: null`
         self._clock = clock
         self._request = threading.local()
         org = hashlib.sha256(f"org-{user_id}-{seed}".encode()).hexdigest()[:32]
         self.state = State(seed=seed, user_id=str(user_id), organization_id=org, balance=balance,
                            state_dir=state_dir)
         self.routes: dict[str, Callable[[App, Request], dict]] = {
-            **projects.ROUTES, **backtests.ROUTES, **optimizations.ROUTES,
+            **projects.ROUTES, **collaboration.ROUTES, **backtests.ROUTES,
+            **optimizations.ROUTES, **organizations.ROUTES,
             "/authenticate": lambda app, req: {},
-            "/account/read": _account,
         }
-        self.read_only = (projects.READ_ONLY | backtests.READ_ONLY | optimizations.READ_ONLY
-                          | {"/authenticate", "/account/read"})
+        self.read_only = (projects.READ_ONLY | collaboration.READ_ONLY | backtests.READ_ONLY
+                          | optimizations.READ_ONLY | organizations.READ_ONLY | {"/authenticate"})
         self.control_routes = dict(notebooks.ROUTES)
         self.log: collections.deque[dict[str, Any]] = collections.deque(maxlen=100_000)
         self._log_lock = threading.Lock()
@@ -210,7 +211,3 @@ class App:
                          headers)
         return False
 
-
-def _account(app: App, req: Request) -> dict:
-    return {"organizationId": app.state.organization_id, "creditBalance": app.state.balance,
-            "card": {"brand": "visa", "expiration": "12/29", "last4": "4242"}}

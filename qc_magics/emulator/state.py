@@ -60,6 +60,9 @@ class Project:
     files: dict[str, StoredFile] = field(default_factory=dict)
     lock_holder: str | None = None
     lock_until: float = 0.0
+    parameters: list[dict[str, str]] = field(default_factory=list)   # [{"key", "value"}]
+    libraries: list[int] = field(default_factory=list)               # library project ids
+    collaborators: list[dict[str, Any]] = field(default_factory=list)  # besides the owner
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""The files a new cloud project starts with, as QuantConnect creates them."""
+"""The files a new cloud project starts with, as QuantConnect creates them.
+
+A Python project holds `main.py` and `research.ipynb`; a C# project `Main.cs` and `Research.ipynb`
+(capital R): the mcp-server's live tests list exactly these (`tests/test_files.py`).
+"""
 from __future__ import annotations
 
 import json
@@ -74,4 +78,4 @@ def initial_files(name: str, language: str) -> dict[str, str]:
         return {"main.py": MAIN_PY.replace("{class_name}", class_name),
                 "research.ipynb": research_notebook("Py")}
     return {"Main.cs": MAIN_CS.replace("{class_name}", class_name),
-            "research.ipynb": research_notebook("C#")}
+            "Research.ipynb": research_notebook("C#")}
