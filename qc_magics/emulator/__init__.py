@@ -1,5 +1,5 @@
 """A local emulator of the QuantConnect API v2: the official spec, and where the real service is
-known to differ from it (../shared/reference/REAL-SERVICE.md), the real service. QuantConnect's own
+known to differ from it (docs/real-service.md), the real service. QuantConnect's own
 CLI works against it (`QC_API=local lean cloud ...` with the emulator on port 5612).
 
 >>> with Emulator(port=0) as emu:
@@ -10,8 +10,9 @@ It shares nothing with the client but the wording of errors: it is a stand-alone
 tool (lean-cli, curl, a browser) can talk to. Shape its results from the algorithm's source with
 directive comments: `# qc-emulator: orders 100000`, `points 4000`, `insights 500`,
 `duration 2` (seconds), `runtime-error MESSAGE`, `initialize-error MESSAGE` (fails in initialize:
-hasInitializeError), `build-error MESSAGE`, `optimization-statistics list` (the older list form of
-an optimization's child statistics). `plot("Chart", "Series", ...)` calls make custom charts and
+hasInitializeError), `build-error MESSAGE`, `optimization-statistics object` (an optimization's
+child statistics as the newer object keyed "0".."24" plus custom names; the positional list that
+lean-cli parses is the default). `plot("Chart", "Series", ...)` calls make custom charts and
 `set_summary_statistic("Name", value)` calls custom statistics.
 """
 from __future__ import annotations
