@@ -96,21 +96,17 @@ class Backtest:
         name = f" {self._data.get('name')!r}" if self._data else ""
         return f"<Backtest {self.id}{name} of project {self.project_id}: {status}>"
 
+    def view(self):
+        """The statistics as users read them ("15.31%", "$1,234.50", "0.523", "12"), a row each;
+        `.frame` holds the float64 values (`statistics`)."""
+        from .display import statistics_view
+        return statistics_view(self)
+
     def _repr_html_(self) -> str:
-        import html
-        head = (f"<div><b>{html.escape(self.name)}</b> &middot; backtest <code>{self.id}</code> of "
-                f"project {self.project_id} &middot; {html.escape(self.status)}</div>")
-        if self.error:
-            head += f"<pre>{html.escape(self.error)}</pre>"
-        stats = self.statistics
-        return head + (stats.to_frame("value")._repr_html_() if len(stats) else "")
+        return self.view()._repr_html_()
 
     def __str__(self) -> str:
-        lines = [f"backtest {self.id} {self.name!r} of project {self.project_id}: {self.status}"]
-        lines += [f"  {k:<30} {v}" for k, v in self.statistics_raw.items()]
-        if self.error:
-            lines.append(f"  error: {self.error}")
-        return "\n".join(lines)
+        return self.view().to_text(max_rows=None)
 
     # --- the backtest record --------------------------------------------------------------------
     @property
