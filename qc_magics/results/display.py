@@ -87,8 +87,9 @@ class TableView:
     """A compact, formatted view of a frame. `.frame` is the full frame, unchanged."""
 
     def __init__(self, frame: pd.DataFrame, cells: Cells, *, title: str = "", note: str = "",
-                 html_cells: Cells | None = None):
+                 html_cells: Cells | None = None, empty: str = "(none)"):
         self.frame = frame
+        self.empty = empty
         self.cells = cells
         # A notebook has room for what a terminal leaves out (the ids of a list).
         self.html_cells = html_cells or cells
@@ -98,7 +99,7 @@ class TableView:
     def to_text(self, width: int = WIDTH, max_rows: int | None = 20) -> str:
         """The view as lines of at most `width` characters."""
         if not self.cells.rows:
-            return "\n".join(filter(None, [self.title, "(none)"]))
+            return "\n".join(filter(None, [self.title, self.empty]))
         body = to_text(self.cells, width=width, max_rows=max_rows, title=self.title or None)
         return body + (f"\n{self.note}" if self.note else "")
 
@@ -109,6 +110,8 @@ class TableView:
         return self.to_text()
 
     def _repr_html_(self) -> str:
+        if not self.html_cells.rows:
+            return "".join(f"<div>{html.escape(t)}</div>" for t in [self.title, self.empty] if t)
         return to_html(self.html_cells, title=html.escape(self.title),
                        note=html.escape(self.note))
 
@@ -222,8 +225,9 @@ def statistics_view(bt: "Backtest") -> TableView:
     rows = _statistic_rows(names, [values], currency)
     cells = Cells(["statistic", "value"], rows, [False, True])
     title = f"backtest {bt.id} {shorten(bt.name, 40)!r}: {bt.status}"
-    note = f"error: {bt.error}" if bt.error else ("" if rows else "(no statistics yet)")
-    return TableView(bt.statistics.to_frame("value"), cells, title=title, note=note)
+    note = f"error: {bt.error}" if bt.error else ""
+    return TableView(bt.statistics.to_frame("value"), cells, title=title, note=note,
+                     empty="(no statistics yet)" + (f"\n{note}" if note else ""))
 
 
 def comparison_view(comparison: "Comparison") -> TableView:
@@ -257,56 +261,58 @@ def _words(camel: str) -> str:
     return out
 
 
-def optimization_target(opt: "Optimization") -> tuple[str | None, bool]:
-    """(the grid column the optimization targets, whether higher is better)."""
+def optimization_target(opt: "Optimization",
+                        grid: pd.DataFrame | None = None) -> tuple[str | None, bool]:
+    """(the grid column the optimization targets, whether higher is better); the column is
+    None when the grid has no such statistic (yet)."""
     from .optimization import LOWER_IS_BETTER
+    grid = opt.grid if grid is None else grid
     criterion = opt.data.get("criterion") or {}
     target = str(criterion.get("target") or "").rsplit(".", 1)[-1]
     label = _words(target) if target else None
-    if label is not None and label not in opt.grid.columns:
+    if label is not None and label not in grid.columns:
         label = None
     extremum = str(criterion.get("extremum") or "").lower()
     higher = extremum != "min" if extremum in ("min", "max") else label not in LOWER_IS_BETTER
     return label, higher
 
 
-def ranked_grid(opt: "Optimization") -> pd.DataFrame:
-    """The grid, best first by the optimization's target (rows without it last)."""
-    grid = opt.grid
-    label, higher = optimization_target(opt)
+def ranked_grid(opt: "Optimization", grid: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The grid, best first by the optimization's target (rows without a value last)."""
+    grid = opt.grid if grid is None else grid
+    label, higher = optimization_target(opt, grid)
     if label is None or grid.empty:
         return grid
     return grid.sort_values(label, ascending=not higher, na_position="last", kind="mergesort")
 
 
-def best_line(opt: "Optimization") -> str:
+def best_line(opt: "Optimization", grid: pd.DataFrame | None = None) -> str:
     """ "best: ema_fast=15, ema_slow=150 (Sharpe 0.910)", or "" before any result."""
-    label, _ = optimization_target(opt)
-    grid = ranked_grid(opt)
-    if label is None or grid.empty or pd.isna(grid[label].iloc[0]):
+    grid = opt.grid if grid is None else grid
+    label, _ = optimization_target(opt, grid)
+    ranked = ranked_grid(opt, grid)
+    if label is None or ranked.empty or pd.isna(ranked[label].iloc[0]):
         return ""
-    row = grid.iloc[0]
+    row = ranked.iloc[0]
     params = ", ".join(f"{p}={format_plain(row[p])}" for p in opt.parameter_names
-                       if p in grid.columns)
+                       if p in ranked.columns)
     value = format_statistic(label, row[label])
     return f"best: {params} ({SHORT_LABELS.get(label, label)} {value})"
 
 
 def grid_view(opt: "Optimization") -> TableView:
     """An optimization grid, compact: parameters, the target and key statistics, best first,
-    with the best line under it (`.frame`: the full grid, `opt.grid`)."""
+    with the best line under it (`.frame`: the full grid, as `opt.grid`)."""
     grid = opt.grid
     params = [p for p in opt.parameter_names if p in grid.columns]
-    label, _ = optimization_target(opt)
+    label, _ = optimization_target(opt, grid)
     stats = ([label] if label else []) + [s for s in GRID_KEY_STATISTICS if s != label]
-    ranked = ranked_grid(opt)
+    ranked = ranked_grid(opt, grid)
     compact = _non_empty(ranked[params + [s for s in stats if s in ranked.columns]])
     cells = frame_cells(compact, SHORT_LABELS, plain=set(params), index=False)
-    done = opt.runtime_statistics.get("Completed")
-    title = (f"optimization {opt.id} {shorten(opt.name, 30)!r}: {opt.status}, "
-             f"{len(grid)} backtests") + (
-        f" ({done} completed)" if done not in (None, "") else "")
-    return TableView(grid, cells, title=title, note=best_line(opt))
+    title = f"optimization {opt.id} {shorten(opt.name, 24)!r}: {opt.status}, {len(grid)} backtests"
+    return TableView(grid, cells, title=title, note=best_line(opt, grid),
+                     empty="(no backtest finished yet)")
 
 
 __all__ = ["TableView", "table_view", "backtests_view", "optimizations_view",

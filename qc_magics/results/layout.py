@@ -20,7 +20,7 @@ MAX_ROWS = 20
 HTML_MAX_ROWS = 60
 GAP = "  "
 ELLIPSIS = "…"
-MIN_FLEX = 10
+MIN_FLEX = 12
 
 
 @dataclass
