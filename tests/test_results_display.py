@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from qc_magics.results import Backtest, Comparison
-from qc_magics.results.display import best_line, table_view
+from qc_magics.results.display import KEY_STATISTICS, best_line, formatted, table_view
 from qc_magics.results.formats import (currency_of, format_duration, format_plain,
                                        format_statistic, one_name_per_statistic,
                                        statistic_kind)
@@ -150,6 +150,51 @@ def test_a_comparison_shows_one_row_per_statistic_and_keeps_its_frame():
     assert "old but with a very lon…" in text.splitlines()[0]
     assert ">-1,234.50%</td>" in page
     assert both.view().frame.equals(both.statistics) and (both.statistics.dtypes == "float64").all()
+
+
+def test_key_statistics_only_under_the_name_the_backtest_sent():
+    text = str(backtest().view(only=KEY_STATISTICS))
+    assert [line.split("  ")[0] for line in text.splitlines()[2:]] == KEY_STATISTICS
+    old = backtest({"Total Trades": "7", "Net Profit": "1%"}).view(only=KEY_STATISTICS)
+    assert [r[0] for r in old.cells.rows] == ["Net Profit", "Total Trades"]
+
+
+def test_total_performance_reads_as_money_percent_counts_and_durations():
+    bt = backtest(totalPerformance={
+        "tradeStatistics": {"totalNumberOfTrades": "12", "averageLoss": "-958.76",
+                            "totalProfitLoss": "-10179.24", "winRate": "0.475",
+                            "averageTradeDuration": "5.12:00:00",
+                            "startDateTime": "2020-01-07T14:00:00Z"},
+        "portfolioStatistics": {"averageLossRate": "-0.0124", "totalNetProfit": "0.378",
+                                "sharpeRatio": "0.55123", "annualVariance": "1E-07"}})
+    text = str(bt.performance)
+    clean(text)
+    rows = {tuple(line.split()[:2]): line.split()[-1] for line in text.splitlines()[1:]}
+    assert rows[("trade", "totalNumberOfTrades")] == "12"
+    assert rows[("trade", "averageLoss")] == "-$958.76"          # an amount here
+    assert rows[("trade", "totalProfitLoss")] == "-$10,179.24"
+    assert rows[("trade", "winRate")] == "47.50%"
+    assert rows[("portfolio", "averageLossRate")] == "-1.24%"
+    assert rows[("portfolio", "totalNetProfit")] == "37.80%"
+    assert rows[("portfolio", "annualVariance")] == "0.000"
+    assert "5 days 12:00:00" in text and "2020-01-07 14:00:00" in text
+    assert ">-$958.76</td>" in bt.performance._repr_html_()
+    assert bt.performance.trade.dtype == "float64"
+
+
+def test_any_statistics_selection_is_formatted_by_row_or_column():
+    bt = backtest()
+    pick = formatted(bt.statistics[["Net Profit", "Sharpe Ratio", "Total Orders"]])
+    assert [r[1] for r in pick.cells.rows] == ["15.31%", "0.523", "12"]
+    side = formatted(Comparison([bt, backtest(name="two", ident="d" * 32)]).statistics.loc[
+        ["Net Profit", "Total Fees"]])
+    assert side.cells.rows == [["Net Profit", "15.31%", "15.31%"],
+                               ["Total Fees", "$1,234.50", "$1,234.50"]]
+    grid = formatted(optimization(2, 1).grid, plain=["ema_fast", "ema_slow"])
+    assert grid.cells.headers[:3] == ["backtest_id", "ema_fast", "ema_slow"]
+    row = dict(zip(grid.cells.headers, grid.cells.rows[0]))
+    assert row["ema_fast"] == "5" and row["Net Profit"] == "15.31%" and row["Total Orders"] == "12"
+    assert row["Estimated Strategy Capacity"] == "$15,000,000.00"
 
 
 # --- an optimization ------------------------------------------------------------------------------

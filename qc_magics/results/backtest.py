@@ -37,9 +37,16 @@ class Performance:
     portfolio: pd.Series
     other: dict[str, Any]
 
+    def view(self):
+        """As users read it ("15.31%", "$1,234.50", "2 days 03:04:05"); `.frame` the values."""
+        from .display import performance_view
+        return performance_view(self)
+
     def _repr_html_(self) -> str:
-        both = pd.concat({"trade": self.trade, "portfolio": self.portfolio})
-        return both.to_frame("value")._repr_html_()
+        return self.view()._repr_html_()
+
+    def __str__(self) -> str:
+        return self.view().to_text(max_rows=None)
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
@@ -96,11 +103,11 @@ class Backtest:
         name = f" {self._data.get('name')!r}" if self._data else ""
         return f"<Backtest {self.id}{name} of project {self.project_id}: {status}>"
 
-    def view(self):
-        """The statistics as users read them ("15.31%", "$1,234.50", "0.523", "12"), a row each;
-        `.frame` holds the float64 values (`statistics`)."""
+    def view(self, only: list[str] | None = None):
+        """The statistics as users read them ("15.31%", "$1,234.50", "0.523", "12"), a row each
+        (`only`: these, in this order); `.frame` holds the float64 values (`statistics`)."""
         from .display import statistics_view
-        return statistics_view(self)
+        return statistics_view(self, only)
 
     def _repr_html_(self) -> str:
         return self.view()._repr_html_()

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import html
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .formats import (SHORT_LABELS, currency_of, format_date, format_plain, format_statistic,
-                      format_value, one_name_per_statistic, statistic_kind)
+from .formats import (RENAMED, SHORT_LABELS, TRADE_KINDS, Kind, currency_of, format_date,
+                      format_plain, format_statistic, format_value, is_statistic,
+                      one_name_per_statistic, statistic_kind)
 from .layout import WIDTH, Cells, shorten, to_html, to_text
 
+RENAMED_BOTH = {**RENAMED, **{new: old for old, new in RENAMED.items()}}
+
 if TYPE_CHECKING:
-    from .backtest import Backtest
+    from .backtest import Backtest, Performance
     from .optimization import Optimization
     from .tables import Comparison
 
@@ -216,12 +219,25 @@ def _statistic_names(backtests: list["Backtest"]) -> list[str]:
     return one_name_per_statistic(list(sent), set(sent))
 
 
-def statistics_view(bt: "Backtest") -> TableView:
+# The statistics a one-screen summary shows (the demo, a finished run).
+KEY_STATISTICS = ["Net Profit", "Compounding Annual Return", "Sharpe Ratio", "Drawdown",
+                  "Probabilistic Sharpe Ratio", "Total Orders"]
+
+
+def statistics_view(bt: "Backtest", only: Sequence[str] | None = None) -> TableView:
     """A backtest's statistics, a row each, as users read them (`.frame`: the float64 Series
-    as a one-column frame)."""
+    as a one-column frame); `only` picks some, in its order (e.g. KEY_STATISTICS; a renamed
+    statistic is shown under the name the backtest sent).
+
+    >>> print(statistics_view(bt, only=KEY_STATISTICS))
+    """
     values = _backtest_values(bt)
     currency = currency_of(bt.statistics_raw)
     names = _statistic_names([bt])
+    if only is not None:
+        sent = set(names)
+        names = [n if n in sent else RENAMED_BOTH.get(n, n) for n in only]
+        names = [n for n in names if n in sent]
     rows = _statistic_rows(names, [values], currency)
     cells = Cells(["statistic", "value"], rows, [False, True])
     title = f"backtest {bt.id} {shorten(bt.name, 40)!r}: {bt.status}"
@@ -242,6 +258,42 @@ def comparison_view(comparison: "Comparison") -> TableView:
     labels = [shorten(comparison._label(bt), 24) for bt in backtests]
     cells = Cells(["statistic", *labels], rows, [False] + [True] * len(labels))
     return TableView(comparison.statistics, cells)
+
+
+def performance_view(performance: "Performance") -> TableView:
+    """totalPerformance as users read it: trade statistics, then portfolio statistics, then the
+    durations and dates beside them (`.frame`: both Series, keyed (part, name))."""
+    rows = [["trade", k, format_value(v, statistic_kind(k, TRADE_KINDS))]
+            for k, v in performance.trade.items()]
+    rows += [["portfolio", k, format_statistic(k, v)] for k, v in performance.portfolio.items()]
+    rows += [["", k, format_value(v, "text")] for k, v in performance.other.items()]
+    frame = pd.concat({"trade": performance.trade, "portfolio": performance.portfolio})
+    return TableView(frame.to_frame("value"),
+                     Cells(["", "statistic", "value"], rows, [False, False, True]))
+
+
+def formatted(data: pd.Series | pd.DataFrame, *, plain: Sequence[str] = (),
+              kinds: dict[str, Kind] | None = None) -> TableView:
+    """Any statistics Series or frame as users read them, e.g. a selection of
+    `bt.statistics`, `comparison.statistics.loc[...]` or `opt.grid.head()`: a Series by its
+    index labels, a frame whose index holds statistics by row, any other frame by column.
+    Columns in `plain` (parameters) are shown as plain numbers.
+
+    >>> formatted(bt.statistics[["Net Profit", "Sharpe Ratio"]])   # 15.31%, 0.523
+    """
+    if isinstance(data, pd.Series):
+        label = data.name if isinstance(data.name, str) else "value"
+        rows = [[str(k), format_plain(v) if k in plain else format_value(
+                 v, statistic_kind(k, kinds))] for k, v in data.items()]
+        return TableView(data.to_frame(label), Cells([data.index.name or "statistic", label],
+                                                     rows, [False, True]))
+    if sum(map(is_statistic, data.index)) > sum(map(is_statistic, data.columns)):
+        rows = [[str(k)] + [format_value(v, statistic_kind(k, kinds)) for v in values]
+                for k, values in zip(data.index, data.itertuples(index=False, name=None))]
+        return TableView(data, Cells([data.index.name or "statistic",
+                                      *map(str, data.columns)], rows,
+                                     [False] + [True] * len(data.columns)))
+    return TableView(data, frame_cells(data, plain=set(plain), flex="name"))
 
 
 def statistics_text(bt: "Backtest", width: int = WIDTH) -> str:
@@ -316,6 +368,6 @@ def grid_view(opt: "Optimization") -> TableView:
 
 
 __all__ = ["TableView", "table_view", "backtests_view", "optimizations_view",
-           "statistics_view", "comparison_view",
+           "statistics_view", "performance_view", "formatted", "KEY_STATISTICS", "comparison_view",
            "grid_view", "best_line", "ranked_grid", "statistics_text", "format_value",
            "format_statistic", "statistic_kind"]

@@ -27,10 +27,28 @@ MISSING = "—"
 # most of Lean's unnamed-unit statistics are (alpha, beta, information ratio, ...).
 _PERCENT = {"averagewin", "averageloss", "compoundingannualreturn", "car", "drawdown",
             "netprofit", "probabilisticsharperatio", "psr", "lossrate", "winrate",
-            "portfolioturnover", "return"}
+            "portfolioturnover", "return",
+            # totalPerformance.portfolioStatistics (fractions there too)
+            "totalnetprofit", "averagewinrate", "averagelossrate", "valueatrisk99",
+            "valueatrisk95"}
 _MONEY = {"totalfees", "fees", "estimatedstrategycapacity", "capacity", "startequity",
-          "endequity", "equity", "holdings", "unrealized", "volume"}
-_COUNT = {"totalorders", "totaltrades", "trades", "orders", "drawdownrecovery", "exitcode"}
+          "endequity", "equity", "holdings", "unrealized", "volume",
+          # totalPerformance.tradeStatistics: amounts of money
+          "totalprofitloss", "totalprofit", "totalloss", "largestprofit", "largestloss",
+          "averageprofitloss", "averageprofit", "averagemae", "averagemfe", "largestmae",
+          "largestmfe", "maximumclosedtradedrawdown", "maximumintratradedrawdown",
+          "maximumendtradedrawdown", "averageendtradedrawdown", "profitlossstandarddeviation",
+          "profitlossdownsidedeviation"}
+_COUNT = {"totalorders", "totaltrades", "trades", "orders", "drawdownrecovery", "exitcode",
+          "totalnumberoftrades", "numberofwinningtrades", "numberoflosingtrades",
+          "maxconsecutivewinningtrades", "maxconsecutivelosingtrades"}
+_RATIO = {"sharperatio", "sortinoratio", "alpha", "beta", "annualstandarddeviation",
+          "annualvariance", "informationratio", "trackingerror", "treynorratio", "expectancy",
+          "profitlossratio", "winlossratio", "profitfactor", "profittomaxdrawdownratio",
+          "sharpe", "sortino"}
+# One name, two kinds: the statistic "Average Loss" is a percentage, the trade statistic
+# "averageLoss" an amount. Trade statistics are read with these kinds first.
+TRADE_KINDS: dict[str, "Kind"] = {"averageLoss": "money"}
 
 # Renamed statistics: Lean's "Total Trades" became "Total Orders". Displays show one of them.
 RENAMED = {"Total Trades": "Total Orders"}
@@ -44,12 +62,15 @@ def _key(name: Any) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-def statistic_kind(name: Any) -> Kind:
-    """The kind of a numeric statistic by its name, in any spelling.
+def statistic_kind(name: Any, overrides: dict[str, Kind] | None = None) -> Kind:
+    """The kind of a numeric statistic by its name, in any spelling (`overrides` by exact name
+    first).
 
     >>> statistic_kind("Compounding Annual Return"), statistic_kind("total_fees")
     ('percent', 'money')
     """
+    if overrides and name in overrides:
+        return overrides[name]
     key = _key(name)
     if key in _PERCENT:
         return "percent"
@@ -58,6 +79,11 @@ def statistic_kind(name: Any) -> Kind:
     if key in _COUNT:
         return "count"
     return "ratio"
+
+
+def is_statistic(name: Any) -> bool:
+    """Whether `name` is one of the statistics this module knows (in any spelling)."""
+    return _key(name) in _PERCENT | _MONEY | _COUNT | _RATIO
 
 
 def _missing(value: Any) -> bool:
