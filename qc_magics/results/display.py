@@ -22,8 +22,6 @@ from .formats import (RENAMED, SHORT_LABELS, TRADE_KINDS, Kind, currency_of, for
                       one_name_per_statistic, statistic_kind)
 from .layout import WIDTH, Cells, shorten, to_html, to_text
 
-RENAMED_BOTH = {**RENAMED, **{new: old for old, new in RENAMED.items()}}
-
 if TYPE_CHECKING:
     from .backtest import Backtest, Performance
     from .optimization import Optimization
@@ -36,6 +34,8 @@ LIST_KEY_STATISTICS = {"net_profit": "Net Profit", "compounding_annual_return": 
 # An optimization grid's key statistics after its target, by the labels of backtest statistics.
 GRID_KEY_STATISTICS = ["Sharpe Ratio", "Compounding Annual Return", "Drawdown", "Net Profit",
                        "Probabilistic Sharpe Ratio", "Total Orders"]
+# Either name of a renamed statistic finds the other.
+RENAMED_BOTH = {**RENAMED, **{new: old for old, new in RENAMED.items()}}
 _LIST_PERCENT = {"net_profit", "compounding_annual_return", "drawdown", "psr", "win_rate",
                  "loss_rate"}
 
@@ -368,6 +368,7 @@ def grid_view(opt: "Optimization") -> TableView:
 
 
 __all__ = ["TableView", "table_view", "backtests_view", "optimizations_view",
-           "statistics_view", "performance_view", "formatted", "KEY_STATISTICS", "comparison_view",
+           "statistics_view", "performance_view", "formatted", "KEY_STATISTICS",
+           "comparison_view",
            "grid_view", "best_line", "ranked_grid", "statistics_text", "format_value",
            "format_statistic", "statistic_kind"]
