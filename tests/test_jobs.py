@@ -130,7 +130,7 @@ def test_list_compare_rename_note_delete(client, project):
     a = run_backtest(client, project, "alpha", {"x": 1}, **FAST)
     b = run_backtest(client, project, "beta", {"x": 2}, **FAST)
     table = backtests_frame(client, project)
-    assert table.index.tolist() == [a.id, b.id]
+    assert table.index.tolist() == [b.id, a.id]             # the newest first
     assert table["sharpe_ratio"].dtype == "float64" and str(table["created"].dt.tz) == "UTC"
     both = compare(client, project, [a, b.id])
     assert list(both.statistics.columns) == ["alpha", "beta"]

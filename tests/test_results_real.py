@@ -267,17 +267,17 @@ def test_list_tables_show_real_times_not_nat():
     client = ListClient()
     projects = projects_frame(client)
     assert projects["created"].tolist() == [utc("2026-07-30 09:10:11")] * 2
-    assert projects["modified"].tolist() == [utc("2026-08-01 12:00:00"),
-                                             utc("2026-08-01 12:00:00.5")]
-    assert projects["description"].tolist() == ["", "x"]
+    assert projects["modified"].tolist() == [utc("2026-08-01 12:00:00.5"),    # latest first
+                                             utc("2026-08-01 12:00:00")]
+    assert projects["description"].tolist() == ["x", ""]
     backtests = backtests_frame(client, 26129044)
-    assert backtests.index.tolist() == ["0a1b2c3d4e5f60718293a4b5c6d7e8f9",
-                                        "1f2e3d4c5b6a79880796a5b4c3d2e1f0"]   # by creation
-    assert backtests["created"].tolist() == [utc("2026-07-31 08:00"), utc("2026-08-01 12:00")]
+    assert backtests.index.tolist() == ["1f2e3d4c5b6a79880796a5b4c3d2e1f0",
+                                        "0a1b2c3d4e5f60718293a4b5c6d7e8f9"]   # newest first
+    assert backtests["created"].tolist() == [utc("2026-08-01 12:00"), utc("2026-07-31 08:00")]
     assert backtests["sharpe_ratio"].dtype == "float64"
     sharpe = backtests["sharpe_ratio"]
-    assert math.isnan(sharpe.iloc[0]) and sharpe.iloc[1] == 0.61
-    assert backtests["parameters"].tolist() == [{}, {"a": 0, "c": "foo"}]
+    assert math.isnan(sharpe.iloc[1]) and sharpe.iloc[0] == 0.61
+    assert backtests["parameters"].tolist() == [{"a": 0, "c": "foo"}, {}]
     optimizations = optimizations_frame(client, 26129044)
     assert optimizations["created"].tolist() == [utc("2026-08-01 10:15")]
     assert optimizations["sharpe_ratio"].tolist() == [1.707]          # text "1.707" read too

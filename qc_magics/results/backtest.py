@@ -37,9 +37,16 @@ class Performance:
     portfolio: pd.Series
     other: dict[str, Any]
 
+    def view(self):
+        """As users read it ("15.31%", "$1,234.50", "2 days 03:04:05"); `.frame` the values."""
+        from .display import performance_view
+        return performance_view(self)
+
     def _repr_html_(self) -> str:
-        both = pd.concat({"trade": self.trade, "portfolio": self.portfolio})
-        return both.to_frame("value")._repr_html_()
+        return self.view()._repr_html_()
+
+    def __str__(self) -> str:
+        return self.view().to_text(max_rows=None)
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
@@ -96,21 +103,17 @@ class Backtest:
         name = f" {self._data.get('name')!r}" if self._data else ""
         return f"<Backtest {self.id}{name} of project {self.project_id}: {status}>"
 
+    def view(self, only: list[str] | None = None):
+        """The statistics as users read them ("15.31%", "$1,234.50", "0.523", "12"), a row each
+        (`only`: these, in this order); `.frame` holds the float64 values (`statistics`)."""
+        from .display import statistics_view
+        return statistics_view(self, only)
+
     def _repr_html_(self) -> str:
-        import html
-        head = (f"<div><b>{html.escape(self.name)}</b> &middot; backtest <code>{self.id}</code> of "
-                f"project {self.project_id} &middot; {html.escape(self.status)}</div>")
-        if self.error:
-            head += f"<pre>{html.escape(self.error)}</pre>"
-        stats = self.statistics
-        return head + (stats.to_frame("value")._repr_html_() if len(stats) else "")
+        return self.view()._repr_html_()
 
     def __str__(self) -> str:
-        lines = [f"backtest {self.id} {self.name!r} of project {self.project_id}: {self.status}"]
-        lines += [f"  {k:<30} {v}" for k, v in self.statistics_raw.items()]
-        if self.error:
-            lines.append(f"  error: {self.error}")
-        return "\n".join(lines)
+        return self.view().to_text(max_rows=None)
 
     # --- the backtest record --------------------------------------------------------------------
     @property

@@ -121,19 +121,17 @@ class Optimization:
         status = self._data.get("status", "?") if self._data else "not read yet"
         return f"<Optimization {self.id}: {status}>"
 
+    def view(self):
+        """The grid, compact and best first: parameters, target, key statistics, and a "best:"
+        line; `.frame` is the full `grid`."""
+        from .display import grid_view
+        return grid_view(self)
+
     def _repr_html_(self) -> str:
-        import html
-        stats = ", ".join(f"{k} {v}" for k, v in self.runtime_statistics.items()
-                          if k in ("Completed", "Total", "Consumed"))
-        head = (f"<div><b>{html.escape(self.name)}</b> &middot; optimization <code>{self.id}</code>"
-                f" &middot; {self.status} &middot; {html.escape(stats)}</div>")
-        grid = self.grid
-        return head + (grid.head(20)._repr_html_() if len(grid) else "")
+        return self.view()._repr_html_()
 
     def __str__(self) -> str:
-        grid = self.grid
-        return (f"optimization {self.id} {self.name!r}: {self.status}\n"
-                + (grid.head(20).to_string() if len(grid) else "(no backtest finished yet)"))
+        return self.view().to_text()
 
     @property
     def data(self) -> dict:

@@ -12,27 +12,37 @@ from .backtest import Backtest
 from .parse import as_mapping, snake, to_floats as _floats
 from .times import to_utc
 
+def newest_first(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The rows by `column`, latest first; rows without a time last. Times are to the second,
+    so ties are common: they keep the service's order reversed (it lists the oldest first)."""
+    return frame.iloc[::-1].sort_values(column, ascending=False, na_position="last",
+                                        kind="mergesort")
+
+
 def projects_frame(client: Any) -> pd.DataFrame:
-    """Every project of the user: name, language, times, by project id."""
+    """Every project of the user: name, language, times, by project id; the latest modified
+    first."""
     rows = client.list_projects()
-    return pd.DataFrame({
+    return newest_first(pd.DataFrame({
         "name": pd.array([r.get("name") for r in rows], dtype="string"),
         "language": pd.array([r.get("language") for r in rows], dtype="string"),
         "created": to_utc([r.get("created") for r in rows]),
         "modified": to_utc([r.get("modified") for r in rows]),
         "description": pd.array([r.get("description") or "" for r in rows], dtype="string"),
-    }, index=pd.Index([int(r["projectId"]) for r in rows], dtype="int64", name="project_id"))
+    }, index=pd.Index([int(r["projectId"]) for r in rows], dtype="int64", name="project_id")),
+        "modified")
 
 
 def files_frame(client: Any, project: int | str) -> pd.DataFrame:
-    """The project's files in the cloud: size in characters, modified time, library or not."""
+    """The project's files in the cloud: size in characters, modified time, library or not; the
+    latest modified first."""
     project_id = int(find_project(client, project)["projectId"])
     rows = client.read_files(project_id)
-    return pd.DataFrame({
+    return newest_first(pd.DataFrame({
         "size": np.array([len(r.get("content") or "") for r in rows], dtype="int64"),
         "modified": to_utc([r.get("modified") for r in rows]),
         "library": np.array([bool(r.get("isLibrary")) for r in rows], dtype="bool"),
-    }, index=pd.Index([r.get("name") for r in rows], dtype="string", name="name"))
+    }, index=pd.Index([r.get("name") for r in rows], dtype="string", name="name")), "modified")
 
 
 SUMMARY_NUMBERS = ["sharpeRatio", "sortinoRatio", "compoundingAnnualReturn", "netProfit",
@@ -41,7 +51,8 @@ SUMMARY_NUMBERS = ["sharpeRatio", "sortinoRatio", "compoundingAnnualReturn", "ne
 
 
 def backtests_frame(client: Any, project: int | str) -> pd.DataFrame:
-    """Every backtest of the project with its numeric statistics, from one request.
+    """Every backtest of the project with its numeric statistics, from one request; the newest
+    first. `display.table_view` shows it compact (name, created, status, key statistics).
 
     The summary numbers (drawdown, psr, net_profit, ...) are kept as the list answer gives them:
     whether the service sends them as percent numbers or fractions is not known yet (nothing in
@@ -59,13 +70,15 @@ def backtests_frame(client: Any, project: int | str) -> pd.DataFrame:
         # Values as the service kept them (numbers or text); {} for none (it may send []).
         "parameters": [as_mapping(r.get("parameterSet")) for r in rows],
     }, index=pd.Index([r.get("backtestId") for r in rows], dtype="string", name="backtest_id"))
-    return frame.sort_values("created")
+    return newest_first(frame, "created")
 
 
 def optimizations_frame(client: Any, project: int | str) -> pd.DataFrame:
+    """Every optimization of the project, the newest first: status, node, target, and the
+    best backtest's Sharpe ratio and PSR as the list answer gives them."""
     project_id = int(find_project(client, project)["projectId"])
     rows = client.list_optimizations(project_id)
-    return pd.DataFrame({
+    return newest_first(pd.DataFrame({
         "name": pd.array([r.get("name") for r in rows], dtype="string"),
         "status": pd.array([r.get("status") for r in rows], dtype="string"),
         "node_type": pd.array([r.get("nodeType") for r in rows], dtype="string"),
@@ -75,7 +88,7 @@ def optimizations_frame(client: Any, project: int | str) -> pd.DataFrame:
         "sharpe_ratio": _floats(r.get("sharpeRatio") for r in rows),
         "psr": _floats(r.get("psr") for r in rows),
     }, index=pd.Index([r.get("optimizationId") for r in rows], dtype="string",
-                      name="optimization_id"))
+                      name="optimization_id")), "created")
 
 
 @dataclass
@@ -101,8 +114,16 @@ class Comparison:
         from .plots import plot_comparison
         return plot_comparison(self, ax=ax, normalise=normalise)
 
+    def view(self):
+        """Statistics as users read them ("15.31%", "$1,234.50"); `.frame` is `statistics`."""
+        from .display import comparison_view
+        return comparison_view(self)
+
     def _repr_html_(self) -> str:
-        return self.statistics._repr_html_()
+        return self.view()._repr_html_()
+
+    def __str__(self) -> str:
+        return self.view().to_text(max_rows=None)
 
 
 def compare(client: Any, project: int | str, backtests: Sequence[Backtest | str]) -> Comparison:
