@@ -49,16 +49,18 @@ REAL_SERVICE = {
     # null for an organization without a card (Lean Tests/Api/AccountTests.cs; QCAccount).
     ("AccountResponse", "card"): {"anyOf": [{"$ref": "#/components/schemas/Card"},
                                             {"enum": [None]}]},
-    # null when the event has no message (Lean Common/Orders/Serialization/SerializedOrderEvent.cs,
-    # Tests/Common/Orders/ReadOrdersResponseJsonConverterTests.cs). Fee fields and isInTheMoney
-    # are left out when there is no fee / it is false: the spec requires neither.
+    # null when the event has no message (Lean Common/Orders/Serialization/
+    # SerializedOrderEvent.cs, Tests/Common/Orders/ReadOrdersResponseJsonConverterTests.cs). Fee
+    # fields and isInTheMoney are left out when there is no fee / it is false: the spec requires
+    # neither.
     ("OrderEvent", "message"): {"type": "string", "nullable": True},
     # `[]` while empty (lean-cli QCOptimization.parse_empty_lists).
     ("Optimization", "backtests"): {"anyOf": [{"type": "object"}, _NOTHING_YET]},
     ("Optimization", "runtimeStatistics"): {
         "anyOf": [{"$ref": "#/components/schemas/OptimizationRuntimeStatistics"}, _NOTHING_YET]},
-    # Positional percent numbers: the older list (Lean OptimizationBacktestJsonConverter.WriteJson,
-    # lean-cli List[float]) or the object keyed "0".."24" plus custom statistic names (Lean PR #8984).
+    # Positional percent numbers: the older list (Lean OptimizationBacktestJsonConverter
+    # .WriteJson, lean-cli List[float]) or the object keyed "0".."24" plus custom statistic names
+    # (Lean PR #8984).
     ("OptimizationBacktest", "statistics"): {"anyOf": [
         {"type": "array", "items": {"type": "number"}},
         {"type": "object", "additionalProperties": {"type": "number"}}]},

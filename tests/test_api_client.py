@@ -84,7 +84,8 @@ def test_every_client_method_speaks_the_spec(client, emu, exchanges):
     client.update_backtest(pid, bid, name="walk renamed", note="a note")
     assert client.read_backtest(pid, bid)["note"] == "a note"
 
-    # A finished backtest's charts, orders and insights answer at the first read (REAL-SERVICE.md).
+    # A finished backtest's charts, orders and insights answer at the first read
+    # (REAL-SERVICE.md, mcp-server tests).
     chart = client.read_backtest_chart(pid, bid, "Strategy Equity", start=0, end=2_000_000_000,
                                        count=500)
     assert len(chart["chart"]["series"]["Equity"]["values"][0]) == 5

@@ -235,7 +235,8 @@ def test_insights_and_report(stepped, clock):
     stepped.script_fault("/backtests/read/insights", "loading")
     stepped.clear_log()
     assert len(Backtest(client, pid, bid, poll=(0.01, 0.02)).insights) == 150   # waits it out
-    assert stepped.count("/backtests/read/insights") == 3    # empty, then [0, 100] and [100, 200]
+    # empty, then [0, 100] and [100, 200]
+    assert stepped.count("/backtests/read/insights") == 3
     assert client.read_backtest_report(pid, bid) == {"generating": True}
     assert "Sharpe Ratio" in client.read_backtest_report(pid, bid)["report"]
 
