@@ -173,8 +173,8 @@ def test_compile_backtest_and_results(ip, emu):
     pid = qc(ip, "new Runs")["projectId"]
     qc(ip, f"use {pid}")
     assert qc(ip, "compile")["state"] == "BuildSuccess"
-    bt = qc(ip, "backtest --name first --param ema=10")
-    assert isinstance(bt, Backtest) and bt.done and bt.parameters == {"ema": "10"}
+    bt = qc(ip, "backtest --name first --param ema=10")   # 10 is sent as a number and kept so
+    assert isinstance(bt, Backtest) and bt.done and bt.parameters == {"ema": 10}
     assert "<b>first</b>" in bt._repr_html_()
     qc(ip, "backtest --name second --no-wait --out pending")
     pending = ip.user_ns["pending"]
