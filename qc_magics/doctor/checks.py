@@ -31,8 +31,14 @@ class Check:
     problems: list[str] = field(default_factory=list)
     reason: str = ""               # why it was skipped, in words without names
     detail: str = ""
-    answer: Any = field(default=None, repr=False)   # the raw answer, for the redacted report
-    shape: Shape | None = field(default=None, repr=False)
+    # The raw answer and its shape, for the redacted report. Plain attributes, not fields, so
+    # that `qc-magics doctor --json` (which prints the fields) never prints a raw answer.
+    answer = None
+    shape = None
+
+    def seen(self, answer: Any, shape: Shape) -> "Check":
+        self.answer, self.shape = answer, shape
+        return self
 
 
 class ReadOnlyViolation(QCError):
@@ -70,6 +76,7 @@ class Diagnosis:
     checks: list[Check]
     api_url: str
     seconds: float = 0.0
+    report_path: str | None = None
 
     @property
     def failed(self) -> list[Check]:
@@ -101,7 +108,9 @@ class Diagnosis:
     def summary(self) -> str:
         text = (f"{self.count('ok')} passed, {self.count('fail')} failed, "
                 f"{self.count('skip')} skipped against {self.api_url} in {self.seconds:.1f}s")
-        if self.failed:
+        if self.report_path:
+            text += f"\nReport (field names and types only) written to {self.report_path}"
+        elif self.failed:
             text += ("\nThe service answered in a shape qc_magics does not expect. Please attach "
                      "a report to a bug report: qc-magics doctor --report doctor.json (it holds "
                      "field names and types only).")
@@ -180,8 +189,8 @@ class Probe:
                 return Check(name, "skip", reason=f"still loading after {wait:g}s"), None
             time.sleep(delay)
             delay = min(self.poll[1], delay * 1.6)
-        return Check(name, "fail" if problems else "ok", problems, answer=answer, shape=shape,
-                     detail="" if problems else detail(value)), value
+        return Check(name, "fail" if problems else "ok", problems,
+                     detail="" if problems else detail(value)).seen(answer, shape), value
 
 
 def probe(client: Any, project: str | int | None = None, *, wait: float = 60.0,
@@ -212,10 +221,9 @@ def _account(run: Probe, project: str | int | None) -> None:
         run.add(Check("authenticate", "fail", [f"the call failed: {type(e).__name__}"],
                       detail=f"the call failed: {e}"))
         return
-    run.add(Check("authenticate", "ok", answer=run.recorder.last, shape=shapes.AUTHENTICATE,
-                  problems=shapes.AUTHENTICATE.problems(run.recorder.last)))
-    if run.checks[-1].problems:
-        run.checks[-1].status = "fail"
+    problems = shapes.AUTHENTICATE.problems(run.recorder.last)
+    run.add(Check("authenticate", "fail" if problems else "ok", problems).seen(
+        run.recorder.last, shapes.AUTHENTICATE))
     run.read("account/read", c.read_account, shapes.ACCOUNT)
     check, projects = run.read("projects/read", c.list_projects, shapes.PROJECT_LIST,
                                detail=lambda v: f"{len(v)} projects")

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..errors import QCError
 from . import shapes
 from .checks import Diagnosis
 from .shapes import MapOf, Obj, OneOf, Shape
@@ -98,13 +99,15 @@ def write_report(result: Diagnosis, path: str | os.PathLike) -> Path:
     """Write the report as JSON (atomically: a temp file, then a rename); returns the path."""
     target = Path(path).expanduser()
     text = json.dumps(report(result), indent=2, ensure_ascii=False) + "\n"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as e:
+        raise QCError(f"cannot write the report to {target}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, target)
-    except BaseException:
+    except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        raise
+        raise QCError(f"cannot write the report to {target}: {e.strerror or e}") from None
     return target

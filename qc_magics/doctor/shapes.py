@@ -259,6 +259,8 @@ def envelope(**fields: Shape) -> Obj:
 # --- the pieces ----------------------------------------------------------------------------------
 STANDARD_CHARTS = ("Strategy Equity", "Drawdown", "Benchmark", "Exposure", "Assets Sales Volume",
                    "Portfolio Turnover", "Portfolio Margin", "Capacity")
+STANDARD_SERIES = ("Equity", "Return", "Equity Drawdown", "Benchmark", "Strategy Capacity",
+                   "Portfolio Turnover", "Equity - Long", "Equity - Short")
 STATISTICS = frozenset({
     "Total Orders", "Total Trades", "Average Win", "Average Loss", "Compounding Annual Return",
     "Drawdown", "Expectancy", "Start Equity", "End Equity", "Net Profit", "Sharpe Ratio",
@@ -320,7 +322,8 @@ BACKTEST = Obj(
 SERIES = Obj(required={"values": ListOf(POINT)},
              optional={"name": STR, "unit": STR, "index": INT, "seriesType": INT,
                        "color": STR | NULL, "scatterMarkerSymbol": STR | NULL})
-CHART = Obj(required={"name": STR, "series": MapOf(SERIES)}, optional={"chartType": INT})
+CHART = Obj(required={"name": STR, "series": MapOf(SERIES, STANDARD_SERIES)},
+            optional={"chartType": INT})
 EVENT = Obj(required={"id": STR, "orderId": INT, "status": STR, "time": NUM},
             optional={"fillPrice": NUM, "fillQuantity": NUM, "orderFeeAmount": NUM,
                       "orderFeeCurrency": STR | NULL, "message": STR | NULL,
