@@ -117,6 +117,8 @@ WRONG = [
      "optimizations/read",
      "optimization.backtests.*.equity[0]: expected [t, v] or [t, o, h, l, c], got a list of 3"),
     ("/account/read", [drop_field("organizationId")], "account/read", "organizationId: missing"),
+    ("/backtests/read", [set_field("backtest.charts", {"Benchmark": {"name": "Benchmark"}})],
+     "backtests/chart/read", "backtest.charts: no 'Strategy Equity' chart"),
 ]
 
 
@@ -156,6 +158,10 @@ VARIANTS = [
         [r[0], r[1], r[1], r[1], r[1]] for r in rows])),
     ("/optimizations/read", set_field("optimization.runtimeStatistics", [])),
     ("/account/read", set_field("card", None)),
+    ("/backtests/read", set_field("backtest.runtimeStatistics", None)),
+    ("/projects/read", set_field("projects.*.language", "F#")),
+    ("/optimizations/read", drop_field("optimization.backtests")),
+    ("/backtests/chart/read", set_field("chart.series.*.values", [{"x": 1700000000, "y": 1.5}])),
 ]
 
 
@@ -179,6 +185,47 @@ def test_statistics_as_an_empty_list_is_a_backtest_not_finished(account, emu):
 def test_optimization_without_backtests_as_an_empty_list(account, emu):
     reshape(emu.app, "/optimizations/read", set_field("optimization.backtests", []))
     assert diagnose(account).exit_code == 0
+
+
+def test_a_backtest_that_failed_is_read_but_its_results_skipped(account, emu):
+    reshape(emu.app, "/backtests/read", set_field("backtest.error", "Runtime Error: boom"))
+    result = diagnose(account)
+    assert result.exit_code == 0
+    assert "- backtests/read/report: skipped: backtest 'Zebra run' ended with an error" \
+        in result.text()
+
+
+def test_many_problems_are_cut_on_screen_not_in_the_report(account, emu):
+    reshape(emu.app, "/projects/read", set_field("projects.*", {"unexpected": True}))
+    result = diagnose(account)
+    check = result.failed[0]
+    assert check.name == "projects/read" and len(check.problems) == 6
+    assert "... and 1 more (--report FILE has them all)" in result.text()
+
+
+@pytest.mark.parametrize("language,names,main,research", [
+    ("C#", ["Main.cs", "Research.ipynb"], "Main.cs", "Research.ipynb"),   # what QuantConnect makes
+    ("Py", ["main.py", "research.ipynb"], "main.py", "research.ipynb"),
+    (None, ["Main.cs", "Research.ipynb", "lib/research.ipynb"], "Main.cs", "Research.ipynb"),
+    ("C#", [], "Main.cs", "Research.ipynb"),                              # from the language only
+    (None, [], "main.py", "research.ipynb"),
+])
+def test_main_file_and_research_notebook_follow_the_project(language, names, main, research):
+    from qc_magics.api.layout import main_file, research_notebook
+    assert main_file(language, names) == main
+    assert research_notebook(language, names) == research
+
+
+def test_main_file_and_research_notebook_name_files_the_project_has(account):
+    from qc_magics.api.layout import main_file, research_notebook
+    client = account[1]
+    for language in ("C#", "Py"):
+        project = client.create_project(f"Layout {language}", language=language)
+        try:
+            names = [f["name"] for f in client.read_files(project["projectId"])]
+            assert {main_file(language, names), research_notebook(language, names)} == set(names)
+        finally:
+            client.delete_project(project["projectId"])
 
 
 # --- the report ----------------------------------------------------------------------------------

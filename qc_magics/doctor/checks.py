@@ -19,6 +19,7 @@ from . import shapes
 from .shapes import Shape
 
 PROJECTS_TO_SEARCH = 5   # without --project: the most recently modified projects looked into
+SHOWN_PROBLEMS = 5       # per failed check on the screen
 
 
 @dataclass
@@ -100,8 +101,12 @@ class Diagnosis:
                 text = f"{c.name}: skipped: {c.detail or c.reason}"
             else:
                 said = c.problems or [c.detail]
-                text = f"{c.name}: {said[0]}" + "".join(f"\n{' ' * (len(marks['fail']) + 1)}"
-                                                         f"{c.name}: {p}" for p in said[1:])
+                if len(said) > SHOWN_PROBLEMS:   # the report keeps them all
+                    said = said[:SHOWN_PROBLEMS] + [f"... and {len(said) - SHOWN_PROBLEMS} more "
+                                                    "(--report FILE has them all)"]
+                indent = " " * (len(marks["fail"]) + 1)
+                text = f"{c.name}: {said[0]}" + "".join(f"\n{indent}{c.name}: {p}"
+                                                         for p in said[1:])
             out.append(f"{marks[c.status]} {text}")
         return out
 

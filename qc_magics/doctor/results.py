@@ -65,6 +65,11 @@ def check_backtests(run: "Probe", candidates: list[dict]) -> None:
         for name in AFTER_READ:
             run.skip(name, "the backtest could not be read")
         return
+    if data.get("error") or data.get("status") == "Runtime Error":
+        for name in AFTER_READ:
+            run.skip(name, "the backtest ended with an error",
+                     f"backtest {data.get('name')!r} ended with an error")
+        return
     if not (data.get("completed") and data.get("statistics")):
         for name in AFTER_READ:
             run.skip(name, "the backtest has not finished",

@@ -277,8 +277,9 @@ POSITIONS = frozenset(str(i) for i in range(25))
 
 # parameterSet: values as sent (numbers stay numbers), or [] when there are none.
 PARAMETER_SET = OneOf(MapOf(STR | NUM), EMPTY_LIST, name="object or []")
-# Backtest statistics: text formatted for the web page; [] until they exist.
-STATISTICS_MAP = OneOf(MapOf(STR | NUM, STATISTICS), EMPTY_LIST, name="object or []")
+# Backtest statistics: text formatted for the web page; [] until they exist (null: tolerated,
+# as lean-cli does).
+STATISTICS_MAP = OneOf(MapOf(STR | NUM, STATISTICS), EMPTY_LIST, NULL, name="object or []")
 # Optimization child statistics: positional numbers, as a list or keyed "0".."24" (+ custom names).
 POSITIONAL = OneOf(ListOf(NUM | NULL | NUMERIC_STR),
                    MapOf(NUM | NULL | NUMERIC_STR, POSITIONS),
@@ -286,9 +287,11 @@ POSITIONAL = OneOf(ListOf(NUM | NULL | NUMERIC_STR),
 POINT = OneOf(Row((2, 5)), Obj(required={"x": NUM | STR}, optional={"y": NUM | NULL}),
               name="[t, v], [t, o, h, l, c] or {x, y}")
 
+# The spec requires ownerId too; nothing here reads it, so only its type is checked. Old
+# projects may be F#, VB or Java (lean-cli's QCLanguage still names them).
 PROJECT = Obj(required={
     "projectId": INT, "organizationId": STR, "name": STR, "modified": DATE, "created": DATE,
-    "ownerId": INT, "language": Enum(("Py", "C#"))})
+    "language": Enum(("Py", "C#", "F#", "VB", "Ja"))}, optional={"ownerId": INT})
 FILE = Obj(required={"name": STR, "content": STR},
            optional={"modified": DATE, "id": INT, "projectId": INT, "isLibrary": BOOL,
                      "open": BOOL})
@@ -309,13 +312,15 @@ PERFORMANCE = Obj(optional={
     "tradeStatistics": PERFORMANCE_VALUES, "portfolioStatistics": PERFORMANCE_VALUES,
     "TradeStatistics": PERFORMANCE_VALUES, "PortfolioStatistics": PERFORMANCE_VALUES,
     "closedTrades": ListOf(TRADE), "ClosedTrades": ListOf(TRADE)})
+# lean-cli's QCBacktest requires the first group, and lets statistics and runtimeStatistics be
+# missing or null; the client reads them with `.get(...) or {}`.
 BACKTEST = Obj(
-    required={"backtestId": STR, "name": STR, "status": STR, "completed": BOOL, "created": DATE,
-              "progress": NUM, "statistics": STATISTICS_MAP,
-              "runtimeStatistics": STATISTICS_MAP,
+    required={"backtestId": STR, "projectId": INT, "name": STR, "status": STR,
+              "completed": BOOL, "created": DATE, "progress": NUM},
+    optional={"statistics": STATISTICS_MAP, "runtimeStatistics": STATISTICS_MAP,
               "charts": OneOf(MapOf(ANY_OBJECT, STANDARD_CHARTS), EMPTY_LIST,
-                              name="object or []")},
-    optional={"projectId": INT, "error": STR | NULL, "stacktrace": STR | NULL,
+                              name="object or []"),
+              "error": STR | NULL, "stacktrace": STR | NULL,
               "hasInitializeError": BOOL, "backtestStart": DATE, "backtestEnd": DATE,
               "parameterSet": PARAMETER_SET, "totalPerformance": PERFORMANCE | NULL,
               "note": STR | NULL})
@@ -339,19 +344,20 @@ INSIGHT = Obj(required={"id": STR},
                         "magnitude": NUM | NULL, "confidence": NUM | NULL, "weight": NUM | NULL,
                         "sourceModel": STR | NULL, "tag": STR | NULL})
 OPTIMIZATION_SUMMARY = Obj(
-    required={"optimizationId": STR, "projectId": INT, "name": STR, "status": STR,
-              "created": DATE},
-    optional={"nodeType": STR, "criterion": ANY_OBJECT, "parameters": ListOf(ANY_OBJECT)})
-CHILD_BACKTEST = Obj(required={"id": STR, "statistics": POSITIONAL},
-                     optional={"name": STR, "progress": NUM, "exitCode": INT,
+    required={"optimizationId": STR, "projectId": INT, "name": STR, "status": STR},
+    optional={"created": DATE, "nodeType": STR, "criterion": ANY_OBJECT, "parameters": ListOf(ANY_OBJECT)})
+CHILD_BACKTEST = Obj(required={"id": STR},
+                     optional={"statistics": POSITIONAL, "name": STR, "progress": NUM,
+                               "exitCode": INT,
                                "parameterSet": PARAMETER_SET,
                                "equity": ListOf(Row((2, 5)))})
+# backtests and runtimeStatistics may be missing, or [] when empty (lean-cli's QCOptimization).
 OPTIMIZATION = Obj(
-    required={"optimizationId": STR, "projectId": INT, "name": STR, "status": STR,
-              "backtests": OneOf(MapOf(CHILD_BACKTEST), EMPTY_LIST, name="object or []"),
+    required={"optimizationId": STR, "projectId": INT, "name": STR, "status": STR},
+    optional={"backtests": OneOf(MapOf(CHILD_BACKTEST), EMPTY_LIST, name="object or []"),
               "runtimeStatistics": OneOf(MapOf(STR, STATISTICS), EMPTY_LIST,
-                                         name="object or []")},
-    optional={"nodeType": STR, "parallelNodes": INT, "constraints": ListOf(ANY_OBJECT),
+                                         name="object or []"),
+              "nodeType": STR, "parallelNodes": INT, "constraints": ListOf(ANY_OBJECT),
               "parameters": ListOf(ANY_OBJECT), "criterion": ANY_OBJECT, "requested": DATE,
               "created": DATE})
 
