@@ -232,9 +232,8 @@ def _account(run: Probe, project: str | int | None) -> None:
     run.read("account/read", c.read_account, shapes.ACCOUNT)
     check, projects = run.read("projects/read", c.list_projects, shapes.PROJECT_LIST,
                                detail=lambda v: f"{len(v)} projects")
-    if check.status != "ok":
-        return
-    candidates = _candidates(run, projects, project)
+    # A divergence is reported and the probe goes on with what can still be used.
+    candidates = _candidates(run, usable(projects, "projectId") or [], project)
     if candidates is None:
         return
     if not candidates:
@@ -247,6 +246,13 @@ def _account(run: Probe, project: str | int | None) -> None:
              detail=lambda v: f"{len(v)} files of project {first['name']!r}")
     check_backtests(run, candidates)
     check_optimizations(run, candidates)
+
+
+def usable(items: Any, key: str) -> list[dict] | None:
+    """The items of a list answer that can be followed further (objects with `key`)."""
+    if not isinstance(items, list):
+        return None
+    return [i for i in items if isinstance(i, dict) and i.get(key) is not None]
 
 
 def _candidates(run: Probe, projects: list[dict], wanted: str | int | None) -> list[dict] | None:

@@ -9,6 +9,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from . import shapes
+from .checks import usable
 
 if TYPE_CHECKING:
     from .checks import Check, Probe
@@ -29,7 +30,7 @@ def _first_with(run: "Probe", name: str, candidates: list[dict], read: Any,
     """List each candidate project's items until one has some; record the list's check."""
     for project in candidates:
         check, items = run.fetch(name, lambda: read(project["projectId"]), shape)
-        if check.status != "ok" or items:
+        if check.status == "fail" or items:
             break
     if check.status == "ok":
         check.detail = f"{len(items)} in project {project['name']!r}"
@@ -47,21 +48,20 @@ def check_backtests(run: "Probe", candidates: list[dict]) -> None:
     c = run.client
     check, project, items = _first_with(run, "backtests/list", candidates,
                                         c.list_backtests, shapes.BACKTEST_LIST)
-    later = ("backtests/read",) + AFTER_READ
-    if check.status != "ok":
-        for name in later:
-            run.skip(name, "the backtest list could not be read")
-        return
+    items = usable(items, "backtestId")
     if not items:
-        for name in later:
-            run.skip(name, "no backtest in the project", _nothing(candidates, "backtest"))
+        why = ("no backtest in the project", _nothing(candidates, "backtest")) \
+            if check.status == "ok" else ("the backtest list could not be used", "")
+        for name in ("backtests/read",) + AFTER_READ:
+            run.skip(name, *why)
         return
     pid = project["projectId"]
     picked = _newest(items, lambda b: str(b.get("status", "")).startswith("Completed"))
-    check, data = run.read("backtests/read", lambda: c.read_backtest(pid, picked["backtestId"]),
+    bid = picked["backtestId"]
+    check, data = run.read("backtests/read", lambda: c.read_backtest(pid, bid),
                            shapes.BACKTEST_READ,
                            detail=lambda b: f"{len(b.get('statistics') or [])} statistics")
-    if check.status != "ok":
+    if not isinstance(data, dict) or not data:
         for name in AFTER_READ:
             run.skip(name, "the backtest could not be read")
         return
@@ -75,15 +75,15 @@ def check_backtests(run: "Probe", candidates: list[dict]) -> None:
             run.skip(name, "the backtest has not finished",
                      f"backtest {data.get('name')!r} has not finished")
         return
-    _charts(run, pid, data)
-    _windows(run, pid, data)
-    run.read("backtests/read/report", lambda: c.read_backtest_report(pid, data["backtestId"]),
+    _charts(run, pid, bid, data)
+    _windows(run, pid, bid, data)
+    run.read("backtests/read/report", lambda: c.read_backtest_report(pid, bid),
              shapes.REPORT, pending=lambda a: "report" not in a, retry_errors=True,
              detail=lambda v: "ready")
 
 
-def _charts(run: "Probe", pid: int, data: dict) -> None:
-    listed = data.get("charts") or {}
+def _charts(run: "Probe", pid: int, bid: str, data: dict) -> None:
+    listed = data.get("charts") if isinstance(data.get("charts"), dict) else {}
     names = [n for n in shapes.STANDARD_CHARTS if n in listed]
     if "Strategy Equity" not in names:
         # Every finished LEAN backtest has it; the client's equity and returns come from it.
@@ -92,7 +92,7 @@ def _charts(run: "Probe", pid: int, data: dict) -> None:
     end = _epoch(data.get("backtestEnd"), int(dt.datetime.now().timestamp())) + 86_400
     for name in names:
         def read(name: str = name) -> dict:
-            return run.client.read_backtest_chart(pid, data["backtestId"], name, start=start,
+            return run.client.read_backtest_chart(pid, bid, name, start=start,
                                                   end=end, count=CHART_POINTS)
         check, value = run.fetch(f"backtests/chart/read {name}", read, shapes.CHART_READ,
                                  pending=lambda a: "chart" not in a)
@@ -102,9 +102,9 @@ def _charts(run: "Probe", pid: int, data: dict) -> None:
         run.add(check)
 
 
-def _windows(run: "Probe", pid: int, data: dict) -> None:
-    c, bid = run.client, data["backtestId"]
-    stats = data.get("statistics") or {}
+def _windows(run: "Probe", pid: int, bid: str, data: dict) -> None:
+    c = run.client
+    stats = data.get("statistics") if isinstance(data.get("statistics"), dict) else {}
     expected = _count(stats.get("Total Orders", stats.get("Total Trades")))
 
     def orders_pending(answer: dict) -> bool:
@@ -132,12 +132,11 @@ def check_optimizations(run: "Probe", candidates: list[dict]) -> None:
     c = run.client
     check, project, items = _first_with(run, "optimizations/list", candidates,
                                         c.list_optimizations, shapes.OPTIMIZATION_LIST)
-    if check.status != "ok":
-        run.skip("optimizations/read", "the optimization list could not be read")
-        return
+    items = usable(items, "optimizationId")
     if not items:
-        run.skip("optimizations/read", "no optimization in the project",
-                 _nothing(candidates, "optimization"))
+        why = ("no optimization in the project", _nothing(candidates, "optimization")) \
+            if check.status == "ok" else ("the optimization list could not be used", "")
+        run.skip("optimizations/read", *why)
         return
     picked = _newest(items, lambda o: o.get("status") == "completed")
     run.read("optimizations/read", lambda: c.read_optimization(picked["optimizationId"]),
