@@ -197,6 +197,18 @@ def test_a_backtest_that_failed_is_read_but_its_results_skipped(account, emu):
         in result.text()
 
 
+def test_an_answer_the_client_chokes_on_is_a_finding_not_a_crash(account, emu):
+    reshape(emu.app, "/backtests/read", set_field("backtest", "not an object"))
+    result = diagnose(account)
+    check = {c.name: c for c in result.failed}["backtests/read"]
+    assert check.problems == ["backtest: expected object, got string"]
+    assert "- backtests/read/report: skipped: the backtest could not be read" in result.text()
+    reshape(emu.app, "/projects/read", set_field("projects", "abc"))
+    result = diagnose(account)
+    assert [c.name for c in result.failed] == ["projects/read"]
+    assert "- files/read: skipped: no project in the account" in result.text()
+
+
 def test_many_problems_are_cut_on_screen_not_in_the_report(account, emu):
     reshape(emu.app, "/projects/read", set_field("projects.*", {"unexpected": True}))
     result = diagnose(account)

@@ -185,6 +185,11 @@ class Probe:
                 else:
                     return Check(name, "fail", [f"the call failed: {type(e).__name__}"],
                                  detail=f"the call failed: {e}"), None
+            except Exception as e:   # the client choked on the answer: that is a finding too
+                answer = self.recorder.last
+                problems = [f"qc_magics could not read the answer ({type(e).__name__})"]
+                return Check(name, "fail", problems + shape.problems(answer)).seen(
+                    answer, shape), None
             answer = self.recorder.last
             if value is not None or not retry_errors:
                 problems = shape.problems(answer)
@@ -221,14 +226,15 @@ def _account(run: Probe, project: str | int | None) -> None:
         c.authenticate()
     except AuthenticationError as e:
         run.add(Check("authenticate", "fail", ["the credentials were refused"], detail=str(e)))
-        return
+        return   # every other call would be refused too
     except QCError as e:
+        # Not a refusal: the reads below show whether the credentials work.
         run.add(Check("authenticate", "fail", [f"the call failed: {type(e).__name__}"],
                       detail=f"the call failed: {e}"))
-        return
-    problems = shapes.AUTHENTICATE.problems(run.recorder.last)
-    run.add(Check("authenticate", "fail" if problems else "ok", problems).seen(
-        run.recorder.last, shapes.AUTHENTICATE))
+    else:
+        problems = shapes.AUTHENTICATE.problems(run.recorder.last)
+        run.add(Check("authenticate", "fail" if problems else "ok", problems).seen(
+            run.recorder.last, shapes.AUTHENTICATE))
     run.read("account/read", c.read_account, shapes.ACCOUNT)
     check, projects = run.read("projects/read", c.list_projects, shapes.PROJECT_LIST,
                                detail=lambda v: f"{len(v)} projects")
