@@ -52,14 +52,12 @@ class Recorder:
     def __init__(self, client: Any):
         self.client = client
         self.last: dict | None = None
-        self.sent: list[str] = []
         self._post = client.transport.post
 
     def __enter__(self) -> "Recorder":
         def post(endpoint: str, body: Any = None, **kwargs: Any) -> dict:
             if endpoint not in shapes.READS:
                 raise ReadOnlyViolation(f"doctor: refusing to call {endpoint}: it only reads")
-            self.sent.append(endpoint)
             self.last = None
             self.last = self._post(endpoint, body, **kwargs)
             return self.last

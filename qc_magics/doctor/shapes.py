@@ -345,7 +345,8 @@ INSIGHT = Obj(required={"id": STR},
                         "sourceModel": STR | NULL, "tag": STR | NULL})
 OPTIMIZATION_SUMMARY = Obj(
     required={"optimizationId": STR, "projectId": INT, "name": STR, "status": STR},
-    optional={"created": DATE, "nodeType": STR, "criterion": ANY_OBJECT, "parameters": ListOf(ANY_OBJECT)})
+    optional={"created": DATE, "nodeType": STR, "criterion": ANY_OBJECT,
+              "parameters": ListOf(ANY_OBJECT)})
 CHILD_BACKTEST = Obj(required={"id": STR},
                      optional={"statistics": POSITIONAL, "name": STR, "progress": NUM,
                                "exitCode": INT,
@@ -385,18 +386,3 @@ READS = frozenset({"/authenticate", "/account/read", "/projects/read", "/files/r
                    "/backtests/orders/read", "/backtests/read/insights",
                    "/backtests/read/report", "/optimizations/list", "/optimizations/read"})
 
-
-def all_fields(shape: Shape) -> Iterable[str]:
-    """Every field name a shape knows (for the report: these names are not user data)."""
-    if isinstance(shape, Obj):
-        for key, sub in shape.fields().items():
-            yield key
-            yield from all_fields(sub)
-    elif isinstance(shape, OneOf):
-        for o in shape.options:
-            yield from all_fields(o)
-    elif isinstance(shape, (MapOf,)):
-        yield from shape.known
-        yield from all_fields(shape.values)
-    elif isinstance(shape, ListOf):
-        yield from all_fields(shape.items)
