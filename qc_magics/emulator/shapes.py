@@ -8,6 +8,7 @@ changed, or that sends one of its other documented forms.
 
 Paths are dotted field names; "*" stands for every item of a list or every value of an object.
 A change applies to every later answer of the endpoint (only successful ones) until `clear`.
+The envelope (`success`, `errors`) stays the emulator's: it is added after the change.
 """
 from __future__ import annotations
 
