@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
 from conftest import make_client, new_token
 from qc_magics.api import ParameterRange
-from qc_magics.doctor import probe, write_report
+from qc_magics.doctor import probe, shapes, write_report
 from qc_magics.doctor.checks import ReadOnlyViolation, Recorder
 from qc_magics.doctor.shapes import READS
 from qc_magics.emulator import Emulator
@@ -210,11 +211,13 @@ def test_an_answer_the_client_chokes_on_is_a_finding_not_a_crash(account, emu):
 
 
 def test_many_problems_are_cut_on_screen_not_in_the_report(account, emu):
-    reshape(emu.app, "/projects/read", set_field("projects.*", {"unexpected": True}))
+    wrong = {"projectId": "x", "name": 1, "modified": 2, "created": 3, "language": 4,
+             "organizationId": 5, "ownerId": "y"}
+    reshape(emu.app, "/projects/read", set_field("projects.*", wrong))
     result = diagnose(account)
     check = result.failed[0]
-    assert check.name == "projects/read" and len(check.problems) == 6
-    assert "... and 1 more (--report FILE has them all)" in result.text()
+    assert check.name == "projects/read" and len(check.problems) == 7
+    assert "... and 2 more (--report FILE has them all)" in result.text()
 
 
 @pytest.mark.parametrize("language,names,main,research", [
@@ -240,6 +243,50 @@ def test_main_file_and_research_notebook_name_files_the_project_has(account):
             assert {main_file(language, names), research_notebook(language, names)} == set(names)
         finally:
             client.delete_project(project["projectId"])
+
+
+# --- the real service's shapes, as the results layer's fixtures hold them ----------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "real"
+FIXTURE_SHAPES = {
+    "backtest_orders_read.json": shapes.ORDERS, "backtest_read_completed.json": shapes.BACKTEST_READ,
+    "backtest_read_old.json": shapes.BACKTEST_READ,
+    "backtest_read_running.json": shapes.BACKTEST_READ,
+    "optimization_read_empty.json": shapes.OPTIMIZATION_READ,
+    "optimization_read_list_statistics.json": shapes.OPTIMIZATION_READ,
+    "optimization_read_object_statistics.json": shapes.OPTIMIZATION_READ,
+}
+LIST_SHAPES = {"projects": shapes.PROJECT_LIST, "backtests": shapes.BACKTEST_LIST,
+               "optimizations": shapes.OPTIMIZATION_LIST}
+
+
+@pytest.mark.skipif(not FIXTURES.is_dir(), reason="no real-shape fixtures in this tree")
+def test_every_real_shape_fixture_passes_the_doctor():
+    names = sorted(p.name for p in FIXTURES.glob("*.json"))
+    assert set(names) <= set(FIXTURE_SHAPES) | {"lists.json"}, "a new fixture: map it here"
+    for name in names:
+        answer = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+        if name == "lists.json":
+            for key, shape in LIST_SHAPES.items():
+                assert shape.problems(answer[key]) == [], (name, key)
+        else:
+            assert FIXTURE_SHAPES[name].problems(answer) == [], name
+
+
+@pytest.mark.skipif(not FIXTURES.is_dir(), reason="no real-shape fixtures in this tree")
+def test_the_probe_passes_when_the_emulator_answers_like_the_fixtures(account, emu):
+    def fixture(name: str) -> dict:
+        answer = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+        return {k: v for k, v in answer.items() if k not in ("_source", "success")}
+    real = fixture("backtest_read_completed.json")["backtest"]
+    reshape(emu.app, "/backtests/read", set_field("backtest", real))
+    reshape(emu.app, "/optimizations/read", set_field(
+        "optimization", fixture("optimization_read_object_statistics.json")["optimization"]))
+    reshape(emu.app, "/backtests/orders/read", set_field(
+        "orders", fixture("backtest_orders_read.json")["orders"]))
+    result = diagnose(account)
+    assert result.exit_code == 0, result.text()
+    assert result.count("skip") == 0
 
 
 # --- the report ----------------------------------------------------------------------------------

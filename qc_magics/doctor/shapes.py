@@ -287,11 +287,11 @@ POSITIONAL = OneOf(ListOf(NUM | NULL | NUMERIC_STR),
 POINT = OneOf(Row((2, 5)), Obj(required={"x": NUM | STR}, optional={"y": NUM | NULL}),
               name="[t, v], [t, o, h, l, c] or {x, y}")
 
-# The spec requires ownerId too; nothing here reads it, so only its type is checked. Old
-# projects may be F#, VB or Java (lean-cli's QCLanguage still names them).
-PROJECT = Obj(required={
-    "projectId": INT, "organizationId": STR, "name": STR, "modified": DATE, "created": DATE,
-    "language": Enum(("Py", "C#", "F#", "VB", "Ja"))}, optional={"ownerId": INT})
+# The spec also requires organizationId and ownerId; nothing here reads them, so only their
+# types are checked. Old projects may be F#, VB or Java (lean-cli's QCLanguage names them).
+PROJECT = Obj(required={"projectId": INT, "name": STR, "modified": DATE, "created": DATE,
+                        "language": Enum(("Py", "C#", "F#", "VB", "Ja"))},
+              optional={"organizationId": STR, "ownerId": INT})
 FILE = Obj(required={"name": STR, "content": STR},
            optional={"modified": DATE, "id": INT, "projectId": INT, "isLibrary": BOOL,
                      "open": BOOL})
@@ -329,8 +329,9 @@ SERIES = Obj(required={"values": ListOf(POINT)},
                        "color": STR | NULL, "scatterMarkerSymbol": STR | NULL})
 CHART = Obj(required={"name": STR, "series": MapOf(SERIES, STANDARD_SERIES)},
             optional={"chartType": INT})
-EVENT = Obj(required={"id": STR, "orderId": INT, "status": STR, "time": NUM},
-            optional={"fillPrice": NUM, "fillQuantity": NUM, "orderFeeAmount": NUM,
+# An event's order is its id's middle part ("<algorithmId>-<orderId>-<eventId>").
+EVENT = Obj(required={"id": STR, "status": STR, "time": NUM},
+            optional={"orderId": INT, "fillPrice": NUM, "fillQuantity": NUM, "orderFeeAmount": NUM,
                       "orderFeeCurrency": STR | NULL, "message": STR | NULL,
                       "isInTheMoney": BOOL, "direction": STR, "quantity": NUM})
 ORDER = Obj(required={"id": INT, "symbol": Obj(required={"value": STR}, optional={"id": STR}),
@@ -344,8 +345,8 @@ INSIGHT = Obj(required={"id": STR},
                         "magnitude": NUM | NULL, "confidence": NUM | NULL, "weight": NUM | NULL,
                         "sourceModel": STR | NULL, "tag": STR | NULL})
 OPTIMIZATION_SUMMARY = Obj(
-    required={"optimizationId": STR, "projectId": INT, "name": STR, "status": STR},
-    optional={"created": DATE, "nodeType": STR, "criterion": ANY_OBJECT,
+    required={"optimizationId": STR, "name": STR, "status": STR},
+    optional={"projectId": INT, "created": DATE, "nodeType": STR, "criterion": ANY_OBJECT,
               "parameters": ListOf(ANY_OBJECT)})
 CHILD_BACKTEST = Obj(required={"id": STR},
                      optional={"statistics": POSITIONAL, "name": STR, "progress": NUM,
