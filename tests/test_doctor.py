@@ -140,6 +140,16 @@ def test_each_divergence_is_named(account, emu, endpoint, changes, check, proble
     assert f"FAIL {check}: {problem}" in result.text(ascii_only=True)
 
 
+def _other_trade_form(trade: dict) -> dict:
+    """A closed trade in the form the emulator does not send: `symbols` (Lean since 2026-01)
+    becomes the older `symbol` object, and the other way round."""
+    rest = {k: v for k, v in trade.items() if k not in ("symbol", "symbols", "id", "isWin",
+                                                         "orderIds")}
+    if "symbols" in trade:
+        return {**rest, "symbol": trade["symbols"][0]}
+    return {**rest, "symbols": [trade["symbol"]], "id": 1, "isWin": True, "orderIds": [1, 2]}
+
+
 # The real service's documented variants (REAL-SERVICE.md) are not divergences.
 VARIANTS = [
     ("/backtests/read", set_field("backtest.error", None)),
@@ -149,8 +159,7 @@ VARIANTS = [
     ("/backtests/read", set_field("backtest.totalPerformance.portfolioStatistics.sharpeRatio",
                                   "2.7145")),
     ("/backtests/read", map_field("backtest.totalPerformance.closedTrades", lambda trades: [
-        {**{k: v for k, v in t.items() if k != "symbol"}, "symbols": [t["symbol"]], "id": 1,
-         "isWin": True, "orderIds": [1, 2]} for t in trades])),
+        _other_trade_form(t) for t in trades])),
     ("/backtests/read", set_field("backtest.runtimeStatistics.Equity", "$-1,234.56")),
     ("/backtests/orders/read", drop_field("orders.*.events.*.orderFeeAmount")),
     ("/backtests/orders/read", set_field("orders.*.events.*.message", None)),
@@ -202,7 +211,9 @@ def test_an_answer_the_client_chokes_on_is_a_finding_not_a_crash(account, emu):
     reshape(emu.app, "/backtests/read", set_field("backtest", "not an object"))
     result = diagnose(account)
     check = {c.name: c for c in result.failed}["backtests/read"]
-    assert check.problems == ["backtest: expected object, got string"]
+    # How the answer differs first; then whether the client took it or refused it.
+    assert check.problems[0] == "backtest: expected object, got string"
+    assert check.problems[1:] in ([], ["qc_magics refused the answer (MalformedResponse)"])
     assert "- backtests/read/report: skipped: the backtest could not be read" in result.text()
     reshape(emu.app, "/projects/read", set_field("projects", "abc"))
     result = diagnose(account)

@@ -180,6 +180,12 @@ class Probe:
             except QCError as e:
                 if retry_errors and not late:
                     value = None
+                elif self.recorder.last is not None:
+                    # An answer came and the client refused it: say how it differs, then that.
+                    answer = self.recorder.last
+                    problems = shape.problems(answer) + [
+                        f"qc_magics refused the answer ({type(e).__name__})"]
+                    return Check(name, "fail", problems, detail=str(e)).seen(answer, shape), None
                 else:
                     return Check(name, "fail", [f"the call failed: {type(e).__name__}"],
                                  detail=f"the call failed: {e}"), None
