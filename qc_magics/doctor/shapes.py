@@ -37,12 +37,15 @@ def kind(value: Any) -> str:
 
 
 def form(text: str) -> str:
-    """The look of a string without its content: digits become 9, letters a (runs collapsed).
+    """The look of a string without its content: digits become 9, letters a (runs collapsed);
+    a lone T or Z stays, so that ISO 8601 dates can be told from the service's own form.
 
-    >>> form("2024-03-01 14:05:09"), form("$-1,234.56"), form("03/01/2024")
-    ('9-9-9 9:9:9', '$-9,9.9', '9/9/9')
+    >>> form("2024-03-01 14:05:09"), form("2024-03-01T14:05:09Z"), form("$-1,234.56")
+    ('9-9-9 9:9:9', '9-9-9T9:9:9Z', '$-9,9.9')
     """
-    return re.sub(r"[^\W\d_]+", "a", re.sub(r"\d+", "9", text))[:40]
+    digits = re.sub(r"\d+", "9", text)
+    return re.sub(r"[^\W\d_]+", lambda m: m.group() if m.group() in ("T", "Z") else "a",
+                  digits)[:40]
 
 
 class Shape:
