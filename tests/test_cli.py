@@ -66,7 +66,7 @@ def test_project_commands_and_json(run):
     code, out, _ = run("use", "CLI Project")
     assert code == 0 and f"(id {pid})" in out
     code, files, _ = run("files", json_out=True)         # the default project was remembered
-    assert [f["name"] for f in files] == ["main.py", "research.ipynb"]
+    assert sorted(f["name"] for f in files) == ["main.py", "research.ipynb"]
     code, who, _ = run("whoami", json_out=True)
     assert who["user_id"] == "4242" and "*" in who["api_token"]
 
