@@ -234,6 +234,8 @@ def post_multipart(transport, endpoint: str, fields: dict[str, str],
     name, filename, data = file
     for attempt in range(1, transport.retry.attempts + 1):
         try:
+            with transport._lock:
+                transport.requests_made += 1
             response = transport.session.post(
                 url, data=fields, files={name: (filename, data, "application/octet-stream")},
                 timeout=transport.timeouts.as_tuple())
