@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import string
+import time
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,8 +13,9 @@ from hypothesis import strategies as st
 
 import spec
 from conftest import SUITE_TOKEN, make_client
-from qc_magics.api.objectstore import (DownloadNotPermitted, DownloadTimeout, ObjectStoreFull,
-                                       ObjectTooLarge, need_key)
+from qc_magics.api.objectstore import (DownloadInterrupted, DownloadNotPermitted,
+                                       DownloadTimeout, ObjectStoreFull, ObjectTooLarge,
+                                       need_key)
 from qc_magics.emulator import Emulator
 from qc_magics.emulator.objectstore import StoredObject
 from qc_magics.errors import ApiError, InvalidArgument, NotFoundError
@@ -118,6 +121,24 @@ def test_a_download_that_never_gets_ready_times_out_naming_the_job(oc, emu):
     with pytest.raises(DownloadTimeout) as e:
         oc.get_objects(None, ["a.txt"], timeout=0.1, poll_interval=0.02)
     assert e.value.job_id in str(e.value) and "goes on" in str(e.value)
+    emu.app.object_store.ready_after_reads = 0        # the same job, resumed: no second job
+    assert oc.get_objects(None, ["a.txt"], job_id=e.value.job_id, **fast()) == {"a.txt": b"x"}
+    assert len(emu.app.object_store.jobs) == 1
+
+
+def test_ctrl_c_while_waiting_names_the_job_to_resume(oc, emu, monkeypatch):
+    import qc_magics.api.objectstore as module
+    oc.set_object(None, "a.txt", b"x")
+    emu.app.object_store.ready_after_reads = 10_000
+
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(module, "time", SimpleNamespace(monotonic=time.monotonic,
+                                                        sleep=interrupt))
+    with pytest.raises(DownloadInterrupted) as e:
+        oc.get_objects(None, ["a.txt"], **fast())
+    assert f"job_id={e.value.job_id!r}" in str(e.value)
+    assert e.value.__context__ is None or e.value.__suppress_context__
 
 
 def test_missing_keys_are_not_found(oc, emu):
@@ -173,6 +194,18 @@ def test_the_organization_defaults_to_the_credentials_and_is_required(emu, org, 
     assert client.list_objects(org)["objects"] == []          # given explicitly
     with pytest.raises(ApiError, match="Organization not found"):
         client.list_objects("0" * 32)
+
+
+def test_properties_of_a_folder_say_it_is_a_folder_and_an_empty_folder_lists_nothing(oc):
+    oc.set_object(None, "models/rf.bin", b"x")
+    with pytest.raises(ApiError, match="is a folder"):
+        oc.object_properties(None, "models")
+    assert oc.list_objects(None, "nothing-here")["objects"] == []
+
+
+def test_keys_with_spaces_are_kept_as_given(oc):
+    oc.set_object(None, " spaced key.txt", b"x")
+    assert oc.get_objects(None, [" spaced key.txt"], **fast()) == {" spaced key.txt": b"x"}
 
 
 def test_a_folder_of_many_objects_is_read_page_by_page(oc, emu, org):

@@ -62,6 +62,10 @@ class DownloadTimeout(QCError):
         super().__init__(message)
 
 
+class DownloadInterrupted(DownloadTimeout):
+    """Ctrl-C while waiting for the archive; the job goes on, `job_id` resumes it."""
+
+
 def need_key(key: Any) -> str:
     """An Object Store key, checked before any request.
 
@@ -145,38 +149,47 @@ class ObjectStoreEndpoints(Endpoints):
 
     def object_download_url(self, organization_id: str | None, keys: Iterable[str], *,
                             timeout: float = 300.0, poll_interval: float = 3.0,
-                            progress: Progress | None = None) -> str:
-        """Start a download job for `keys` and wait (up to `timeout` seconds, like lean-cli's
-        5 minutes) for its URL. `progress` gets one line per poll."""
+                            progress: Progress | None = None, job_id: str | None = None
+                            ) -> str:
+        """Start a download job for `keys` (or resume `job_id`) and wait, up to `timeout`
+        seconds (lean-cli waits 5 minutes), for its URL. `progress` gets one line per poll.
+        Ctrl-C raises DownloadInterrupted, which names the job to resume."""
         org = self._organization(organization_id)
         wanted = [need_key(k) for k in keys]
         if not wanted:
             raise InvalidArgument("give at least one Object Store key to download")
-        data = self._object_post("/object/get", {"organizationId": org, "keys": wanted})
-        if isinstance(data.get("url"), str) and data["url"]:
-            return data["url"]
-        job_id = data.get("jobId")
-        if not isinstance(job_id, str) or not job_id:
-            raise MalformedResponse("/object/get: the answer has neither a url nor a jobId",
-                                    endpoint="/object/get")
-        started = time.monotonic()
-        polls = 0
-        while True:
-            polls += 1
-            if progress:
-                progress(f"waiting for Object Store download job {job_id} (poll {polls})")
-            data = self._object_post("/object/get", {"organizationId": org, "jobId": job_id})
+        if job_id is None:
+            data = self._object_post("/object/get", {"organizationId": org, "keys": wanted})
             if isinstance(data.get("url"), str) and data["url"]:
                 return data["url"]
-            if time.monotonic() - started + poll_interval > timeout:
-                raise DownloadTimeout(
-                    f"Object Store download job {job_id} had no URL after {timeout:g}s; it goes "
-                    f"on in the cloud: ask again later with the same keys", job_id)
-            time.sleep(poll_interval)
+            job_id = data.get("jobId")
+            if not isinstance(job_id, str) or not job_id:
+                raise MalformedResponse("/object/get: the answer has neither a url nor a jobId",
+                                        endpoint="/object/get")
+        started = time.monotonic()
+        polls = 0
+        try:
+            while True:
+                polls += 1
+                if progress:
+                    progress(f"waiting for Object Store download job {job_id} (poll {polls})")
+                data = self._object_post("/object/get", {"organizationId": org, "jobId": job_id})
+                if isinstance(data.get("url"), str) and data["url"]:
+                    return data["url"]
+                if time.monotonic() - started + poll_interval > timeout:
+                    raise DownloadTimeout(
+                        f"Object Store download job {job_id} had no URL after {timeout:g}s; it "
+                        f"goes on in the cloud: resume with job_id={job_id!r}", job_id)
+                time.sleep(poll_interval)
+        except KeyboardInterrupt:
+            raise DownloadInterrupted(f"stopped waiting for Object Store download job {job_id}; "
+                                      f"it goes on in the cloud: resume with job_id={job_id!r}",
+                                      job_id) from None
 
     def get_objects(self, organization_id: str | None, keys: Iterable[str], *,
                     timeout: float = 300.0, poll_interval: float = 3.0,
-                    progress: Progress | None = None) -> dict[str, bytes]:
+                    progress: Progress | None = None, job_id: str | None = None
+                    ) -> dict[str, bytes]:
         """The objects' bytes by key: one download job, its URL, one archive.
 
         >>> client.get_objects(None, ["results/run1.csv"])["results/run1.csv"][:3]
@@ -184,7 +197,8 @@ class ObjectStoreEndpoints(Endpoints):
         """
         wanted = [need_key(k) for k in keys]
         url = self.object_download_url(organization_id, wanted, timeout=timeout,
-                                       poll_interval=poll_interval, progress=progress)
+                                       poll_interval=poll_interval, progress=progress,
+                                       job_id=job_id)
         if progress:
             progress(f"downloading {len(wanted)} object(s)")
         return unpack(download(url, self.transport.timeouts.as_tuple()), wanted)

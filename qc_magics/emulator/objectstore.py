@@ -106,7 +106,7 @@ class ObjectStore:
 
 def normal_key(key: str) -> str:
     """Keys are stored without a leading '/': "/Ricardo" and "Ricardo" are one object."""
-    return key.strip().lstrip("/")
+    return key.lstrip("/")
 
 
 def _iso(t: float) -> str:
@@ -133,7 +133,7 @@ def _organization(app: "App", req: Request) -> str:
 
 def _key(req: Request) -> str:
     key = normal_key(req.str("key"))
-    if not key or ".." in key.split("/"):
+    if not key.strip() or ".." in key.split("/"):
         raise RouteError(f"Invalid Object Store key: {req.str('key')!r}")
     return key
 
@@ -207,8 +207,8 @@ def list_objects(app: "App", req: Request) -> dict:
         else:
             entries[key] = {"key": key, "name": name, "modified": _iso(o.modified),
                             "mime": _mime(key), "folder": False, "size": len(o.data)}
-    if folder and not entries and folder not in objects:
-        raise RouteError(f"Object Store path not found: {raw_path}")
+    # A folder that holds nothing answers an empty list, not an error: lean-cli's `object-store
+    # list` prints "No objects found at '<key>'" for exactly that answer.
     items = list(entries.values())
     pages = max(1, -(-len(items) // PAGE_SIZE))
     page = min(max(req.int("page", 1), 1), pages)
