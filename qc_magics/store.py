@@ -145,6 +145,16 @@ class ObjectStore:
             decode(key, b"", allow_pickle=False)   # raises PickleRefused, nothing fetched
         return decode(key, self.get_bytes(key), allow_pickle=allow_pickle)
 
+    def get_many(self, keys: list[str], *, allow_pickle: bool = False) -> dict[str, Any]:
+        """Several keys in one download job: {key: value}. Pickles are checked first, so a
+        refused one costs no download."""
+        for key in keys:
+            if kind_of(key) == "pickle" and not allow_pickle:
+                decode(key, b"", allow_pickle=False)
+        raw = self.client.get_objects(self.organization_id, keys, timeout=self.timeout,
+                                      poll_interval=self.poll_interval, progress=self.progress)
+        return {k: decode(k, raw[k], allow_pickle=allow_pickle) for k in keys}
+
     def put(self, key: str, value: Any) -> int:
         """Store `value` under `key` (see `encode`); returns the number of bytes stored."""
         data = encode(key, value)

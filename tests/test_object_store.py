@@ -115,6 +115,14 @@ def test_the_download_url_is_fetched_without_our_credentials(oc, emu):
     assert downloads and all(not d["authorization"] and not d["timestamp"] for d in downloads)
 
 
+def test_the_download_route_needs_no_credentials_and_knows_only_its_jobs(oc, emu):
+    import requests
+    oc.set_object(None, "a.txt", b"x")
+    url = oc.object_download_url(None, ["a.txt"], **fast())
+    assert requests.get(url, timeout=5).status_code == 200
+    assert requests.get(url.replace(".zip", "0.zip"), timeout=5).status_code == 404
+
+
 def test_a_download_that_never_gets_ready_times_out_naming_the_job(oc, emu):
     oc.set_object(None, "a.txt", b"x")
     emu.app.object_store.ready_after_reads = 10_000

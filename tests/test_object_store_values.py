@@ -77,6 +77,19 @@ def test_pickles_are_refused_by_default_without_downloading(store, emu):
     assert store.get("model.pkl", allow_pickle=True) == {"w": [1, 2]}
 
 
+def test_get_many_is_one_download_job(store, emu, frame):
+    store.put("m/a.csv", frame)
+    store.put("m/b.json", {"k": "v"})
+    emu.clear_log()
+    got = store.get_many(["m/a.csv", "m/b.json"])
+    pd.testing.assert_frame_equal(got["m/a.csv"], frame)
+    assert got["m/b.json"] == {"k": "v"}
+    assert [r["fields"].get("keys") for r in emu.requests
+            if r["endpoint"] == "/object/get"][0] == ["m/a.csv", "m/b.json"]
+    with pytest.raises(PickleRefused):
+        store.get_many(["m/a.csv", "m/c.pickle"])
+
+
 def test_other_keys_are_bytes_and_str_is_stored_as_utf8(store):
     store.put("notes.txt", "héllo")
     assert store.get("notes.txt") == "héllo".encode("utf-8")
