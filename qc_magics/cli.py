@@ -141,7 +141,8 @@ def _run_command(argv: list[str], as_json: bool) -> int:
         text = as_text(value)
         if text:
             print(text)
-    return 0
+    from .doctor import Diagnosis   # the one result that sets the exit code: 1 if a check failed
+    return value.exit_code if isinstance(value, Diagnosis) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

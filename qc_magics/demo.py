@@ -112,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .api import QCClient
+    from .api.layout import main_file, research_notebook
     from .emulator import Emulator
     from .jobs import estimate_optimization, run_backtest
     from .sync import ProjectFolder
@@ -130,14 +131,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"1. Created project {project['name']!r} (id {pid}); pulled it into {folder.root}:")
         print(folder.pull(all=True))
 
-        (folder.root / "main.py").write_text(SAMPLE_ALGORITHM)
-        print("2. Wrote the sample algorithm to main.py; status and push:")
+        # Py projects hold main.py and research.ipynb, C# ones Main.cs and Research.ipynb.
+        names = list(emu.cloud_files(pid))
+        main = main_file(project["language"], names)
+        research = research_notebook(project["language"], names)
+        (folder.root / main).write_text(SAMPLE_ALGORITHM)
+        print(f"2. Wrote the sample algorithm to {main}; status and push:")
         print(folder.status())
-        print(folder.push(["main.py"]))
+        print(folder.push([main]))
 
-        emu.cloud_write(pid, "research.ipynb",
-                        emu.cloud_files(pid)["research.ipynb"].replace("360", "720"))
-        print("3. Someone changed research.ipynb in the cloud; pull brings it here:")
+        emu.cloud_write(pid, research, emu.cloud_files(pid)[research].replace("360", "720"))
+        print(f"3. Someone changed {research} in the cloud; pull brings it here:")
         print(folder.pull(all=True))
 
         print("4. Compile, run a backtest and follow it:")
@@ -163,12 +167,17 @@ def run(args: argparse.Namespace) -> int:
 class Example:
     """What an example notebook works with: a client, a project, and whether it is emulated."""
 
-    def __init__(self, client, project: dict, emulated: bool, emulator=None):
+    def __init__(self, client, project: dict, emulated: bool, emulator=None,
+                 files: list[str] = ()):
+        from .api.layout import main_file, research_notebook
         self.client = client
         self.project_id = int(project["projectId"])
         self.project_name = project["name"]
         self.emulated = emulated
         self.emulator = emulator
+        # The project's own names: main.py and research.ipynb, or Main.cs and Research.ipynb.
+        self.main_file = main_file(project.get("language"), files)
+        self.research_notebook = research_notebook(project.get("language"), files)
 
     def __repr__(self) -> str:
         where = "the local emulator" if self.emulated else "QuantConnect"
@@ -216,11 +225,14 @@ def example_setup(project_name: str = "Demo Momentum", *, time_scale: float = 0.
     client = QCClient()
     host = urlparse(credentials.api_url).hostname or ""
     emulated = emulator is not None or host in ("127.0.0.1", "localhost", "::1")
+    from .api.layout import main_file
     try:
         project = find_project(client, project_name)
     except NotFoundError:
-        project = client.create_project(project_name)
-        client.update_file(project["projectId"], "main.py", SAMPLE_ALGORITHM)
+        project = client.create_project(project_name)   # a Py project: the sample is Python
+        names = [f["name"] for f in client.read_files(project["projectId"])]
+        client.update_file(project["projectId"], main_file(project["language"], names),
+                           SAMPLE_ALGORITHM)
     if emulated:
         print(f"No QuantConnect account needed: this notebook talks to a local emulator at "
               f"{credentials.api_url} (nothing leaves this machine).")
@@ -228,4 +240,5 @@ def example_setup(project_name: str = "Demo Momentum", *, time_scale: float = 0.
         print(f"Using QuantConnect at {credentials.api_url} as user {credentials.user_id} "
               f"(credentials from {credentials.source}).")
     print(f"Project {project['name']!r} (id {project['projectId']}).")
-    return Example(client, project, emulated, emulator)
+    files = [f["name"] for f in client.read_files(project["projectId"])]
+    return Example(client, project, emulated, emulator, files)

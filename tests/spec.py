@@ -10,9 +10,10 @@ Formats (date-time) are not checked: the service's own timestamps ("2024-01-02 1
 RFC 3339.
 
 Where the real service differs from the spec, the emulator follows the service (REAL-SERVICE.md)
-and the schema is widened here to admit what the service sends: `REAL_SERVICE` below, each entry
-with its source. Rules the schema cannot express (refusals, the lock, the Recycle Bin) are listed
-in `REAL_SERVICE_RULES`, and endpoints the spec lacks in `BEYOND_THE_SPEC`.
+and the schema is widened here to admit what the service sends: `REAL_SERVICE` and
+`DECIMAL_STRINGS` below, each entry with its source. Rules the schema cannot express (refusals,
+the lock, the Recycle Bin) are listed in `REAL_SERVICE_RULES`, and endpoints the spec lacks in
+`BEYOND_THE_SPEC`.
 """
 from __future__ import annotations
 
@@ -48,7 +49,28 @@ REAL_SERVICE = {
     # null for an organization without a card (Lean Tests/Api/AccountTests.cs; QCAccount).
     ("AccountResponse", "card"): {"anyOf": [{"$ref": "#/components/schemas/Card"},
                                             {"enum": [None]}]},
+    # null when the event has no message (Lean Common/Orders/Serialization/
+    # SerializedOrderEvent.cs, Tests/Common/Orders/ReadOrdersResponseJsonConverterTests.cs). Fee
+    # fields and isInTheMoney are left out when there is no fee / it is false: the spec requires
+    # neither.
+    ("OrderEvent", "message"): {"type": "string", "nullable": True},
+    # `[]` while empty (lean-cli QCOptimization.parse_empty_lists).
+    ("Optimization", "backtests"): {"anyOf": [{"type": "object"}, _NOTHING_YET]},
+    ("Optimization", "runtimeStatistics"): {
+        "anyOf": [{"$ref": "#/components/schemas/OptimizationRuntimeStatistics"}, _NOTHING_YET]},
+    # Positional percent numbers: the older list (Lean OptimizationBacktestJsonConverter
+    # .WriteJson, lean-cli List[float]) or the object keyed "0".."24" plus custom statistic names
+    # (Lean PR #8984).
+    ("OptimizationBacktest", "statistics"): {"anyOf": [
+        {"type": "array", "items": {"type": "number"}},
+        {"type": "object", "additionalProperties": {"type": "number"}}]},
 }
+# Lean writes decimals as strings ("2.7145": Common/Util/JsonRoundingConverter, "we serialize
+# decimal as string"), so every number of these schemas may come as a decimal string. Their
+# closedTrades carry `symbols` (a list), `id`, `isWin`, `orderIds` and no `symbol` (Lean
+# Common/Statistics/Trade.cs, 7fb246511): the spec requires none of them.
+DECIMAL_STRINGS = ("TradeStatistics", "PortfolioStatistics", "Trade")
+_DECIMAL = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
 # Behaviour the emulator takes from the real service where the spec says otherwise or nothing.
 REAL_SERVICE_RULES = (
     "files/create without content makes an empty file; content '' is refused (mcp-server tests)",
@@ -90,6 +112,12 @@ def spec() -> dict:
     for (schema, prop), replacement in REAL_SERVICE.items():
         assert prop in schemas[schema]["properties"], f"the spec has no {schema}.{prop}"
         schemas[schema]["properties"][prop] = copy.deepcopy(replacement)
+    for schema in DECIMAL_STRINGS:
+        props = schemas[schema]["properties"]
+        numbers = [name for name, p in props.items() if p.get("type") == "number"]
+        assert numbers, f"the spec has no numbers in {schema}"
+        for name in numbers:
+            props[name] = {"anyOf": [props[name], _DECIMAL]}
     return relaxed
 
 

@@ -13,6 +13,8 @@ import requests
 from conftest import SUITE_TOKEN, make_client, new_token, wait_until
 from qc_magics import ApiError
 from qc_magics.api import ParameterRange
+from qc_magics.errors import InvalidArgument
+from qc_magics.results import Backtest
 from qc_magics.api.transport import signature
 from qc_magics.emulator import Emulator
 
@@ -102,9 +104,12 @@ def test_backtest_states_and_the_completed_before_statistics_race(stepped, clock
     clock.advance(0.5)
     done = client.read_backtest(pid, bid)
     assert done["statistics"]["Total Orders"] == "240"
-    assert set(done["charts"]) == {"Strategy Equity", "Drawdown", "Benchmark",
-                                   "Portfolio Turnover", "Capacity"}
-    assert done["totalPerformance"]["portfolioStatistics"]["startEquity"] == 100000.0
+    assert done["error"] is None and done["stacktrace"] is None    # null without an error
+    assert set(done["charts"]) == {"Strategy Equity", "Drawdown", "Benchmark", "Exposure",
+                                   "Assets Sales Volume", "Portfolio Turnover",
+                                   "Portfolio Margin", "Capacity"}   # Lean's 8 standard charts
+    # Lean serializes decimals as strings (JsonRoundingConverter)
+    assert done["totalPerformance"]["portfolioStatistics"]["startEquity"] == "100000"
 
 
 def test_statistics_use_the_service_display_styles(stepped, clock):
@@ -115,7 +120,9 @@ def test_statistics_use_the_service_display_styles(stepped, clock):
     b = client.read_backtest(pid, bid)
     stats, runtime = b["statistics"], b["runtimeStatistics"]
     assert stats["Net Profit"].endswith("%") and stats["Total Fees"].startswith("$")
-    assert "," in stats["Estimated Strategy Capacity"]
+    # Lean's StatisticsBuilder writes capacity and fees without thousands separators
+    assert stats["Estimated Strategy Capacity"] == "$24000000.00"
+    assert stats["Total Fees"] == "$352.51" and stats["Drawdown Recovery"].isdigit()
     assert runtime["Return"].endswith(" %") and runtime["Fees"].startswith("-$")
     assert runtime["Unrealized"] == "$0.00"
     durations = b["totalPerformance"]["tradeStatistics"]["averageTradeDuration"]
@@ -145,36 +152,47 @@ def test_runtime_error_keeps_the_backtest_with_error_and_stack_trace(stepped, cl
     assert "main.py" in b["stacktrace"]
 
 
-def test_chart_reads_answer_loading_first_then_the_full_range(stepped, clock):
+def test_charts_load_while_running_and_answer_at_once_when_finished(stepped, clock):
     client = make_client(stepped)
     pid, cid = compiled_project(client, clock, "# qc-emulator: points 4000\n")
     bid = client.create_backtest(pid, cid, "charts")["backtestId"]
-    clock.advance(10)
     args = dict(start=0, end=2_000_000_000, count=100_000)
-    assert client.read_backtest_chart(pid, bid, "Strategy Equity", **args)["status"] == "loading"
+    clock.advance(0.5 + 1.5)                 # running, about half way
+    loading = client.read_backtest_chart(pid, bid, "Strategy Equity", **args)
+    assert loading["status"] == "loading" and 0.4 < loading["progress"] < 0.6
+    clock.advance(10)
+    # Finished: every chart answers at the first read (mcp-server test_backtest_charts.py).
     chart = client.read_backtest_chart(pid, bid, "Strategy Equity", **args)["chart"]
     equity = chart["series"]["Equity"]["values"]
     assert len(equity) == 4000 and all(len(p) == 5 for p in equity)
     assert [len(p) for p in chart["series"]["Return"]["values"][:3]] == [2, 2, 2]
-    client.read_backtest_chart(pid, bid, "Portfolio Turnover", **args)
     turnover = client.read_backtest_chart(pid, bid, "Portfolio Turnover", **args)["chart"]
     assert any(y is None for _, y in turnover["series"]["Portfolio Turnover"]["values"])
-    client.read_backtest_chart(pid, bid, "Drawdown", start=0, end=2_000_000_000, count=50)
     small = client.read_backtest_chart(pid, bid, "Drawdown", start=0, end=2_000_000_000, count=50)
     assert len(small["chart"]["series"]["Equity Drawdown"]["values"]) == 50
-    client.read_backtest_chart(pid, bid, "Nope", **args)
     with pytest.raises(ApiError, match="Chart not found"):
         client.read_backtest_chart(pid, bid, "Nope", **args)
+    # "loading" on a finished backtest only when scripted; the results layer waits it out.
+    stepped.script_fault("/backtests/chart/read", "loading", times=3)
+    assert client.read_backtest_chart(pid, bid, "Drawdown", **args)["status"] == "loading"
+    stepped.clear_log()
+    frame = Backtest(client, pid, bid, poll=(0.01, 0.02)).chart("Strategy Equity")
+    assert len(frame) == 4000
+    assert stepped.count("/backtests/chart/read") == 3      # two "loading", then the chart
 
 
-def test_orders_come_in_windows_after_an_empty_first_answer(stepped, clock):
+def test_orders_come_in_windows_of_up_to_100_empty_only_while_loading(stepped, clock):
     client = make_client(stepped)
     pid, cid = compiled_project(client, clock, "# qc-emulator: orders 100000\n")
     bid = client.create_backtest(pid, cid, "many orders")["backtestId"]
+    clock.advance(0.5 + 1.5)                 # running: the service answers empty
+    assert client.read_backtest_orders(pid, bid, 0, 100) == {"orders": [], "length": 0}
     clock.advance(10)
-    assert client.read_backtest_orders(pid, bid, 0, 99) == {"orders": [], "length": 0}
+    # Finished: the first read holds the orders (mcp-server test_backtest_orders.py).
     first = client.read_backtest_orders(pid, bid, 0, 99)
     assert first["length"] == 100_000 and [o["id"] for o in first["orders"]] == list(range(1, 100))
+    wide = client.read_backtest_orders(pid, bid, 0, 100)
+    assert [o["id"] for o in wide["orders"]] == list(range(1, 101))
     last = client.read_backtest_orders(pid, bid, 99_950, 99_999 + 1 - 1)
     assert [o["id"] for o in last["orders"]][-1] == 99_999
     beyond = client.read_backtest_orders(pid, bid, 100_000, 100_050)
@@ -182,9 +200,21 @@ def test_orders_come_in_windows_after_an_empty_first_answer(stepped, clock):
     types = {o["type"] for o in first["orders"]}
     statuses = {o["status"] for o in first["orders"]}
     assert types == set(range(12)) and statuses == {0, 1, 2, 3, 5, 6, 7, 8, 9}
-    answer = raw_post(stepped, "/backtests/orders/read",
-                      {"projectId": pid, "backtestId": bid, "start": 0, "end": 100})
-    assert answer["success"] is False and "less than 100" in answer["errors"][0]
+    submitted, filled = first["orders"][0]["events"][:2]
+    assert submitted["status"] == "submitted" and "orderFeeAmount" not in submitted
+    assert filled["orderFeeAmount"] > 0 and submitted["message"] is None
+    assert submitted["id"] == f"{submitted['algorithmId']}-1-1"
+    # 100 wide is accepted (the spec's "less than 100" is wrong), wider is refused.
+    window = {"projectId": pid, "backtestId": bid, "start": 200, "end": 300}
+    accepted = raw_post(stepped, "/backtests/orders/read", window)
+    assert accepted["success"] and [o["id"] for o in accepted["orders"]] == list(range(201, 301))
+    refused = raw_post(stepped, "/backtests/orders/read", {**window, "end": 301})
+    assert refused["success"] is False and "at most 100" in refused["errors"][0]
+    with pytest.raises(InvalidArgument):
+        client.read_backtest_orders(pid, bid, 0, 101)        # refused before sending
+    stepped.script_fault("/backtests/orders/read", "loading")
+    assert client.read_backtest_orders(pid, bid, 0, 100) == {"orders": [], "length": 0}
+    assert client.read_backtest_orders(pid, bid, 0, 100) == wide
 
 
 def test_insights_and_report(stepped, clock):
@@ -192,11 +222,21 @@ def test_insights_and_report(stepped, clock):
     pid, cid = compiled_project(client, clock, "# qc-emulator: insights 150\n")
     bid = client.create_backtest(pid, cid, "insights")["backtestId"]
     assert client.read_backtest_report(pid, bid) == {"generating": True}
+    assert client.read_backtest_insights(pid, bid, 0, 100) == {"insights": [], "length": 0}
     clock.advance(10)
-    assert client.read_backtest_insights(pid, bid, 0, 99)["insights"] == []
+    first = client.read_backtest_insights(pid, bid, 0, 99)   # finished: data at the first read
+    assert first["length"] == 150 and len(first["insights"]) == 99
     page = client.read_backtest_insights(pid, bid, 99, 150)
     assert page["length"] == 150 and len(page["insights"]) == 51
     assert {i["direction"] for i in page["insights"]} <= {"up", "down", "flat"}
+    assert len(client.read_backtest_insights(pid, bid, 0, 100)["insights"]) == 100
+    stepped.script_fault("/backtests/read/insights", "loading")
+    assert client.read_backtest_insights(pid, bid, 0, 100) == {"insights": [], "length": 0}
+    stepped.script_fault("/backtests/read/insights", "loading")
+    stepped.clear_log()
+    assert len(Backtest(client, pid, bid, poll=(0.01, 0.02)).insights) == 150   # waits it out
+    # empty, then [0, 100] and [100, 200]
+    assert stepped.count("/backtests/read/insights") == 3
     assert client.read_backtest_report(pid, bid) == {"generating": True}
     assert "Sharpe Ratio" in client.read_backtest_report(pid, bid)["report"]
 
@@ -220,7 +260,9 @@ def test_optimization_runs_its_grid_in_batches_of_parallel_nodes(stepped, clock)
     assert o["status"] == "completed" and len(o["backtests"]) == 6
     params = sorted(b["parameterSet"]["fast"] for b in o["backtests"].values())
     assert params == ["1", "2", "3", "4", "5", "6"]
-    assert all(len(b["statistics"]) == 21 and b["equity"] for b in o["backtests"].values())
+    # the positional list by default: Lean's OptimizationBacktestJsonConverter writes 21 numbers
+    assert all(isinstance(b["statistics"], list) and len(b["statistics"]) == 21 and b["equity"]
+               for b in o["backtests"].values())
     assert stepped.app.state.balance == 999
 
 
@@ -236,10 +278,25 @@ def test_optimization_refusals(stepped, clock):
         client.estimate_optimization(pid, "huge", target="sharpe", target_to="max",
                                      parameters=[ParameterRange("a", 1, 200, 1),
                                                  ParameterRange("b", 1, 200, 1)])
-    with pytest.raises(ApiError, match="parallelNodes"):
+    # Node limits O2-8 1-24, O4-12 1-12, O8-16 1-6 (lean-cli optimizer_config_manager).
+    form = {"projectId": pid, "name": "wide", "target": "TotalPerformance.PortfolioStatistics."
+            "SharpeRatio", "targetTo": "max", "strategy": "QuantConnect.Optimizer.Strategies."
+            "GridSearchOptimizationStrategy", "compileId": cid, "estimatedCost": 1,
+            "parameters[0][key]": "a", "parameters[0][min]": 1, "parameters[0][max]": 12,
+            "parameters[0][step]": 1}
+    for node, most, seconds in (("O2-8", 24, 45), ("O4-12", 12, 30), ("O8-16", 6, 20)):
+        ok = raw_post(stepped, "/optimizations/estimate",
+                      form={**form, "nodeType": node, "parallelNodes": most})
+        assert ok["success"] and ok["estimate"]["time"] == -(-12 // most) * seconds, ok
+        for refused in (0, most + 1):
+            no = raw_post(stepped, "/optimizations/create",
+                          form={**form, "nodeType": node, "parallelNodes": refused})
+            assert no["success"] is False and "parallelNodes" in no["errors"][0]
+            assert f"{node} runs 1 to {most} nodes" in no["errors"][0]
+    with pytest.raises(InvalidArgument, match="O8-16 nodes run 1 to 6 in parallel, not 7"):
         client.create_optimization(pid, "wide", parameters=[ParameterRange("a", 1, 2, 1)],
                                    estimated_cost=1, **{**common, "node_type": "O8-16",
-                                                        "parallel_nodes": 5})
+                                                        "parallel_nodes": 7})
     assert stepped.app.state.optimizations == {}
 
 

@@ -36,7 +36,7 @@ def with_source(client, pid, extra):
 def test_run_backtest_follows_it_to_statistics(client, emu, project):
     bt = run_backtest(client, "Jobs", "first", {"ema_fast": 10, "mode": "long"}, **FAST)
     assert bt.done and bt.status == "Completed." and bt.statistics["Total Orders"] == 240
-    assert bt.parameters == {"ema_fast": "10", "mode": "long"}
+    assert bt.parameters == {"ema_fast": 10, "mode": "long"}    # kept as sent: 10 stays a number
     reads = [r for r in emu.requests if r["endpoint"] == "/backtests/read"]
     assert len(reads) >= 2
 
@@ -103,11 +103,14 @@ def test_orders_read_concurrently_in_windows_match_the_service(client, emu, proj
     with_source(client, project, "# qc-emulator: orders 2500\n# qc-emulator: insights 350\n")
     bt = run_backtest(client, project, **FAST)
     emu.clear_log()
+    emu.script_fault("/backtests/orders/read", "loading")   # one empty answer, as while loading
     orders = bt.orders
     assert len(orders) == 2500 and orders.index.tolist() == list(range(1, 2501))
-    windows = [r["fields"] for r in emu.requests if r["endpoint"] == "/backtests/orders/read"]
-    assert all(w["end"] - w["start"] < 100 for w in windows)
-    assert len(windows) == 2 + 2500 // 99           # the empty first answer, then the windows
+    windows = [(r["fields"]["start"], r["fields"]["end"]) for r in emu.requests
+               if r["endpoint"] == "/backtests/orders/read"]
+    # the empty answer is retried, then 25 windows 100 wide (windows.WINDOW), each asked once
+    assert windows[:2] == [(0, 100), (0, 100)]
+    assert sorted(windows[1:]) == [(s, s + 100) for s in range(0, 2500, 100)]
     direct = client.read_backtest_orders(project, bt.id, 990, 999)["orders"]
     assert orders.loc[991:999, "price"].tolist() == [o["price"] for o in direct]
     assert len(bt.order_events) >= 2500
@@ -116,8 +119,8 @@ def test_orders_read_concurrently_in_windows_match_the_service(client, emu, proj
 
 def test_charts_report_and_plot(client, project):
     bt = run_backtest(client, project, **FAST)
-    assert bt.charts == ["Benchmark", "Capacity", "Drawdown", "Portfolio Turnover",
-                         "Strategy Equity"]
+    assert bt.charts == ["Assets Sales Volume", "Benchmark", "Capacity", "Drawdown", "Exposure",
+                         "Portfolio Margin", "Portfolio Turnover", "Strategy Equity"]
     assert len(bt.equity) == 1000 and bt.drawdown.max() <= 0
     with pytest.raises(NotFoundError, match="did you mean 'Drawdown'"):
         bt.chart("Drawdwn")

@@ -119,7 +119,7 @@ def test_projects_use_new_whoami_and_config(ip, emu, capsys):
 def test_files_status_pull_push_diff_write_mv_rm(ip, emu, tmp_path):
     pid = qc(ip, "new Sync")["projectId"]
     qc(ip, "use Sync")
-    assert qc(ip, "files").index.tolist() == ["main.py", "research.ipynb"]
+    assert sorted(qc(ip, "files").index) == ["main.py", "research.ipynb"]
     assert set(qc(ip, "status")["state"]) == {"cloud-only"}
     report = qc(ip, "pull --all")
     assert isinstance(report, SyncReport) and sorted(report.changed) == ["main.py",
@@ -173,16 +173,17 @@ def test_compile_backtest_and_results(ip, emu):
     pid = qc(ip, "new Runs")["projectId"]
     qc(ip, f"use {pid}")
     assert qc(ip, "compile")["state"] == "BuildSuccess"
-    bt = qc(ip, "backtest --name first --param ema=10")
-    assert isinstance(bt, Backtest) and bt.done and bt.parameters == {"ema": "10"}
-    assert "<b>first</b>" in bt._repr_html_()
+    bt = qc(ip, "backtest --name first --param ema=10")   # 10 is sent as a number and kept so
+    assert isinstance(bt, Backtest) and bt.done and bt.parameters == {"ema": 10}
+    html = bt._repr_html_()      # the name shown, escaped, with the state and formatted statistics
+    assert "&#x27;first&#x27;: Completed." in html and "Sharpe Ratio" in html and "e+" not in html
     qc(ip, "backtest --name second --no-wait --out pending")
     pending = ip.user_ns["pending"]
     assert isinstance(pending, Backtest)
     read = qc(ip, f"backtest read {pending.id} --wait")
     assert read.done
     table = qc(ip, "backtests")
-    assert table["name"].tolist() == ["first", "second"]
+    assert table["name"].tolist() == ["second", "first"]   # newest first
     both = qc(ip, f"compare {bt.id} {pending.id}")
     assert isinstance(both, Comparison) and list(both.statistics.columns) == ["first", "second"]
     qc(ip, f"backtest rename {bt.id} renamed")
@@ -262,4 +263,4 @@ def test_login_prompts_checks_and_saves(ip, emu, monkeypatch, tmp_path):
 def test_variable_expansion_in_lines(ip, emu):
     pid = qc(ip, "new Expand")["projectId"]
     ip.user_ns["which"] = pid
-    assert qc(ip, "files --project {which}").index.tolist() == ["main.py", "research.ipynb"]
+    assert sorted(qc(ip, "files --project {which}").index) == ["main.py", "research.ipynb"]

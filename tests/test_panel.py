@@ -82,12 +82,12 @@ def test_api_errors_land_in_the_log(controller, emu):
 
 
 def test_run_load_and_plot_a_backtest(controller):
-    controller.run_backtest("from panel", "ema=10, mode=long")
+    controller.run_backtest("from panel", "ema=10, mode=long")   # the service keeps 10 a number
     assert controller.backtests["name"].tolist() == ["from panel"]
     bid = controller.backtests.index[0]
     controller.load_backtest(bid, "bt")
     loaded = controller.namespace["bt"]
-    assert isinstance(loaded, Backtest) and loaded.parameters == {"ema": "10", "mode": "long"}
+    assert isinstance(loaded, Backtest) and loaded.parameters == {"ema": 10, "mode": "long"}
     assert not controller.busy
 
 

@@ -125,6 +125,12 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("optimize delete", "delete an optimization", lambda p: (
         p.add_argument("id", metavar="ID"), p.add_argument("--yes", "-y", action="store_true"))),
     ("panel", "buttons to sync, run backtests and load results", _project),
+    ("doctor", "check the service's answers against what qc_magics expects (read-only, free)",
+     lambda p: (_project(p), p.add_argument("--report", metavar="FILE",
+                                            help="write a redacted JSON report for a bug report"),
+                p.add_argument("--wait", type=float, default=60.0, metavar="S",
+                               help="how long to wait for a chart or report being prepared"),
+                _out(p))),
 ]
 NAMES = [name for name, _, _ in COMMANDS]
 

@@ -261,6 +261,15 @@ def _panel(s: Session, a: Namespace, cell: str | None):
     return Panel(s, project=a.project)
 
 
+def _doctor(s: Session, a: Namespace, cell: str | None):
+    from ..doctor import probe, write_report
+    st = s.settings()
+    result = probe(s.client, a.project or st.project, wait=a.wait, poll=st.poll)
+    if a.report:
+        result.report_path = str(write_report(result, a.report))
+    return result
+
+
 HANDLERS: dict[str, Callable[[Session, Namespace, str | None], Any]] = {
     "help": _help, "login": _login, "whoami": _whoami, "projects": _projects, "use": _use,
     "new": _new, "files": _files, "status": _status, "pull": _pull, "push": _push,
@@ -271,6 +280,7 @@ HANDLERS: dict[str, Callable[[Session, Namespace, str | None], Any]] = {
     "optimize estimate": _optimize_estimate, "optimize run": _optimize_run,
     "optimizations": _optimizations, "optimize read": _optimize_read,
     "optimize abort": _optimize_abort, "optimize delete": _optimize_delete, "panel": _panel,
+    "doctor": _doctor,
 }
 
 

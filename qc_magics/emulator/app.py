@@ -21,6 +21,7 @@ from typing import Any, Callable
 from ..errors import Wording
 from . import (backtests, collaboration, notebooks, objectstore, optimizations, organizations,
                projects)
+from . import shapes   # tests make an endpoint answer in another shape
 from .request import BadRequest, Request, RouteError, parse_body
 from .state import State, Timing
 
@@ -162,7 +163,8 @@ class App:
         try:
             if endpoint in self.routes:
                 with self.state.lock:
-                    result = self.routes[endpoint](self, Request(fields, endpoint))
+                    result = shapes.apply(self, endpoint,
+                                          self.routes[endpoint](self, Request(fields, endpoint)))
                     if endpoint not in self.read_only:
                         self.state.save()
             else:  # control routes take the lock themselves: a notebook run can take minutes
