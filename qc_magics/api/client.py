@@ -9,6 +9,7 @@ from ..config import Credentials
 from ..errors import AuthenticationError
 from .answers import auth_message, errors_of, strip_envelope
 from .backtests import BacktestEndpoints
+from .objectstore import ObjectStoreEndpoints
 from .optimizations import OptimizationEndpoints
 from .projects import ProjectEndpoints
 from .transport import RetryPolicy, Timeouts, Transport
@@ -16,7 +17,7 @@ from .transport import RetryPolicy, Timeouts, Transport
 CODE_SOURCE_ID = "qc-magics"
 
 
-class QCClient(ProjectEndpoints, BacktestEndpoints, OptimizationEndpoints):
+class QCClient(ProjectEndpoints, BacktestEndpoints, OptimizationEndpoints, ObjectStoreEndpoints):
     """A client of the QuantConnect REST API v2.
 
     Credentials are values: pass `credentials` (a `config.Credentials`), or a user id and token.

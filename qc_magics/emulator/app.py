@@ -15,10 +15,12 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import Wording
-from . import backtests, collaboration, notebooks, optimizations, organizations, projects
+from . import (backtests, collaboration, notebooks, objectstore, optimizations, organizations,
+               projects)
 from . import shapes   # tests make an endpoint answer in another shape
 from .request import BadRequest, Request, RouteError, parse_body
 from .state import State, Timing
@@ -62,11 +64,13 @@ class App:
                            state_dir=state_dir)
         self.routes: dict[str, Callable[[App, Request], dict]] = {
             **projects.ROUTES, **collaboration.ROUTES, **backtests.ROUTES,
-            **optimizations.ROUTES, **organizations.ROUTES,
+            **optimizations.ROUTES, **organizations.ROUTES, **objectstore.ROUTES,
             "/authenticate": lambda app, req: {},
         }
         self.read_only = (projects.READ_ONLY | collaboration.READ_ONLY | backtests.READ_ONLY
-                          | optimizations.READ_ONLY | organizations.READ_ONLY | {"/authenticate"})
+                          | optimizations.READ_ONLY | organizations.READ_ONLY
+                          | objectstore.READ_ONLY | {"/authenticate"})
+        self.object_store = objectstore.ObjectStore(Path(state_dir) if state_dir else None)
         self.control_routes = dict(notebooks.ROUTES)
         self.log: collections.deque[dict[str, Any]] = collections.deque(maxlen=100_000)
         self._log_lock = threading.Lock()
@@ -118,6 +122,7 @@ class App:
         endpoint = path[len(PREFIX):] if path.startswith(PREFIX + "/") else None
         entry: dict[str, Any] = {"time": time.time(), "method": method, "endpoint": endpoint or path}
         self._request.now = self._clock()
+        self._request.host = headers.get("host")   # the Object Store's download URL is on it
         try:
             reply = self._handle(method, endpoint, query, headers, raw, entry)
         finally:
@@ -131,6 +136,9 @@ class App:
                 raw: bytes, entry: dict[str, Any]) -> Reply | None:
         if method not in ("POST", "GET"):
             return _json(405, {"success": False, "errors": [f"Method {method} not allowed"]})
+        if endpoint is None and entry["endpoint"].startswith(objectstore.DOWNLOAD_PATH):
+            with self.state.lock:   # a pre-signed URL: no API credentials asked or checked
+                return Reply(*objectstore.download(self, entry["endpoint"], headers))
         if endpoint not in self.routes and endpoint not in self.control_routes:
             return _json(404, {"success": False, "errors": [f"Unknown endpoint {entry['endpoint']}"]})
         denied = self._check_auth(headers)
@@ -145,7 +153,9 @@ class App:
             if early is not False:
                 return early
         try:
-            fields = parse_body(headers.get("content-type", ""), raw, query)
+            ctype = headers.get("content-type", "")
+            fields = (objectstore.parse_multipart(ctype, raw) if ctype.startswith("multipart/")
+                      else parse_body(ctype, raw, query))
         except BadRequest as e:
             return _json(400, {"success": False, "errors": [str(e)]})
         entry["fields"] = fields
