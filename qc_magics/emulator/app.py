@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import Wording
-from . import backtests, collaboration, notebooks, optimizations, organizations, projects
+from . import backtests, collaboration, logs, notebooks, optimizations, organizations, projects
 from .request import BadRequest, Request, RouteError, parse_body
 from .state import State, Timing
 
@@ -60,11 +60,12 @@ class App:
         self.state = State(seed=seed, user_id=str(user_id), organization_id=org, balance=balance,
                            state_dir=state_dir)
         self.routes: dict[str, Callable[[App, Request], dict]] = {
-            **projects.ROUTES, **collaboration.ROUTES, **backtests.ROUTES,
+            **projects.ROUTES, **collaboration.ROUTES, **backtests.ROUTES, **logs.ROUTES,
             **optimizations.ROUTES, **organizations.ROUTES,
             "/authenticate": lambda app, req: {},
         }
         self.read_only = (projects.READ_ONLY | collaboration.READ_ONLY | backtests.READ_ONLY
+                          | logs.READ_ONLY
                           | optimizations.READ_ONLY | organizations.READ_ONLY | {"/authenticate"})
         self.control_routes = dict(notebooks.ROUTES)
         self.log: collections.deque[dict[str, Any]] = collections.deque(maxlen=100_000)
