@@ -15,10 +15,11 @@ import requests
 from conftest import make_client
 from qc_magics.api.transport import signature
 from qc_magics.emulator.logs import make_lines
-from qc_magics.errors import InvalidArgument
+from qc_magics.errors import InvalidArgument, QCError
 from qc_magics.jobs import run_backtest
 
-METRICS = r"fold=(?P<fold>\d+) sharpe=(?P<sharpe>\S+) drawdown=(?P<drawdown>\S+) symbol=(?P<symbol>\w+)"
+METRICS = (r"fold=(?P<fold>\d+) sharpe=(?P<sharpe>\S+) drawdown=(?P<drawdown>\S+) "
+           r"symbol=(?P<symbol>\w+)")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
@@ -79,6 +80,27 @@ def test_the_query_is_a_case_insensitive_keyword_and_windows_index_the_matches(e
     assert answer["length"] == len(matches) > 3 and answer["logs"] == matches[1:4]
 
 
+def test_the_algorithm_shapes_its_log(emu, client):
+    """Its literal log/debug messages recur; a runtime error ends the log early; an error in
+    initialize leaves only the initialization line."""
+    def log_of(extra: str) -> list[str]:
+        pid = client.create_project("Shaped")["projectId"]
+        main = client.read_file(pid, "main.py")["content"]
+        client.update_file(pid, "main.py", main + extra)
+        try:
+            bt = run_backtest(client, pid, progress="none", poll=(0.02, 0.1))
+        except QCError as e:   # a failed backtest is kept, with its results so far
+            bt = e.backtest
+        return bt.logs["message"].tolist()
+
+    own = log_of('\n# self.log("Entered long SPY")\n# self.debug(\'regime switch\')\n')
+    assert "Entered long SPY" in own and "regime switch" in own
+    full = log_of("")
+    broken = log_of("# qc-emulator: runtime-error boom\n")
+    assert 2 < len(broken) < len(full) * 0.5
+    assert len(log_of("# qc-emulator: initialize-error bad\n")) == 1
+
+
 def test_logs_are_loading_while_the_backtest_runs(emu, client):
     pid = client.create_project("Running")["projectId"]
     main = client.read_file(pid, "main.py")["content"]
@@ -99,7 +121,8 @@ def test_every_line_once_in_order_read_in_windows_of_200(client, logged):
     assert [_line(t, m) for t, m in zip(frame["time"], frame["message"])] == truth
     assert str(frame["time"].dtype) == "datetime64[ns, UTC]"
     assert frame["message"].dtype == "str"
-    assert bt.logs is not frame and client.transport.requests_made - before == 6  # cached lines
+    assert bt.logs is not frame   # a new frame, from the lines read once
+    assert client.transport.requests_made - before == 6
 
 
 def _line(time: pd.Timestamp, message: str) -> str:
