@@ -7,6 +7,8 @@ from ..errors import InvalidArgument, MalformedResponse
 from .answers import listing, payload, strip_envelope
 from .base import Endpoints, need_id, need_name, need_project_id, need_window
 
+LOG_WINDOW = 200   # /backtests/read/log: end - start <= 200 (docs, Lean's and lean-cli's clients)
+
 
 class BacktestEndpoints(Endpoints):
     # --- compile --------------------------------------------------------------------------------
@@ -94,6 +96,27 @@ class BacktestEndpoints(Endpoints):
         return strip_envelope(self._post("/backtests/read/insights", {
             "projectId": need_project_id(project_id),
             "backtestId": need_id(backtest_id, "backtest id"), "start": start, "end": end}))
+
+    def read_backtest_log(self, project_id: int, backtest_id: str, start: int = 0,
+                          end: int = LOG_WINDOW, query: str | None = None) -> dict[str, Any]:
+        """Log lines [start, end) (end - start <= 200) and `length`, how many lines there are.
+
+        `query` is a case-insensitive keyword: then start/end index the matching lines and
+        `length` counts them. Not in the OpenAPI spec; see docs/backtest-logs-facts.md.
+        >>> client.read_backtest_log(pid, bid, 0, 200)["logs"][0]
+        '2020-01-02 09:31:00 SPY price 321.45 holding 12'
+        """
+        if not (isinstance(start, int) and isinstance(end, int)) or start < 0 or end <= start:
+            raise InvalidArgument(f"need 0 <= start < end, got start={start!r}, end={end!r}")
+        if end - start > LOG_WINDOW:
+            raise InvalidArgument(f"end - start must be at most {LOG_WINDOW} log lines (got "
+                                  f"{end - start}); read in windows of {LOG_WINDOW}")
+        # No keyword goes as " ", what lean-cli sends to read every line: the docs mark the field
+        # required (null or "" for all lines), and " " reads all lines under either reading.
+        return strip_envelope(self._post("/backtests/read/log", {
+            "projectId": need_project_id(project_id),
+            "backtestId": need_id(backtest_id, "backtest id"), "start": start, "end": end,
+            "query": query if query and query.strip() else " "}))
 
     def read_backtest_report(self, project_id: int, backtest_id: str) -> dict[str, Any]:
         """{"report": html} when ready, or {"generating": True} while it is being made."""

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import Wording
-from . import (backtests, collaboration, notebooks, objectstore, optimizations, organizations,
-               projects)
+from . import (backtests, collaboration, logs, notebooks, objectstore, optimizations,
+               organizations, projects)
 from . import shapes   # tests make an endpoint answer in another shape
 from .request import BadRequest, Request, RouteError, parse_body
 from .state import State, Timing
@@ -63,12 +63,12 @@ class App:
         self.state = State(seed=seed, user_id=str(user_id), organization_id=org, balance=balance,
                            state_dir=state_dir)
         self.routes: dict[str, Callable[[App, Request], dict]] = {
-            **projects.ROUTES, **collaboration.ROUTES, **backtests.ROUTES,
+            **projects.ROUTES, **collaboration.ROUTES, **backtests.ROUTES, **logs.ROUTES,
             **optimizations.ROUTES, **organizations.ROUTES, **objectstore.ROUTES,
             "/authenticate": lambda app, req: {},
         }
         self.read_only = (projects.READ_ONLY | collaboration.READ_ONLY | backtests.READ_ONLY
-                          | optimizations.READ_ONLY | organizations.READ_ONLY
+                          | logs.READ_ONLY | optimizations.READ_ONLY | organizations.READ_ONLY
                           | objectstore.READ_ONLY | {"/authenticate"})
         self.object_store = objectstore.ObjectStore(Path(state_dir) if state_dir else None)
         self.control_routes = dict(notebooks.ROUTES)

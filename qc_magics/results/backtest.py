@@ -312,6 +312,28 @@ class Backtest:
             return frames.insights_frame(raw)
         return self._cached("insights", make)
 
+    # --- logs -----------------------------------------------------------------------------------
+    @property
+    def logs(self) -> pd.DataFrame:
+        """Every log line (`self.log`, `self.debug`): UTC `time`, `message`; see logs_frame."""
+        return self.logs_frame()
+
+    def logs_frame(self, query: str | None = None, pattern: str | None = None, *,
+                   time_zone: str | None = "America/New_York") -> pd.DataFrame:
+        """The log as a DataFrame; `query`: only lines containing it (case-insensitive, filtered
+        by the service); `pattern`: its named groups as typed columns, matching lines only.
+        `time_zone` is the algorithm's (Lean prefixes lines with the algorithm's local time).
+
+        >>> bt.logs_frame(pattern=r"fold=(?P<fold>\\d+) sharpe=(?P<sharpe>\\S+)")
+        """
+        from . import logs
+        regex = logs.compile_pattern(pattern) if pattern is not None else None  # before reading
+        lines = self._cached(f"logs:{(query or '').strip().lower()}", lambda: logs.read(
+            self.client, self.project_id, self.id, query=query, concurrency=self.concurrency,
+            poll=self.poll))
+        frame = logs.logs_frame(lines, time_zone)
+        return logs.extract(frame, regex) if regex is not None else frame
+
     def report(self, timeout: float = REPORT_TIMEOUT) -> str:
         """The HTML report, waiting (up to `timeout` seconds) while the service generates it."""
         return self._cached("report", lambda: wait_for_report(
