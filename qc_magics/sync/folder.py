@@ -28,7 +28,8 @@ from .content import Fingerprint, InvalidNotebook, fingerprint, is_notebook
 from .disk import (INVALID_TAG, LocalWriteError, UnsafePath, backup, check_name, conflict_name,
                    list_local, local_path, read_text, write_atomic)
 from .state import SyncState
-from .push import SyncError, prepare_outgoing, send_files  # noqa: F401 (SyncError re-exported)
+from .push import (SyncError, apply_locally, outgoing_item, plan_push,  # noqa: F401 (re-export)
+                   prepare_outgoing, send_files, verify_pushed)
 from .status import FileStatus, StatusReport, SyncReport, classify
 
 DEFAULT_SIZE_CAP = 32_000
@@ -238,7 +239,7 @@ class ProjectFolder:
         action = "restored" if st == "deleted-locally" else "pulled"
         report.add(name, action, st, detail)
 
-    # --- push -----------------------------------------------------------------------------------
+    # --- push ---------------------------------------------------------------------------------
     def push(self, names: Sequence[str] | str | None = None, *, all: bool = False,
              force: bool = False, dry_run: bool = False, keep_outputs: bool = False,
              as_name: str | None = None,
@@ -247,7 +248,7 @@ class ProjectFolder:
         last sync unless force=True. Notebooks go without outputs unless keep_outputs=True.
 
         as_name pushes one local file under another cloud name; parameters are injected into a
-        notebook (papermill-style, locally too) before it is pushed.
+        notebook (papermill-style, locally too, once the cloud write is going ahead).
         """
         if names is None and not all:
             raise InvalidArgument("name the files to push, or push all=True")
@@ -262,62 +263,54 @@ class ProjectFolder:
         outgoing = prepare_outgoing(selected, local, size_cap=self.size_cap,
                                     keep_outputs=keep_outputs, as_name=as_name,
                                     parameters=parameters)
-        if parameters and not dry_run:
-            # Only now that every check passed: the injected cell lands in the local notebook
-            # too, so local and cloud hold the same work afterwards.
-            for name, cname in zip(selected, outgoing):
-                write_atomic(local[name], outgoing[cname][0])
+        return self._push_outgoing(outgoing, force=force, dry_run=dry_run,
+                                   keep_outputs=keep_outputs)
+
+    def _push_outgoing(self, outgoing: dict, *, force: bool, dry_run: bool,
+                       keep_outputs: bool) -> SyncReport:
+        """Decide, change local files that must change (only for files the cloud write goes
+        ahead for), send, and check what landed (see sync.push)."""
         cloud, _ = self._cloud()
         state = self._state()
         report = SyncReport("push", dry_run)
-        plan: list[tuple[str, str, str]] = []   # (cloud name, content, state)
-        for cname, (text, content) in outgoing.items():
-            lside = _side(cname, text)
-            cfile = cloud.get(cname)
-            cside = _side(cname, cfile["content"]) if cfile else None
-            base = state.get(cname)
-            st = classify(lside.fp, base, cside and cside.fp)
-            sent = fingerprint(cname, content)
-            if cside is not None and cside.fp.whole == sent.whole:
-                if not dry_run and (base is None or base.whole != sent.whole):
-                    state.record(cname, content)
-                report.add(cname, "up-to-date", st)
-                continue
-            if st in ("conflict", "cloud-changed", "deleted-in-cloud") and not force:
-                why = {"conflict": "both sides changed since the last sync",
-                       "cloud-changed": "the cloud copy changed since the last sync",
-                       "deleted-in-cloud": "it was deleted in the cloud since the last sync"}[st]
-                report.add(cname, "refused", st, f"{why}: pull first (a conflict keeps both "
-                                                 "versions), or push with force to overwrite")
-                continue
-            if st == "in-sync" and not keep_outputs:
-                report.add(cname, "up-to-date", st)
-                continue
-            plan.append((cname, content, st))
+        plan = plan_push(outgoing, cloud, state, report, force=force, keep_outputs=keep_outputs)
         if dry_run:
-            for cname, _, st in plan:
-                report.add(cname, "pushed" if cname in cloud else "created", st)
+            for p in plan:
+                report.add(p.name, "pushed" if p.seen is not None else "created", p.state)
             return report
+        going = {p.name for p in plan} | {a.name for a in report.actions
+                                          if a.action == "up-to-date"}
+        notes = {cname: apply_locally(self, item.local_name, item.text, state)
+                 for cname, item in outgoing.items() if item.changes_local and cname in going}
         with state.batch():
-            send_files(self, plan, set(cloud), state, report)
+            send_files(self, plan, state, report, force=force, project_size=len(cloud))
+        verify_pushed(self, report, {p.name: p.content for p in plan})
+        for a in report.actions:
+            if notes.get(a.name):
+                a.detail = "; ".join(filter(None, [a.detail, notes[a.name]]))
         return report
 
     def write(self, name: str, text: str, *, force: bool = False) -> SyncReport:
         """Make `text` the content of file `name` here and in the cloud (created or updated).
 
-        The local file is replaced like a pull would (backed up first if it held unsynced
-        content), then pushed with the usual check: a cloud copy changed since the last sync
-        is not overwritten unless force=True.
+        Everything is checked first (name, content, size, notebook validity, the cloud copy):
+        the local file changes only when the cloud write goes ahead, and content never synced
+        is backed up before it is replaced. A cloud copy changed since the last sync is not
+        overwritten unless force=True.
         """
         check_name(name)
-        path = local_path(self.root, name)
-        old = read_text(path) if path.exists() else None
-        if old is not None and old != text:
-            base = self._state().get(name)
-            if base is None or _side(name, old).fp.whole != base.whole:
-                backup(self.root, name, path)
-        write_atomic(path, text)
-        return self.push([name], force=force)
+        if not text:
+            raise InvalidArgument(f"no content to write to {name} (the input was empty); an "
+                                  "empty file can be created locally and pushed")
+        try:
+            item = outgoing_item(name, text, size_cap=self.size_cap)
+        except InvalidNotebook as e:
+            raise InvalidNotebook(f"nothing was written: {e}") from None
+        except SyncError as e:
+            raise SyncError(f"nothing was written: {e}") from None
+        local_path(self.root, name)   # refuses a path that leads outside before any request
+        item.changes_local = True
+        return self._push_outgoing({name: item}, force=force, dry_run=False, keep_outputs=False)
 
     # --- the rest -------------------------------------------------------------------------------
     def wait_for_run(self, name: str, *, timeout: float = 900.0, poll_interval: float = 5.0):
