@@ -58,10 +58,14 @@ class ProjectEndpoints(Endpoints):
                                           "name": need_name(name, "file name")})
         return _first(data, "files", "/files/read")
 
-    def create_file(self, project_id: int, name: str, content: str) -> None:
-        self._post("/files/create", {
-            "projectId": need_project_id(project_id), "name": need_name(name, "file name"),
-            "content": content, "codeSourceId": self.code_source_id}, idempotent=False)
+    def create_file(self, project_id: int, name: str, content: str | None) -> None:
+        """Create a file. content=None creates an empty one: the service refuses an explicit
+        empty content, but creates an empty file when the field is absent."""
+        fields = {"projectId": need_project_id(project_id), "name": need_name(name, "file name"),
+                  "codeSourceId": self.code_source_id}
+        if content is not None:
+            fields["content"] = content
+        self._post("/files/create", fields, idempotent=False)
 
     def update_file(self, project_id: int, name: str, content: str) -> None:
         """Replace a file's content (the file must exist)."""

@@ -116,11 +116,12 @@ def acquire_lock(app: "App", req: Request) -> dict:
 def create_file(app: "App", req: Request) -> dict:
     p = find_project(app, req)
     name = _check_name(req.str("name"))
-    content = req.text("content") or ""
+    content = req.text("content")
     if name in p.files:
         raise RouteError(Wording.FILE_EXISTS.format(name=name))
-    if not content:
+    if content == "":   # as the service: an explicit "" is refused, no content field is not
         raise RouteError(Wording.FILE_EMPTY.format(name=name))
+    content = content or ""
     _check_write(app, p, req, name, content)
     p.files[name] = StoredFile(app.state.new_file_id(), name, content, _touch(app, p))
     return {}
@@ -153,6 +154,8 @@ def update_file(app: "App", req: Request) -> dict:
     content = req.text("content")
     if content is None:
         raise RouteError(Wording.MISSING_FIELD.format(field="content"))
+    if not content:     # the service refuses to empty a file
+        raise RouteError(Wording.FILE_EMPTY.format(name=name))
     _check_write(app, p, req, name, content)
     f = p.files[name]
     f.content, f.modified = content, _touch(app, p)

@@ -239,7 +239,7 @@ class ProjectFolder:
         action = "restored" if st == "deleted-locally" else "pulled"
         report.add(name, action, st, detail)
 
-    # --- push ---------------------------------------------------------------------------------
+    # --- push -----------------------------------------------------------------------------------
     def push(self, names: Sequence[str] | str | None = None, *, all: bool = False,
              force: bool = False, dry_run: bool = False, keep_outputs: bool = False,
              as_name: str | None = None,
@@ -321,6 +321,9 @@ class ProjectFolder:
     def outputs(self, name: str):
         """The outputs of the local copy of notebook `name` as Python values."""
         from .outputs import read_outputs
+        if not is_notebook(name):
+            raise InvalidArgument(f"{name} is not a notebook (.ipynb): outputs come from "
+                                  "notebooks")
         path = list_local(self.root).get(name)
         if path is None:
             raise NotFoundError("/files/read", [f"{name} is not in {self.root}"],
@@ -345,22 +348,57 @@ class ProjectFolder:
             label = "cloud"
         return diff_texts(name, other, ltext, a_label=f"{label}/{name}", b_label=f"local/{name}")
 
-    def remove(self, name: str, *, dry_run: bool = False) -> SyncReport:
-        """Delete a cloud file; the local copy moves to the backups folder."""
+    def remove(self, name: str, *, force: bool = False, dry_run: bool = False) -> SyncReport:
+        """Delete a cloud file; the local copy moves to the backups folder.
+
+        A cloud copy that changed since the last sync (or that this folder never saw, beside a
+        different local copy) holds work the local copy lacks: it is refused unless force=True.
+        Whenever the cloud text differs from the local copy it is backed up too, and the report
+        says where, so nothing deleted exists nowhere.
+        """
         cloud, _ = self._cloud()
         self._selection([name], False, cloud)
         report = SyncReport("remove", dry_run)
         lpath = list_local(self.root).get(name)
-        detail = ""
+        base = self._state().get(name)
+        cside = _side(name, cloud[name].get("content", ""))
+        lside = _side(name, read_text(lpath)) if lpath else None
+        st = classify(lside and lside.fp, base, cside.fp) or "cloud-only"
+        unseen = (cside.fp.whole != base.whole) if base is not None else \
+            (lside is not None and lside.fp.whole != cside.fp.whole)
+        if unseen and not force:
+            why = ("its cloud copy changed since the last sync" if base is not None else
+                   "its cloud copy was never synced here and differs from the local file")
+            report.add(name, "refused", st, f"{why}: pull it first to keep that work, or "
+                                            "remove with force (the cloud text is backed up)")
+            return report
+        keep_cloud = lside is None or lside.fp.whole != cside.fp.whole
+        notes = []
         if not dry_run:
+            if keep_cloud:
+                saved = self._backup_cloud_text(name, cside.text)
+                notes.append(f"cloud copy backed up to {saved.relative_to(self.root)}")
             self.client.delete_file(self.project_id, name)
             if lpath is not None:
                 saved = backup(self.root, name, lpath)
                 lpath.unlink()
-                detail = f"local copy moved to {saved.relative_to(self.root)}"
+                notes.append(f"local copy moved to {saved.relative_to(self.root)}")
             self._state().forget(name)
-        report.add(name, "removed", "in-sync", detail)
+        elif keep_cloud:
+            notes.append("the cloud copy would be backed up")
+        report.add(name, "removed", st, "; ".join(notes))
         return report
+
+    def _backup_cloud_text(self, name: str, text: str) -> Path:
+        """Keep a cloud file's text in .qc-sync/backups/<time>-cloud/<name> before deleting it."""
+        import time
+        from pathlib import PurePosixPath
+
+        from .disk import META_DIR
+        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 1_000_000:06d}-cloud"
+        target = self.root / META_DIR / "backups" / stamp / PurePosixPath(name)
+        write_atomic(target, text)
+        return target
 
     def rename(self, old: str, new: str, *, dry_run: bool = False) -> SyncReport:
         """Rename a cloud file; the local file and its sync state follow."""

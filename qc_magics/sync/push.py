@@ -263,7 +263,8 @@ def _send_one(folder: "ProjectFolder", p: Planned, fresh: dict[str, str] | None,
     # There with our content: it went through. Not there at all: creating it again is safe.
     for attempt in range(CREATE_ATTEMPTS):
         try:
-            folder.client.create_file(pid, p.name, p.content)
+            # An empty file is created without content: the service refuses an explicit "".
+            folder.client.create_file(pid, p.name, p.content or None)
             return True
         except TransportError:
             if attempt == CREATE_ATTEMPTS - 1:
