@@ -396,7 +396,8 @@ def test_the_check_accepts_exactly_what_nbformat_accepts(nb):
 # --- two-sided random histories with metadata edits ----------------------------------------------
 
 def marks_on_disk(root: Path) -> set[str]:
-    """Every tag, attachment name and kernelspec label in any notebook-ish file under root."""
+    """Every tag, attachment name, kernelspec label and cell source in any notebook-ish file
+    under root: files, conflict copies, backups."""
     found = set()
     for path in root.rglob("*"):
         if path.is_file() and "ipynb" in path.name:
@@ -407,6 +408,7 @@ def marks_on_disk(root: Path) -> set[str]:
             found |= set(nb.get("metadata", {}).get("kernelspec", {}).get("display_name",
                                                                           "").split())
             for c in nb.get("cells", []):
+                found.add("".join(c.get("source", "")))
                 found |= set(c.get("metadata", {}).get("tags", []))
                 found |= set(c.get("attachments", {}))
     return found
@@ -441,13 +443,19 @@ def test_random_histories_never_lose_a_metadata_edit(emu, tmp_path, seed):
     path = tmp_path / name
     written: set[str] = set()
     for step in range(25):
-        op = rng.choice(["local", "local", "cloud", "cloud", "pull", "push", "force-pull"])
+        op = rng.choice(["local", "local", "cloud", "cloud", "local-cell", "cloud-cell",
+                         "pull", "push", "force-pull"])
         label = f"m{seed}x{step}"
         if op == "local":
             edit(path, lambda nb: mark(nb, rng, label))
-            written.add(label)
         elif op == "cloud":
             edit_cloud(emu, pid, name, lambda nb: mark(nb, rng, label))
+        elif op == "local-cell":   # source edits too, so that files really travel
+            edit(path, lambda nb: nb.cells.append(nbformat.v4.new_code_cell(label)))
+        elif op == "cloud-cell":
+            edit_cloud(emu, pid, name,
+                       lambda nb: nb.cells.append(nbformat.v4.new_code_cell(label)))
+        if op in ("local", "cloud", "local-cell", "cloud-cell"):
             written.add(label)
         elif op == "pull":
             folder.pull(all=True)
