@@ -28,8 +28,8 @@ from .content import Fingerprint, InvalidNotebook, fingerprint, is_notebook
 from .disk import (INVALID_TAG, LocalWriteError, UnsafePath, backup, check_name, conflict_name,
                    list_local, local_path, read_text, write_atomic)
 from .state import SyncState
-from .push import (SyncError, apply_locally, outgoing_item, plan_push,  # noqa: F401 (re-export)
-                   prepare_outgoing, send_files, verify_pushed)
+from .push import (SyncError, outgoing_item, prepare_outgoing,  # noqa: F401 (re-export)
+                   push_outgoing)
 from .status import FileStatus, StatusReport, SyncReport, classify
 
 DEFAULT_SIZE_CAP = 32_000
@@ -263,32 +263,8 @@ class ProjectFolder:
         outgoing = prepare_outgoing(selected, local, size_cap=self.size_cap,
                                     keep_outputs=keep_outputs, as_name=as_name,
                                     parameters=parameters)
-        return self._push_outgoing(outgoing, force=force, dry_run=dry_run,
-                                   keep_outputs=keep_outputs)
-
-    def _push_outgoing(self, outgoing: dict, *, force: bool, dry_run: bool,
-                       keep_outputs: bool) -> SyncReport:
-        """Decide, change local files that must change (only for files the cloud write goes
-        ahead for), send, and check what landed (see sync.push)."""
-        cloud, _ = self._cloud()
-        state = self._state()
-        report = SyncReport("push", dry_run)
-        plan = plan_push(outgoing, cloud, state, report, force=force, keep_outputs=keep_outputs)
-        if dry_run:
-            for p in plan:
-                report.add(p.name, "pushed" if p.seen is not None else "created", p.state)
-            return report
-        going = {p.name for p in plan} | {a.name for a in report.actions
-                                          if a.action == "up-to-date"}
-        notes = {cname: apply_locally(self, item.local_name, item.text, state)
-                 for cname, item in outgoing.items() if item.changes_local and cname in going}
-        with state.batch():
-            send_files(self, plan, state, report, force=force, project_size=len(cloud))
-        verify_pushed(self, report, {p.name: p.content for p in plan})
-        for a in report.actions:
-            if notes.get(a.name):
-                a.detail = "; ".join(filter(None, [a.detail, notes[a.name]]))
-        return report
+        return push_outgoing(self, outgoing, force=force, dry_run=dry_run,
+                             keep_outputs=keep_outputs)
 
     def write(self, name: str, text: str, *, force: bool = False) -> SyncReport:
         """Make `text` the content of file `name` here and in the cloud (created or updated).
@@ -310,7 +286,7 @@ class ProjectFolder:
             raise SyncError(f"nothing was written: {e}") from None
         local_path(self.root, name)   # refuses a path that leads outside before any request
         item.changes_local = True
-        return self._push_outgoing({name: item}, force=force, dry_run=False, keep_outputs=False)
+        return push_outgoing(self, {name: item}, force=force, dry_run=False, keep_outputs=False)
 
     # --- the rest -------------------------------------------------------------------------------
     def wait_for_run(self, name: str, *, timeout: float = 900.0, poll_interval: float = 5.0):

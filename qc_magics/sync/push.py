@@ -167,6 +167,31 @@ def apply_locally(folder: "ProjectFolder", name: str, text: str, state: SyncStat
     return note
 
 
+def push_outgoing(folder: "ProjectFolder", outgoing: dict[str, Outgoing], *, force: bool,
+                  dry_run: bool, keep_outputs: bool) -> SyncReport:
+    """Decide, change the local files that must change (only those whose cloud write goes
+    ahead), send, and check what landed."""
+    cloud, _ = folder._cloud()
+    state = folder._state()
+    report = SyncReport("push", dry_run)
+    plan = plan_push(outgoing, cloud, state, report, force=force, keep_outputs=keep_outputs)
+    if dry_run:
+        for p in plan:
+            report.add(p.name, "pushed" if p.seen is not None else "created", p.state)
+        return report
+    going = {p.name for p in plan} | {a.name for a in report.actions
+                                      if a.action == "up-to-date"}
+    notes = {cname: apply_locally(folder, item.local_name, item.text, state)
+             for cname, item in outgoing.items() if item.changes_local and cname in going}
+    with state.batch():
+        send_files(folder, plan, state, report, force=force, project_size=len(cloud))
+    verify_pushed(folder, report, {p.name: p.content for p in plan})
+    for a in report.actions:
+        if notes.get(a.name):
+            a.detail = "; ".join(filter(None, [a.detail, notes[a.name]]))
+    return report
+
+
 class _ChangedMeanwhile(QCError):
     """The cloud copy changed between the push's first read and this file's update."""
 
