@@ -227,3 +227,15 @@ def test_emptying_an_existing_cloud_file_is_reported_not_sent(world, emu, tmp_pa
     assert "does not accept empty content" in by_name["main.py"].detail
     assert by_name["other.py"].action == "created"
     assert emu.cloud_files(pid)["main.py"] != ""
+
+
+def test_write_leaves_the_local_file_alone_when_the_cloud_changes_during_it(world, emu, tmp_path,
+                                                                          monkeypatch):
+    client, pid, folder = world
+    before = (tmp_path / "main.py").read_text()
+    edit_cloud_once_after_first_read(monkeypatch, client, emu, pid,
+                                     {"main.py": "saved in the cloud meanwhile\n"})
+    report = folder.write("main.py", "mine\n")
+    assert report.refused and "during the push" in report.refused[0].detail
+    assert (tmp_path / "main.py").read_text() == before
+    assert emu.cloud_files(pid)["main.py"] == "saved in the cloud meanwhile\n"

@@ -48,6 +48,8 @@ class Planned:
     content: str
     state: str                # the file's state before the push
     seen: str | None          # the cloud text the decision was made on (None: not in the cloud)
+    local: Outgoing | None = None   # a local file to rewrite once the write is going ahead
+    note: str = ""
 
 
 def prepare_outgoing(selected: list[str], local: dict[str, Path], *, size_cap: int,
@@ -141,7 +143,7 @@ def plan_push(outgoing: dict[str, Outgoing], cloud: dict[str, dict], state: Sync
         if not item.content and cfile is not None:
             report.add(cname, "refused", st, f"{item.local_name} {EMPTY_UPDATE}")
             continue
-        plan.append(Planned(cname, item.content, st, seen))
+        plan.append(Planned(cname, item.content, st, seen, item if item.changes_local else None))
     return plan
 
 
@@ -179,13 +181,15 @@ def push_outgoing(folder: "ProjectFolder", outgoing: dict[str, Outgoing], *, for
         for p in plan:
             report.add(p.name, "pushed" if p.seen is not None else "created", p.state)
         return report
-    going = {p.name for p in plan} | {a.name for a in report.actions
-                                      if a.action == "up-to-date"}
-    notes = {cname: apply_locally(folder, item.local_name, item.text, state)
-             for cname, item in outgoing.items() if item.changes_local and cname in going}
+    # The cloud already holds what a rewritten local file would send: rewrite it now. The
+    # planned ones are rewritten in _send_one, after their last check, right before the update.
+    notes = {a.name: apply_locally(folder, outgoing[a.name].local_name, outgoing[a.name].text,
+                                   state) for a in report.actions
+             if a.action == "up-to-date" and outgoing[a.name].changes_local}
     with state.batch():
         send_files(folder, plan, state, report, force=force, project_size=len(cloud))
     verify_pushed(folder, report, {p.name: p.content for p in plan})
+    notes.update({p.name: p.note for p in plan})
     for a in report.actions:
         if notes.get(a.name):
             a.detail = "; ".join(filter(None, [a.detail, notes[a.name]]))
@@ -221,7 +225,7 @@ def send_files(folder: "ProjectFolder", plan: list[Planned], state: SyncState,
         with bounded_pool(min(folder.concurrency, len(plan)), "qc-push") as pool:
             for group in _chunks(plan, folder.concurrency):
                 fresh = _group_read(folder, group, project_size, force)
-                futures = {pool.submit(_send_one, folder, p, fresh, force): p for p in group}
+                futures = {pool.submit(_send_one, folder, p, fresh, force, state): p for p in group}
                 for future in as_completed(futures):
                     p = futures[future]
                     try:
@@ -264,7 +268,7 @@ CREATE_ATTEMPTS = 6
 
 
 def _send_one(folder: "ProjectFolder", p: Planned, fresh: dict[str, str] | None,
-              force: bool) -> bool:
+              force: bool, state: SyncState) -> bool:
     """Send one file; True when it was created. Refuses (_ChangedMeanwhile) an update whose
     cloud copy changed since the push's first read, unless force."""
     pid = folder.project_id
@@ -281,6 +285,8 @@ def _send_one(folder: "ProjectFolder", p: Planned, fresh: dict[str, str] | None,
             what = "deleted" if now is None else "changed"
             raise _ChangedMeanwhile(f"it was {what} in the cloud during the push: pull first, "
                                     "or push with force to overwrite")
+    if p.local is not None:   # every check passed: the local file follows (parameters, write)
+        p.note = apply_locally(folder, p.local.local_name, p.local.text, state)
     if exists:
         folder.client.update_file(pid, p.name, p.content)   # idempotent: the client retries it
         return False
