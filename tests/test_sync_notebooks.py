@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import make_client
 from qc_magics import InvalidArgument
-from qc_magics.sync import ProjectFolder, SyncError, diff_texts, inject_parameters, read_outputs
+from qc_magics.sync import ProjectFolder, SyncError, inject_parameters, read_outputs
 from qc_magics.sync.content import InvalidNotebook, fingerprint, legacy_fingerprint
 from qc_magics.sync.notebook_check import check_notebook
 

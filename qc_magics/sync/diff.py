@@ -2,7 +2,8 @@
 
 Notebook diffs look only at the work: cell types and sources, then cell metadata (tags...) and
 attachments of cells that stayed, and notebook metadata (the kernelspec...), so execution counts,
-outputs and run or view metadata never show as changes (see content for what is work). The result prints as text in a terminal and as HTML in a notebook.
+outputs and run or view metadata never show as changes (see content for what is work). The
+result prints as text in a terminal and as HTML in a notebook.
 """
 from __future__ import annotations
 
