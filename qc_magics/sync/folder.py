@@ -28,8 +28,8 @@ from .content import Fingerprint, InvalidNotebook, fingerprint, is_notebook
 from .disk import (INVALID_TAG, LocalWriteError, UnsafePath, backup, check_name, conflict_name,
                    list_local, local_path, read_text, write_atomic)
 from .state import SyncState
-from .push import (SyncError, outgoing_item, prepare_outgoing,  # noqa: F401 (re-export)
-                   push_outgoing)
+from .push import (SyncError, cloud_text, outgoing_item,  # noqa: F401 (re-export)
+                   prepare_outgoing, push_outgoing)
 from .status import FileStatus, StatusReport, SyncReport, classify
 
 DEFAULT_SIZE_CAP = 32_000
@@ -337,7 +337,7 @@ class ProjectFolder:
         report = SyncReport("remove", dry_run)
         lpath = list_local(self.root).get(name)
         base = self._state().get(name)
-        cside = _side(name, cloud[name].get("content", ""))
+        cside = _side(name, cloud_text(cloud[name]))
         lside = _side(name, read_text(lpath)) if lpath else None
         st = classify(lside and lside.fp, base, cside.fp) or "cloud-only"
         unseen = (cside.fp.whole != base.whole) if base is not None else \

@@ -100,6 +100,12 @@ def outgoing_item(name: str, text: str, *, size_cap: int, keep_outputs: bool = F
     return Outgoing(name, text, content, text != original)
 
 
+def cloud_text(cfile: dict) -> str:
+    """A cloud file's text: the service may send null (or nothing) for an empty file."""
+    content = cfile.get("content")
+    return content if isinstance(content, str) else ""
+
+
 def _same(name: str, a: str | None, b: str | None) -> bool:
     """Do two cloud texts hold the same thing (whole: work and outputs)?"""
     if a is None or b is None:
@@ -120,7 +126,7 @@ def plan_push(outgoing: dict[str, Outgoing], cloud: dict[str, dict], state: Sync
     for cname, item in outgoing.items():
         lside = _side(cname, item.text)
         cfile = cloud.get(cname)
-        seen = cfile.get("content", "") if cfile else None
+        seen = cloud_text(cfile) if cfile else None
         cside = _side(cname, seen) if cfile else None
         base = state.get(cname)
         st = classify(lside.fp, base, cside and cside.fp)
@@ -211,7 +217,7 @@ def _group_read(folder: "ProjectFolder", group: list[Planned], project_size: int
     updates = [p for p in group if p.seen is not None]
     if force or len(updates) < 2 or project_size > 4 * len(updates):
         return None
-    return {f["name"]: f.get("content", "") for f in folder.client.read_files(folder.project_id)}
+    return {f["name"]: cloud_text(f) for f in folder.client.read_files(folder.project_id)}
 
 
 def send_files(folder: "ProjectFolder", plan: list[Planned], state: SyncState,
@@ -250,7 +256,7 @@ def verify_pushed(folder: "ProjectFolder", report: SyncReport, sent: dict[str, s
     if not landed:
         return
     try:
-        now = {f["name"]: f.get("content", "") for f in folder.client.read_files(
+        now = {f["name"]: cloud_text(f) for f in folder.client.read_files(
             folder.project_id)}
     except QCError as e:
         for a in landed.values():
@@ -278,7 +284,7 @@ def _send_one(folder: "ProjectFolder", p: Planned, fresh: dict[str, str] | None,
             now = fresh.get(p.name)
         else:
             try:
-                now = folder.client.read_file(pid, p.name).get("content", "")
+                now = cloud_text(folder.client.read_file(pid, p.name))
             except NotFoundError:
                 now = None
         if not _same(p.name, now, p.seen):
@@ -305,7 +311,7 @@ def _send_one(folder: "ProjectFolder", p: Planned, fresh: dict[str, str] | None,
         except NotFoundError:
             time.sleep(folder.client.transport.retry.delay(attempt, None))
             continue
-        if cloud.get("content", "") == p.content:
+        if cloud_text(cloud) == p.content:
             return True
         raise QCError(f"{p.name} appeared in the cloud with other content while it was being "
                       "created; pull to see it")
