@@ -239,3 +239,14 @@ def test_write_leaves_the_local_file_alone_when_the_cloud_changes_during_it(worl
     assert report.refused and "during the push" in report.refused[0].detail
     assert (tmp_path / "main.py").read_text() == before
     assert emu.cloud_files(pid)["main.py"] == "saved in the cloud meanwhile\n"
+
+
+def test_a_file_that_is_not_text_is_skipped_and_the_rest_is_pushed(world, emu, tmp_path):
+    client, pid, folder = world
+    (tmp_path / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\x00")
+    (tmp_path / "other.py").write_text("x = 1\n")
+    report = folder.push(all=True)
+    by_name = {a.name: a for a in report.actions}
+    assert by_name["chart.png"].action == "skipped" and "UTF-8" in by_name["chart.png"].detail
+    assert by_name["other.py"].action == "created"
+    assert "chart.png" not in emu.cloud_files(pid)

@@ -260,11 +260,12 @@ class ProjectFolder:
             for name in selected:
                 if not is_notebook(name):
                     raise InvalidArgument(f"parameters go into notebooks; {name} is not one")
+        skipped: dict[str, str] = {}
         outgoing = prepare_outgoing(selected, local, size_cap=self.size_cap,
                                     keep_outputs=keep_outputs, as_name=as_name,
-                                    parameters=parameters)
+                                    parameters=parameters, skipped=skipped)
         return push_outgoing(self, outgoing, force=force, dry_run=dry_run,
-                             keep_outputs=keep_outputs)
+                             keep_outputs=keep_outputs, skipped=skipped)
 
     def write(self, name: str, text: str, *, force: bool = False) -> SyncReport:
         """Make `text` the content of file `name` here and in the cloud (created or updated).

@@ -17,7 +17,7 @@ from .. import progress as progress_bars
 from ..waiting import bounded_pool
 from ..errors import NotFoundError, QCError, TransportError
 from .content import InvalidNotebook, fingerprint, is_notebook
-from .disk import backup, check_name, read_text, write_atomic
+from .disk import LocalWriteError, backup, check_name, read_text, write_atomic
 from .notebook_check import outgoing_notebook
 from .state import SyncState
 from .status import SyncReport, classify
@@ -54,14 +54,24 @@ class Planned:
 
 def prepare_outgoing(selected: list[str], local: dict[str, Path], *, size_cap: int,
                      keep_outputs: bool, as_name: str | None,
-                     parameters: Mapping[str, Any] | None) -> dict[str, Outgoing]:
+                     parameters: Mapping[str, Any] | None,
+                     skipped: dict[str, str] | None = None) -> dict[str, Outgoing]:
     """What to send, by cloud name. Every check that can fail before a request fails here, for
-    all files at once, so a refused push sends nothing and changes nothing on disk."""
+    all files at once, so a refused push sends nothing and changes nothing on disk.
+
+    A file the API cannot hold at all (not UTF-8 text) is not a problem of the push: it goes
+    into `skipped` with why, and the rest goes. (Empty files go: see plan_push.)
+    """
     outgoing: dict[str, Outgoing] = {}
     problems: list[str] = []
+    skipped = {} if skipped is None else skipped
     for name in selected:
         cname = check_name(as_name or name)
-        text = read_text(local[name])
+        try:
+            text = read_text(local[name])
+        except LocalWriteError as e:   # read_text's word for "not UTF-8 text"
+            skipped[name] = str(e)
+            continue
         if text is None:
             problems.append(f"{name}: the local file disappeared")
             continue
@@ -176,12 +186,15 @@ def apply_locally(folder: "ProjectFolder", name: str, text: str, state: SyncStat
 
 
 def push_outgoing(folder: "ProjectFolder", outgoing: dict[str, Outgoing], *, force: bool,
-                  dry_run: bool, keep_outputs: bool) -> SyncReport:
+                  dry_run: bool, keep_outputs: bool,
+                  skipped: Mapping[str, str] | None = None) -> SyncReport:
     """Decide, change the local files that must change (only those whose cloud write goes
     ahead), send, and check what landed."""
     cloud, _ = folder._cloud()
     state = folder._state()
     report = SyncReport("push", dry_run)
+    for name, why in (skipped or {}).items():
+        report.add(name, "skipped", "", why)
     plan = plan_push(outgoing, cloud, state, report, force=force, keep_outputs=keep_outputs)
     if dry_run:
         for p in plan:
