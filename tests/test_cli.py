@@ -201,4 +201,5 @@ def test_an_invalid_local_notebook_is_one_line_not_a_traceback(run):
     _, created, _ = run("new", "Broken", json_out=True)
     (run.work / "bad.ipynb").write_text("{ not json")
     code, out, err = run("outputs", "bad.ipynb", "--project", str(created["projectId"]))
-    assert code == 1 and err.startswith("qc-magics: not valid JSON") and "Traceback" not in err
+    assert code == 1 and "Traceback" not in err
+    assert err.startswith("qc-magics: bad.ipynb is not a valid notebook: not valid JSON")

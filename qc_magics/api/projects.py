@@ -76,13 +76,17 @@ class ProjectEndpoints(Endpoints):
                                           "name": need_name(name, "file name")})
         return first(data, "files", "/files/read")
 
-    def create_file(self, project_id: int, name: str, content: str) -> dict[str, Any]:
+    def create_file(self, project_id: int, name: str, content: str | None) -> dict[str, Any]:
         """Create a file; returns it as the service describes it, or {name, content} when the
-        answer holds no `files` list (the real service may leave it out)."""
-        data = self._post("/files/create", {
-            "projectId": need_project_id(project_id), "name": need_name(name, "file name"),
-            "content": content, "codeSourceId": self.code_source_id}, idempotent=False)
-        return _written(data, name, content)
+        answer holds no `files` list (the real service may leave it out). content=None creates an
+        empty file: the service refuses an explicit empty content, but creates an empty file when
+        the field is absent."""
+        fields = {"projectId": need_project_id(project_id), "name": need_name(name, "file name"),
+                  "codeSourceId": self.code_source_id}
+        if content is not None:
+            fields["content"] = content
+        data = self._post("/files/create", fields, idempotent=False)
+        return _written(data, name, content or "")
 
     def update_file(self, project_id: int, name: str, content: str) -> dict[str, Any]:
         """Replace a file's content (the file must exist); returns the file as in create_file.

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .. import progress as progress_bars
 from ..errors import InvalidArgument, WaitTimeout
 from .content import InvalidNotebook, fingerprint, is_notebook
+from .push import cloud_text
 
 if TYPE_CHECKING:
     from .folder import ProjectFolder
@@ -33,7 +34,7 @@ def wait_for_run(folder: "ProjectFolder", name: str, *, timeout: float = 900.0,
                             unit="poll")
     try:
         while True:
-            content = folder.client.read_file(folder.project_id, name).get("content", "")
+            content = cloud_text(folder.client.read_file(folder.project_id, name))
             try:
                 changed = fingerprint(name, content).outputs != base.outputs
             except InvalidNotebook:

@@ -1,9 +1,17 @@
-"""What counts as a change: fingerprints of file content, notebooks' inputs versus outputs.
+"""What counts as a change: fingerprints of file content, notebooks' work versus their results.
 
-For a notebook the work is its inputs (cell types and sources); outputs are results. Two
-fingerprints per file capture that: `work` (what a person wrote) and `whole` (work plus outputs).
-For any other file both are the content with line endings normalised. Execution counts, cell ids
-and metadata are noise and count for neither.
+For a notebook the work is what a person wrote or set: cell types and sources, cell tags and other
+cell metadata, attachments (images pasted into markdown), and notebook metadata such as the
+kernelspec. Results and execution noise are not work: outputs, execution counts, cell ids, timing
+metadata a kernel run writes (`execution`, `ExecuteTime`), the view state of a cell (`collapsed`,
+`scrolled`, `jupyter.source_hidden`/`outputs_hidden`), and what a kernel writes about itself
+(`language_info`) or widgets' saved state (`widgets`). Three fingerprints per file capture that:
+`work`, `whole` (work plus outputs) and `outputs`. For any other file `work` and `whole` are the
+text with line endings normalised.
+
+Notebook fingerprints carry a version prefix (`nb2:`): a base recorded before metadata counted
+is recognised and migrated (see `migrate_fingerprint`) instead of making every notebook look
+changed. Checking that a notebook is valid before it is sent lives in `notebook_check`.
 """
 from __future__ import annotations
 
@@ -13,6 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import QCError
+
+NOTEBOOK_FP = "nb2:"   # today's notebook fingerprints; the unprefixed ones came before metadata
+
+# Cell metadata that records a run or the view, not work (see the module docstring).
+CELL_NOISE = frozenset({"execution", "ExecuteTime", "collapsed", "scrolled"})
+JUPYTER_VIEW = frozenset({"source_hidden", "outputs_hidden"})
+NOTEBOOK_NOISE = frozenset({"language_info", "widgets"})
 
 
 class InvalidNotebook(QCError, ValueError):
@@ -38,16 +53,41 @@ def _source(cell: dict) -> str:
     return "".join(src) if isinstance(src, list) else str(src)
 
 
-def parse_notebook(text: str) -> dict:
+def _problem(name: str, problem: str) -> InvalidNotebook:
+    return InvalidNotebook(f"{name} is not a valid notebook: {problem}" if name else problem)
+
+
+def parse_notebook(text: str, name: str = "") -> dict:
+    """The notebook as a dict, checked just enough to fingerprint and read it. Raises
+    InvalidNotebook with one line naming the file and the problem (see notebook_check for the
+    full check made before anything is sent)."""
     try:
         nb = json.loads(text)
     except ValueError as e:
-        raise InvalidNotebook(f"not valid JSON ({e.msg} at line {e.lineno})") from None
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise InvalidNotebook("a notebook is a JSON object with a list of cells")
+        where = f" at line {e.lineno}" if hasattr(e, "lineno") else ""
+        raise _problem(name, f"not valid JSON ({getattr(e, 'msg', e)}{where})") from None
+    except RecursionError:
+        raise _problem(name, "JSON nested too deeply") from None
+    if not isinstance(nb, dict):
+        raise _problem(name, "a notebook is a JSON object, not a "
+                             f"{type(nb).__name__.replace('NoneType', 'null')}")
+    version = nb.get("nbformat")
+    if "nbformat" not in nb:
+        raise _problem(name, "it has no 'nbformat' version, so it is not a Jupyter notebook")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _problem(name, f"its 'nbformat' version is {version!r}, not a number")
+    if version < 4:
+        raise _problem(name, f"it is an nbformat {version} notebook, older than the version 4 "
+                             "this tool syncs; open it in Jupyter and save it (Jupyter converts "
+                             "it to version 4), then try again")
+    if version > 4:
+        raise _problem(name, f"it is an nbformat {version} notebook, newer than the version 4 "
+                             "this tool knows")
+    if not isinstance(nb.get("cells"), list):
+        raise _problem(name, "it has no list of cells")
     for i, cell in enumerate(nb["cells"]):
-        if not isinstance(cell, dict) or "cell_type" not in cell:
-            raise InvalidNotebook(f"cell {i} has no cell_type")
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+            raise _problem(name, f"cell {i} has no cell_type")
     return nb
 
 
@@ -62,12 +102,42 @@ def _outputs(cell: dict) -> list:
 
 
 def notebook_inputs(nb: dict) -> list[tuple[str, str]]:
+    """Cell types and sources: what a diff shows."""
     return [(c.get("cell_type", ""), normalise_text(_source(c))) for c in nb["cells"]]
+
+
+def cell_work_metadata(cell: dict) -> dict:
+    """A cell's metadata without run and view noise: tags, names, format, anything else set."""
+    meta = cell.get("metadata")
+    if not isinstance(meta, dict):
+        return {}
+    kept = {k: v for k, v in meta.items() if k not in CELL_NOISE}
+    if isinstance(kept.get("jupyter"), dict):
+        jupyter = {k: v for k, v in kept["jupyter"].items() if k not in JUPYTER_VIEW}
+        if jupyter:
+            kept["jupyter"] = jupyter
+        else:
+            del kept["jupyter"]
+    return kept
+
+
+def notebook_work_metadata(nb: dict) -> dict:
+    meta = nb.get("metadata")
+    if not isinstance(meta, dict):
+        return {}
+    return {k: v for k, v in meta.items() if k not in NOTEBOOK_NOISE}
+
+
+def notebook_work(nb: dict) -> list:
+    """Everything in a notebook that is work (see the module docstring), in a stable shape."""
+    return [notebook_work_metadata(nb),
+            [[c.get("cell_type", ""), normalise_text(_source(c)), cell_work_metadata(c),
+              c.get("attachments") or {}] for c in nb["cells"]]]
 
 
 @dataclass(frozen=True)
 class Fingerprint:
-    work: str      # what a person wrote: a notebook's cell types and sources, or the text
+    work: str      # what a person wrote: a notebook's cells and metadata, or the text
     whole: str     # work plus results: a notebook's outputs too
     outputs: str   # a notebook's outputs alone (empty for other files)
 
@@ -77,36 +147,46 @@ def fingerprint(name: str, text: str) -> Fingerprint:
     if not is_notebook(name):
         h = _digest(normalise_text(text))
         return Fingerprint(h, h, "")
-    nb = parse_notebook(text)
+    nb = parse_notebook(text, name)
+    work = notebook_work(nb)
+    outputs = [_outputs(c) for c in nb["cells"]]
+    return Fingerprint(NOTEBOOK_FP + _digest(work), NOTEBOOK_FP + _digest([work, outputs]),
+                       _digest(outputs))
+
+
+def legacy_fingerprint(name: str, text: str) -> Fingerprint:
+    """The fingerprint before notebook metadata counted (unprefixed): only to migrate bases."""
+    if not is_notebook(name):
+        return fingerprint(name, text)
+    nb = parse_notebook(text, name)
     inputs = notebook_inputs(nb)
     outputs = [_outputs(c) for c in nb["cells"]]
     return Fingerprint(_digest(inputs), _digest([inputs, outputs]), _digest(outputs))
 
 
-def strip_outputs(text: str) -> str:
-    """The notebook without outputs or execution counts, as valid nbformat JSON.
+def migrate_fingerprint(name: str, stored: Fingerprint, base_text: str | None
+                        ) -> Fingerprint | None:
+    """A stored base fingerprint in today's terms.
 
-    Plain json rather than nbformat: clearing outputs keeps a valid notebook valid, and importing
-    nbformat costs over a second where jsonschema's format checkers are installed (they come
-    with JupyterLab), on every kernel's first push.
+    Text files and current notebook fingerprints are returned as they are. A notebook base from
+    before metadata counted is recomputed from its base copy when that copy is the version it
+    fingerprinted; otherwise there is nothing to recompute it from and None says "forget this
+    base": the file is then compared as on a first sync, which keeps both sides' work (equal
+    sides are simply in sync again).
     """
-    nb = parse_notebook(text)
-    if nb.get("nbformat") != 4 or not isinstance(nb.get("metadata", {}), dict):
-        return valid_notebook_text(text)   # an old format: let nbformat convert it
-    for cell in nb["cells"]:
-        if cell.get("cell_type") == "code":
-            cell["outputs"] = []
-            cell["execution_count"] = None
-    # nbformat's own layout on disk, so the cloud copy diffs cleanly against Jupyter's files
-    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-
-
-def valid_notebook_text(text: str) -> str:
-    """Round-trip through nbformat, so what is sent is valid nbformat JSON (ids, version)."""
-    import nbformat
-
+    if not is_notebook(name) or stored.work.startswith(NOTEBOOK_FP):
+        return stored
+    if base_text is None:
+        return None
     try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as e:  # nbformat raises several unrelated types for bad input
-        raise InvalidNotebook(f"not a valid notebook ({type(e).__name__}: {e})") from None
-    return nbformat.writes(nb)
+        if legacy_fingerprint(name, base_text).whole != stored.whole:
+            return None
+        return fingerprint(name, base_text)
+    except InvalidNotebook:
+        return None
+
+
+def strip_outputs(text: str, name: str = "notebook.ipynb") -> str:
+    """The notebook without outputs or execution counts, checked (see notebook_check)."""
+    from .notebook_check import outgoing_notebook   # it builds on this module
+    return outgoing_notebook(name, text)

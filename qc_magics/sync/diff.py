@@ -1,20 +1,24 @@
 """Compare two versions of a file: cell by cell for notebooks, a unified diff for the rest.
 
-Notebook diffs look only at the work, cell types and sources, so execution counts, outputs and
-metadata never show as changes. The result prints as text in a terminal and as HTML in a notebook.
+Notebook diffs look only at the work: cell types and sources, then cell metadata (tags...) and
+attachments of cells that stayed, and notebook metadata (the kernelspec...), so execution counts,
+outputs and run or view metadata never show as changes (see content for what is work). The
+result prints as text in a terminal and as HTML in a notebook.
 """
 from __future__ import annotations
 
 import difflib
 import html
+import json
 from dataclasses import dataclass, field
 
-from .content import InvalidNotebook, is_notebook, normalise_text, notebook_inputs, parse_notebook
+from .content import (InvalidNotebook, cell_work_metadata, is_notebook, normalise_text,
+                      notebook_inputs, notebook_work_metadata, parse_notebook)
 
 
 @dataclass
 class CellChange:
-    kind: str                 # "changed", "added" or "removed"
+    kind: str                 # "changed", "added", "removed" or "metadata"
     a_index: int | None       # the cell's position in the first version
     b_index: int | None       # and in the second
     cell_type: str
@@ -47,8 +51,7 @@ class Diff:
         if self.kind == "text":
             return "\n".join(out + self.lines)
         for c in self.cells:
-            where = {"changed": f"cell {c.a_index} -> {c.b_index}", "added": f"cell {c.b_index}",
-                     "removed": f"cell {c.a_index}"}[c.kind]
+            where = _where(c, "->")
             out.append(f"## {c.kind} {c.cell_type} {where}")
             out.extend(c.lines)
         return "\n".join(out)
@@ -71,10 +74,29 @@ class Diff:
             return head + pre(self.lines)
         parts = [head]
         for c in self.cells:
-            where = {"changed": f"cell {c.a_index} &rarr; {c.b_index}",
-                     "added": f"cell {c.b_index}", "removed": f"cell {c.a_index}"}[c.kind]
+            where = _where(c, "&rarr;")
             parts.append(f"<div><b>{c.kind}</b> {c.cell_type} {where}</div>" + pre(c.lines))
         return "".join(parts)
+
+
+def _where(c: CellChange, arrow: str) -> str:
+    if c.a_index is None and c.b_index is None:
+        return "of the notebook"
+    if c.kind in ("changed", "metadata"):
+        return f"cell {c.a_index} {arrow} {c.b_index}"
+    return f"cell {c.b_index}" if c.kind == "added" else f"cell {c.a_index}"
+
+
+def _json_lines(value: object) -> list[str]:
+    return json.dumps(value, sort_keys=True, indent=1, ensure_ascii=False).splitlines()
+
+
+def _metadata_change(a: dict, b: dict, i: int | None, k: int | None,
+                     cell_type: str) -> CellChange | None:
+    if a == b:
+        return None
+    return CellChange("metadata", i, k, cell_type, _unified(
+        "\n".join(_json_lines(a)) + "\n", "\n".join(_json_lines(b)) + "\n"))
 
 
 def _unified(a: str, b: str) -> list[str]:
@@ -90,7 +112,8 @@ def diff_texts(name: str, a: str | None, b: str | None, *, a_label: str = "a",
         return Diff(name, a_label, b_label, "missing", note=f"{name}: there is no {missing}")
     if is_notebook(name):
         try:
-            return _notebooks(name, parse_notebook(a), parse_notebook(b), a_label, b_label)
+            return _notebooks(name, parse_notebook(a, name), parse_notebook(b, name), a_label,
+                             b_label)
         except InvalidNotebook as e:
             note = f" (compared as text: {e})"
             d = Diff(name, a_label, b_label, "text", lines=_unified(a, b))
@@ -100,14 +123,29 @@ def diff_texts(name: str, a: str | None, b: str | None, *, a_label: str = "a",
                 lines=_unified(normalise_text(a), normalise_text(b)))
 
 
+def _cell_extra(cell: dict) -> dict:
+    """A cell's work beyond its type and source: metadata and attachments."""
+    extra: dict = {"metadata": cell_work_metadata(cell)}
+    if cell.get("attachments"):
+        extra["attachments"] = cell["attachments"]
+    return extra
+
+
 def _notebooks(name: str, a: dict, b: dict, a_label: str, b_label: str) -> Diff:
     ca, cb = notebook_inputs(a), notebook_inputs(b)
     keys_a = [f"{t}\0{s}" for t, s in ca]
     keys_b = [f"{t}\0{s}" for t, s in cb]
-    changes: list[CellChange] = []
     matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
+    extra = _metadata_change(notebook_work_metadata(a), notebook_work_metadata(b), None, None,
+                             "notebook")
+    changes: list[CellChange] = [extra] if extra else []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
+            for i, k in zip(range(i1, i2), range(j1, j2)):
+                change = _metadata_change(_cell_extra(a["cells"][i]), _cell_extra(b["cells"][k]),
+                                          i, k, ca[i][0])
+                if change:
+                    changes.append(change)
             continue
         # In a replaced run, a cell pairs with the next one of the same type on the other side
         # (an edit); the rest were removed or added. A markdown cell never "becomes" code.
@@ -125,6 +163,10 @@ def _notebooks(name: str, a: dict, b: dict, a_label: str, b_label: str) -> Diff:
                                           ["-" + line for line in ca[i][1].splitlines()]))
         for i, k in pairs:
             changes.append(CellChange("changed", i, k, cb[k][0], _unified(ca[i][1], cb[k][1])))
+            change = _metadata_change(_cell_extra(a["cells"][i]), _cell_extra(b["cells"][k]),
+                                      i, k, ca[i][0])
+            if change:
+                changes.append(change)
         for k in range(j1, j2):
             if k not in paired_b:
                 changes.append(CellChange("added", None, k, cb[k][0],

@@ -28,7 +28,8 @@ from .content import Fingerprint, InvalidNotebook, fingerprint, is_notebook
 from .disk import (INVALID_TAG, LocalWriteError, UnsafePath, backup, check_name, conflict_name,
                    list_local, local_path, read_text, write_atomic)
 from .state import SyncState
-from .push import SyncError, prepare_outgoing, send_files  # noqa: F401 (SyncError re-exported)
+from .push import (SyncError, cloud_text, outgoing_item,  # noqa: F401 (re-export)
+                   prepare_outgoing, push_outgoing)
 from .status import FileStatus, StatusReport, SyncReport, classify
 
 DEFAULT_SIZE_CAP = 32_000
@@ -247,7 +248,7 @@ class ProjectFolder:
         last sync unless force=True. Notebooks go without outputs unless keep_outputs=True.
 
         as_name pushes one local file under another cloud name; parameters are injected into a
-        notebook (papermill-style, locally too) before it is pushed.
+        notebook (papermill-style, locally too, once the cloud write is going ahead).
         """
         if names is None and not all:
             raise InvalidArgument("name the files to push, or push all=True")
@@ -259,65 +260,34 @@ class ProjectFolder:
             for name in selected:
                 if not is_notebook(name):
                     raise InvalidArgument(f"parameters go into notebooks; {name} is not one")
+        skipped: dict[str, str] = {}
         outgoing = prepare_outgoing(selected, local, size_cap=self.size_cap,
                                     keep_outputs=keep_outputs, as_name=as_name,
-                                    parameters=parameters)
-        if parameters and not dry_run:
-            # Only now that every check passed: the injected cell lands in the local notebook
-            # too, so local and cloud hold the same work afterwards.
-            for name, cname in zip(selected, outgoing):
-                write_atomic(local[name], outgoing[cname][0])
-        cloud, _ = self._cloud()
-        state = self._state()
-        report = SyncReport("push", dry_run)
-        plan: list[tuple[str, str, str]] = []   # (cloud name, content, state)
-        for cname, (text, content) in outgoing.items():
-            lside = _side(cname, text)
-            cfile = cloud.get(cname)
-            cside = _side(cname, cfile["content"]) if cfile else None
-            base = state.get(cname)
-            st = classify(lside.fp, base, cside and cside.fp)
-            sent = fingerprint(cname, content)
-            if cside is not None and cside.fp.whole == sent.whole:
-                if not dry_run and (base is None or base.whole != sent.whole):
-                    state.record(cname, content)
-                report.add(cname, "up-to-date", st)
-                continue
-            if st in ("conflict", "cloud-changed", "deleted-in-cloud") and not force:
-                why = {"conflict": "both sides changed since the last sync",
-                       "cloud-changed": "the cloud copy changed since the last sync",
-                       "deleted-in-cloud": "it was deleted in the cloud since the last sync"}[st]
-                report.add(cname, "refused", st, f"{why}: pull first (a conflict keeps both "
-                                                 "versions), or push with force to overwrite")
-                continue
-            if st == "in-sync" and not keep_outputs:
-                report.add(cname, "up-to-date", st)
-                continue
-            plan.append((cname, content, st))
-        if dry_run:
-            for cname, _, st in plan:
-                report.add(cname, "pushed" if cname in cloud else "created", st)
-            return report
-        with state.batch():
-            send_files(self, plan, set(cloud), state, report)
-        return report
+                                    parameters=parameters, skipped=skipped)
+        return push_outgoing(self, outgoing, force=force, dry_run=dry_run,
+                             keep_outputs=keep_outputs, skipped=skipped)
 
     def write(self, name: str, text: str, *, force: bool = False) -> SyncReport:
         """Make `text` the content of file `name` here and in the cloud (created or updated).
 
-        The local file is replaced like a pull would (backed up first if it held unsynced
-        content), then pushed with the usual check: a cloud copy changed since the last sync
-        is not overwritten unless force=True.
+        Everything is checked first (name, content, size, notebook validity, the cloud copy):
+        the local file changes only when the cloud write goes ahead, and content never synced
+        is backed up before it is replaced. A cloud copy changed since the last sync is not
+        overwritten unless force=True.
         """
         check_name(name)
-        path = local_path(self.root, name)
-        old = read_text(path) if path.exists() else None
-        if old is not None and old != text:
-            base = self._state().get(name)
-            if base is None or _side(name, old).fp.whole != base.whole:
-                backup(self.root, name, path)
-        write_atomic(path, text)
-        return self.push([name], force=force)
+        if not text:
+            raise InvalidArgument(f"no content to write to {name} (the input was empty); an "
+                                  "empty file can be created locally and pushed")
+        try:
+            item = outgoing_item(name, text, size_cap=self.size_cap)
+        except InvalidNotebook as e:
+            raise InvalidNotebook(f"nothing was written: {e}") from None
+        except SyncError as e:
+            raise SyncError(f"nothing was written: {e}") from None
+        local_path(self.root, name)   # refuses a path that leads outside before any request
+        item.changes_local = True
+        return push_outgoing(self, {name: item}, force=force, dry_run=False, keep_outputs=False)
 
     # --- the rest -------------------------------------------------------------------------------
     def wait_for_run(self, name: str, *, timeout: float = 900.0, poll_interval: float = 5.0):
@@ -328,6 +298,9 @@ class ProjectFolder:
     def outputs(self, name: str):
         """The outputs of the local copy of notebook `name` as Python values."""
         from .outputs import read_outputs
+        if not is_notebook(name):
+            raise InvalidArgument(f"{name} is not a notebook (.ipynb): outputs come from "
+                                  "notebooks")
         path = list_local(self.root).get(name)
         if path is None:
             raise NotFoundError("/files/read", [f"{name} is not in {self.root}"],
@@ -352,22 +325,57 @@ class ProjectFolder:
             label = "cloud"
         return diff_texts(name, other, ltext, a_label=f"{label}/{name}", b_label=f"local/{name}")
 
-    def remove(self, name: str, *, dry_run: bool = False) -> SyncReport:
-        """Delete a cloud file; the local copy moves to the backups folder."""
+    def remove(self, name: str, *, force: bool = False, dry_run: bool = False) -> SyncReport:
+        """Delete a cloud file; the local copy moves to the backups folder.
+
+        A cloud copy that changed since the last sync (or that this folder never saw, beside a
+        different local copy) holds work the local copy lacks: it is refused unless force=True.
+        Whenever the cloud text differs from the local copy it is backed up too, and the report
+        says where, so nothing deleted exists nowhere.
+        """
         cloud, _ = self._cloud()
         self._selection([name], False, cloud)
         report = SyncReport("remove", dry_run)
         lpath = list_local(self.root).get(name)
-        detail = ""
+        base = self._state().get(name)
+        cside = _side(name, cloud_text(cloud[name]))
+        lside = _side(name, read_text(lpath)) if lpath else None
+        st = classify(lside and lside.fp, base, cside.fp) or "cloud-only"
+        unseen = (cside.fp.whole != base.whole) if base is not None else \
+            (lside is not None and lside.fp.whole != cside.fp.whole)
+        if unseen and not force:
+            why = ("its cloud copy changed since the last sync" if base is not None else
+                   "its cloud copy was never synced here and differs from the local file")
+            report.add(name, "refused", st, f"{why}: pull it first to keep that work, or "
+                                            "remove with force (the cloud text is backed up)")
+            return report
+        keep_cloud = lside is None or lside.fp.whole != cside.fp.whole
+        notes = []
         if not dry_run:
+            if keep_cloud:
+                saved = self._backup_cloud_text(name, cside.text)
+                notes.append(f"cloud copy backed up to {saved.relative_to(self.root)}")
             self.client.delete_file(self.project_id, name)
             if lpath is not None:
                 saved = backup(self.root, name, lpath)
                 lpath.unlink()
-                detail = f"local copy moved to {saved.relative_to(self.root)}"
+                notes.append(f"local copy moved to {saved.relative_to(self.root)}")
             self._state().forget(name)
-        report.add(name, "removed", "in-sync", detail)
+        elif keep_cloud:
+            notes.append("the cloud copy would be backed up")
+        report.add(name, "removed", st, "; ".join(notes))
         return report
+
+    def _backup_cloud_text(self, name: str, text: str) -> Path:
+        """Keep a cloud file's text in .qc-sync/backups/<time>-cloud/<name> before deleting it."""
+        import time
+        from pathlib import PurePosixPath
+
+        from .disk import META_DIR
+        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 1_000_000:06d}-cloud"
+        target = self.root / META_DIR / "backups" / stamp / PurePosixPath(name)
+        write_atomic(target, text)
+        return target
 
     def rename(self, old: str, new: str, *, dry_run: bool = False) -> SyncReport:
         """Rename a cloud file; the local file and its sync state follow."""

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import InvalidArgument
-from .content import parse_notebook
+from .content import is_notebook
+from .disk import read_text
+from .notebook_check import check_notebook
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -181,14 +183,22 @@ def _cell(index: int, cell: dict) -> CellOutputs:
 
 
 def read_outputs(source: str | os.PathLike | dict) -> NotebookOutputs:
-    """Outputs of a notebook given as a path, as notebook JSON text, or as a parsed dict."""
+    """Outputs of a notebook given as a path, as notebook JSON text, or as a parsed dict.
+
+    Text and files get the same check as a push (notebook_check): a file that is not a notebook
+    is named as such, in one line, never with a JSON or nbformat internal error.
+    """
     if isinstance(source, dict):
         nb = source
     elif isinstance(source, str) and source.lstrip().startswith("{"):
-        nb = parse_notebook(source)
+        nb = check_notebook("the notebook text", source)
     else:
         path = Path(source)
-        if not path.exists():
+        if not is_notebook(path.name):
+            raise InvalidArgument(f"{path.name} is not a notebook (.ipynb): outputs come from "
+                                  "notebooks")
+        text = read_text(path) if not path.is_dir() else None
+        if text is None:
             raise InvalidArgument(f"no notebook at {path}")
-        nb = parse_notebook(path.read_text(encoding="utf-8"))
+        nb = check_notebook(path.name, text)
     return NotebookOutputs([_cell(i, c) for i, c in enumerate(nb.get("cells") or [])])

@@ -8,10 +8,11 @@ from __future__ import annotations
 import ast
 import keyword
 import math
+import uuid
 from typing import Any, Mapping
 
 from ..errors import InvalidArgument
-from .content import parse_notebook
+from .notebook_check import check_notebook, notebook_text
 
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
@@ -60,20 +61,26 @@ def _tags(cell: dict) -> list:
     return list((cell.get("metadata") or {}).get("tags") or [])
 
 
-def inject_parameters(text: str, parameters: Mapping[str, Any]) -> str:
+def inject_parameters(text: str, parameters: Mapping[str, Any],
+                      name: str = "notebook.ipynb") -> str:
     """The notebook text with `parameters` in its injected-parameters cell.
 
     >>> inject_parameters(open("research.ipynb").read(), {"symbol": "SPY", "lookback": 30})
-    """
-    import nbformat
 
+    The notebook is checked first (InvalidNotebook, one line naming `name`), the same check a
+    push makes; plain JSON rather than nbformat, which costs seconds to import.
+    """
     if not parameters:
         raise InvalidArgument("no parameters to inject")
     source = parameters_source(parameters)
-    parse_notebook(text)   # a clear InvalidNotebook before nbformat's own errors
-    nb = nbformat.reads(text, as_version=4)
-    nb.cells = [c for c in nb.cells if INJECTED_TAG not in _tags(c)]
-    at = next((i + 1 for i, c in enumerate(nb.cells) if PARAMETERS_TAG in _tags(c)), 0)
-    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [INJECTED_TAG]})
-    nb.cells.insert(at, cell)
-    return nbformat.writes(nb)
+    nb = check_notebook(name, text)
+    cells = [c for c in nb["cells"] if INJECTED_TAG not in _tags(c)]
+    at = next((i + 1 for i, c in enumerate(cells) if PARAMETERS_TAG in _tags(c)), 0)
+    cell: dict[str, Any] = {"cell_type": "code", "execution_count": None,
+                            "metadata": {"tags": [INJECTED_TAG]}, "outputs": [],
+                            "source": source}
+    if nb["nbformat_minor"] >= 5:
+        cell["id"] = uuid.uuid4().hex[:8]
+    cells.insert(at, cell)
+    nb["cells"] = cells
+    return notebook_text(nb)

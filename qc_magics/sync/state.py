@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import QCError
-from .content import Fingerprint, fingerprint
-from .disk import META_DIR, read_text, write_atomic
+from .content import Fingerprint, fingerprint, migrate_fingerprint
+from .disk import META_DIR, LocalWriteError, read_text, write_atomic
 
-STATE_VERSION = 1
+STATE_VERSION = 2   # 2: notebook fingerprints count metadata (content.NOTEBOOK_FP)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,24 @@ class SyncState:
         if stored_project != project_id:
             raise QCError(f"{root} is synced with project {stored_project}, not {project_id}; "
                           "use another folder for this project")
-        return cls(root, project_id, bases)
+        state = cls(root, project_id, bases)
+        if data.get("version", 1) < STATE_VERSION:
+            state._migrate()
+        return state
+
+    def _migrate(self) -> None:
+        """Bases recorded before notebook metadata counted, in today's fingerprints (see
+        content.migrate_fingerprint); a base that cannot be recomputed is forgotten."""
+        for name, base in list(self.bases.items()):
+            fp = migrate_fingerprint(name, base.fingerprint, read_text(self._base_copy(name)))
+            if fp is None:
+                del self.bases[name]
+            elif fp != base.fingerprint:
+                self.bases[name] = Base(fp.work, fp.whole, fp.outputs, base.synced_at)
+        try:
+            self._save()
+        except LocalWriteError:
+            pass   # a read-only folder: the migration holds in memory, and is redone next time
 
     def get(self, name: str) -> Base | None:
         with self._lock:
