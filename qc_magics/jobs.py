@@ -9,14 +9,15 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from . import progress as progress_bars
 from .api.lookup import find_project
 from .api.optimizations import Constraint, ParameterRange, operator_name, target_name
 from .errors import (BacktestRuntimeError, CompileError, CostNotConfirmed, InvalidArgument,
-                     MalformedResponse, WaitInterrupted, WaitTimeout)
+                     MalformedResponse, QCError, WaitInterrupted, WaitTimeout)
 from .results.backtest import Backtest
 from .results.optimization import Optimization
 from .waiting import check_waiting, poll_until
@@ -33,6 +34,26 @@ NODE_LIMITS = {"O2-8": 24, "O4-12": 12, "O8-16": 6}
 DEFAULT_PARALLEL_NODES = 2
 # A range past this many values is a typo (a step of 0.0001 for 1), and listing it would hang.
 MAX_RANGE_VALUES = 100_000
+
+
+class CreateInterrupted(QCError):
+    """Ctrl-C while a create was in flight: the service may have acted on it all the same."""
+
+    may_have_acted = True
+    interrupted = True
+
+    def __init__(self, endpoint: str, what: str, check: str):
+        self.endpoint = endpoint
+        super().__init__(f"{endpoint}: interrupted while creating the {what}; it may have been "
+                         f"created anyway: check with {check} before running it again")
+
+
+@contextmanager
+def _creating(endpoint: str, what: str, check: str) -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise CreateInterrupted(endpoint, what, check) from None
 
 
 def compile_project(client: Any, project_id: int, *, poll: tuple[float, float] = DEFAULT_POLL,
@@ -69,13 +90,18 @@ def run_backtest(client: Any, project: int | str, name: str | None = None,
     >>> bt.statistics["Sharpe Ratio"]
     """
     check_waiting(poll, timeout)
+    # The API takes strings and numbers; anything else goes as its text. JSON has no nan or inf.
+    values = {k: v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)
+              for k, v in (parameters or {}).items()}
+    bad = [k for k, v in values.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        raise InvalidArgument(f"parameter {', '.join(map(str, bad))}: the API takes finite "
+                              "numbers only (pass text, e.g. 'inf', to have it read as text)")
     project_id = int(find_project(client, project)["projectId"])
     compile_id = compile_project(client, project_id, poll=poll)
     name = name or time.strftime("qc_magics %Y-%m-%d %H:%M:%S")
-    # The API takes strings and numbers; anything else goes as its text.
-    values = {k: v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)
-              for k, v in (parameters or {}).items()}
-    data = client.create_backtest(project_id, compile_id, name, values)
+    with _creating("/backtests/create", "backtest", f"backtests_frame(client, {project_id})"):
+        data = client.create_backtest(project_id, compile_id, name, values)
     bt = Backtest(client, project_id, data["backtestId"], data, progress=progress,
                   concurrency=concurrency, poll=poll)
     return follow_backtest(bt, timeout=timeout) if wait else bt
@@ -112,6 +138,9 @@ def follow_backtest(bt: Backtest, *, timeout: float | None = None,
 
     try:
         poll_until(done, poll=bt.poll, timeout=timeout, what=f"backtest {bt.id}")
+    except WaitTimeout as e:
+        e.handle = bt   # so a face can say how to go on waiting
+        raise
     except KeyboardInterrupt:
         raise WaitInterrupted(f"backtest {bt.id}", bt, resume_backtest_call(bt)) from None
     finally:
@@ -301,11 +330,13 @@ def run_optimization(client: Any, project: int | str, parameters: Sequence, *,
         raise CostNotConfirmed(estimate, "an optimization costs money: confirm the estimate "
                                          "(confirm=True) or set max_cost")
     compile_id = compile_project(client, project_id, poll=poll)
-    summary = client.create_optimization(
-        project_id, name or time.strftime("qc_magics %Y-%m-%d %H:%M:%S"), compile_id=compile_id,
-        target=target_name(target), target_to=direction, parameters=_ranges(parameters),
-        constraints=_constraints(constraints), estimated_cost=estimate.cost,
-        node_type=node_type, parallel_nodes=parallel_nodes)
+    with _creating("/optimizations/create", "optimization",
+                   f"optimizations_frame(client, {project_id})"):
+        summary = client.create_optimization(
+            project_id, name or time.strftime("qc_magics %Y-%m-%d %H:%M:%S"),
+            compile_id=compile_id, target=target_name(target), target_to=direction,
+            parameters=_ranges(parameters), constraints=_constraints(constraints),
+            estimated_cost=estimate.cost, node_type=node_type, parallel_nodes=parallel_nodes)
     opt = Optimization(client, summary["optimizationId"], progress=progress, poll=poll)
     return follow_optimization(opt, timeout=timeout) if wait else opt
 
@@ -329,6 +360,9 @@ def follow_optimization(opt: Optimization, *, timeout: float | None = None,
 
     try:
         poll_until(done, poll=opt.poll, timeout=timeout, what=f"optimization {opt.id}")
+    except WaitTimeout as e:
+        e.handle = opt
+        raise
     except KeyboardInterrupt:
         raise WaitInterrupted(f"optimization {opt.id}", opt,
                               f"Optimization(client, {opt.id!r}).wait()") from None

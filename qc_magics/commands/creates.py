@@ -35,9 +35,11 @@ def explain(error: QCError, prog: str, project: str | None) -> MayHaveActed:
     endpoint = getattr(error, "endpoint", "") or ""
     thing, listing = LISTED_BY.get(endpoint, ("request", None))
     status = getattr(error, "status", None)
-    answer = f"HTTP {status}" if status else "an error"
-    head = (f"{endpoint or 'the service'}: the service answered {answer}, but the {thing} may "
-            f"have been created anyway")
+    if getattr(error, "interrupted", False):
+        happened = "interrupted (Ctrl-C) while the service was creating it"
+    else:
+        happened = f"the service answered {f'HTTP {status}' if status else 'an error'}"
+    head = f"{endpoint or 'the service'}: {happened}, but the {thing} may have been created anyway"
     if listing is None:
         if thing == "compile":   # compiles cost nothing and are never listed: going on is safe
             return MayHaveActed(f"{head}; compiles cost nothing, so running the command again "

@@ -7,7 +7,7 @@ from __future__ import annotations
 from argparse import Namespace
 from typing import Any, Callable
 
-from ..errors import InvalidArgument, QCError, WaitInterrupted
+from ..errors import InvalidArgument, QCError, WaitInterrupted, WaitTimeout
 from .creates import explain, may_have_acted
 from .grammar import overview, usage
 from .session import Refused, Session
@@ -148,6 +148,12 @@ def _resumable(s: Session, run: Callable[[], Any], what: str, command: str) -> A
     except WaitInterrupted as e:
         raise WaitInterrupted(f"{what} {e.handle.id}", e.handle,
                               f"{s.prog} {command} {e.handle.id} --wait") from None
+    except WaitTimeout as e:
+        handle = getattr(e, "handle", None)
+        if handle is None:
+            raise
+        raise WaitTimeout(f"{e}. Go on waiting with: {s.prog} {command} {handle.id} "
+                          "--wait") from None
 
 
 def _backtest(s: Session, a: Namespace, cell: str | None):
