@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from typing import Sequence
 
@@ -149,7 +150,12 @@ def _run_command(argv: list[str], as_json: bool) -> int:
         if sys.stdin is None or sys.stdin.isatty():
             raise _Usage("qc-magics write NAME reads the content from standard input: "
                          "qc-magics write NAME < FILE")
-        cell = sys.stdin.read()
+        try:
+            cell = sys.stdin.read()
+            cell.encode("utf-8")   # under a C locale stdin decodes bytes to lone surrogates
+        except UnicodeError:
+            raise _Usage("qc-magics write NAME takes text (UTF-8) on standard input; this is "
+                         "not text") from None
     value = execute(_session(), command, args, cell)
     if as_json:
         print(json.dumps(jsonable(value), indent=2, default=str))
@@ -180,6 +186,10 @@ def _say(e: BaseException) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     from .commands import GrammarError, Refused
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # A name the terminal's encoding cannot show is written escaped, never a traceback.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     as_json = "--json" in argv
     argv = [a for a in argv if a != "--json"]
     try:
@@ -205,6 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`qc-magics projects | head -1`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+        return 141
 
 
 if __name__ == "__main__":

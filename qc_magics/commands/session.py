@@ -109,19 +109,25 @@ def cli_settings_file() -> Path:
 
 def load_cli_settings() -> Settings:
     """The shell keeps its default project (from `qc-magics use`) in settings.json."""
+    data = _read_settings()
+    project, folder = data.get("project"), data.get("folder", ".")
+    # A hand-edited file may hold anything: what is not text is ignored, not a traceback.
+    return Settings(project=str(project) if isinstance(project, (str, int)) and project != ""
+                    and not isinstance(project, bool) else None,
+                    folder=folder if isinstance(folder, str) and folder else ".")
+
+
+def _read_settings() -> dict:
     try:
         data = json.loads(cli_settings_file().read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        data = {}
-    return Settings(project=data.get("project"), folder=data.get("folder", "."))
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def save_cli_project(ref: str) -> None:
     from ..sync.disk import write_atomic
     path = cli_settings_file()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = {}
+    data = _read_settings()
     data["project"] = ref
     write_atomic(path, json.dumps(data, indent=2))
