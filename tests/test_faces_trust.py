@@ -7,6 +7,7 @@ patch the client, as a subprocess elsewhere.
 from __future__ import annotations
 
 import base64
+import os
 import json
 import math
 import socket
@@ -123,6 +124,8 @@ def test_one_default_for_parallel_nodes(ip, emu):
     for fn in (jobs.estimate_optimization, jobs.run_optimization):
         default = inspect.signature(fn).parameters["parallel_nodes"].default
         assert default == jobs.DEFAULT_PARALLEL_NODES
+    from qc_magics.commands import usage   # the help says the same number
+    assert f"(default {jobs.DEFAULT_PARALLEL_NODES};" in usage("optimize run", "%qc")
 
 
 @pytest.mark.parametrize("line, message", [
@@ -382,14 +385,20 @@ def test_cloud_names_with_control_characters_never_reach_the_terminal_raw(shell_
     assert r"x\x1b[2J\x07\r\n\u202eyp.evil.py" in line   # one line, every character shown
 
 
-def test_service_errors_are_escaped_in_both_faces(ip, emu, shell_env, capsys):
-    name = "Nope\x1b[2J\u202e"
+def test_service_errors_are_escaped_in_both_faces(ip, emu, shell_env, capsys, monkeypatch):
+    from qc_magics.errors import ApiError
+
+    def refused(self, *args, **kwargs):   # the service's own words, control characters and all
+        raise ApiError("/files/read", ["File not found: x\x1b[2J\u202eyp.evil\x07"])
+
+    monkeypatch.setattr(QCClient, "read_files", refused)
+    pid = project(make_client(emu), "Errors")
     with pytest.raises(UsageError) as e:
-        qc(ip, f"files --project '{name}'")
-    assert "\x1b" not in str(e.value) and "\u202e" not in str(e.value)
-    assert r"Nope\x1b[2J\u202e" in str(e.value)
-    code, out, err = main(capsys, "files", "--project", name)
-    assert code == 1 and "\x1b" not in err and r"\x1b[2J" in err
+        qc(ip, f"files --project {pid}")
+    assert str(e.value) == r"/files/read: File not found: x\x1b[2J\u202eyp.evil\x07"
+    code, out, err = main(capsys, "files", "--project", str(pid))
+    assert code == 1 and err == "qc-magics: /files/read: File not found: " \
+                                r"x\x1b[2J\u202eyp.evil\x07" + "\n"
 
 
 # --- secrets with verbose tracebacks -------------------------------------------------------------
@@ -444,3 +453,80 @@ def test_verbose_tracebacks_hold_no_token_or_signature(ip, emu, capsys, monkeypa
     assert len(sent_headers) >= 6
     leaked = [s for s in secrets if s in text]
     assert leaked == []
+
+
+# --- found on the way ----------------------------------------------------------------------------
+
+def test_a_wait_that_times_out_says_how_to_go_on(ip, emu):
+    qc(ip, "new Later")
+    emu.app.timing.scale = 1.0
+    ip.run_line_magic("config", "QCMagics.timeout = 0")
+    try:
+        with pytest.raises(UsageError) as e:
+            qc(ip, "backtest --project Later")
+    finally:
+        ip.run_line_magic("config", "QCMagics.timeout = None")
+    (listed,) = qc(ip, "backtests --project Later").index
+    assert f"Go on waiting with: %qc backtest read {listed} --wait" in str(e.value)
+
+
+def test_ctrl_c_during_a_create_says_it_may_exist(ip, emu, monkeypatch):
+    qc(ip, "new Interrupted")
+    original = QCClient.create_optimization
+
+    def interrupted(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(QCClient, "create_optimization", interrupted)
+    with pytest.raises(UsageError) as e:
+        qc(ip, "optimize run --project Interrupted --param a=1:2:1 --yes")
+    assert "interrupted (Ctrl-C) while the service was creating it, but the optimization may " \
+           "have been created anyway" in str(e.value)
+    assert "Check with %qc optimizations --project Interrupted" in str(e.value)
+
+
+def test_a_backtest_parameter_json_cannot_carry_is_refused_before_the_compile(ip, emu):
+    qc(ip, "new Params")
+    with pytest.raises(UsageError, match="parameter x: the API takes finite numbers only"):
+        qc(ip, "backtest --project Params --param x=1e999")
+    assert emu.count("/compile/create") == 0
+
+
+@pytest.fixture
+def shell_run(emu, tmp_path):
+    env = {**os.environ, "QC_USER_ID": emu.user_id, "QC_API_TOKEN": emu.api_token,
+           "QC_API_URL": emu.api_url, "QC_MAGICS_CONFIG_DIR": str(tmp_path / "cfg")}
+
+    def run(*args, stdin=b"", **more):
+        return subprocess.run([sys.executable, "-m", "qc_magics.cli", *args], input=stdin,
+                              capture_output=True, env={**env, **more}, cwd=tmp_path,
+                              timeout=120)
+    return run
+
+
+def test_write_with_binary_standard_input_is_one_line(shell_run):
+    out = shell_run("write", "x.py", "--project", "1", stdin=b"\xff\xfe\x00binary")
+    assert out.returncode == 2 and b"takes text (UTF-8)" in out.stderr
+    assert b"Traceback" not in out.stderr
+
+
+def test_a_broken_settings_file_or_an_ascii_terminal_is_no_traceback(shell_run, emu, tmp_path):
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "settings.json").write_text('[1, {"folder": 5}]')
+    out = shell_run("files")
+    assert out.returncode == 2 and b"no project chosen" in out.stderr
+    (tmp_path / "cfg" / "settings.json").write_text('{"folder": 5, "project": true}')
+    assert b"no project chosen" in shell_run("files").stderr
+    pid = project(make_client(emu), "Caf\u00e9 \u65e5\u672c")
+    out = shell_run("projects", PYTHONIOENCODING="ascii")
+    assert out.returncode == 0 and b"Caf\\xe9 \\u65e5\\u672c" in out.stdout, out.stderr
+    assert str(pid).encode() in out.stdout
+
+
+def test_a_closed_pipe_stops_quietly(emu, tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "qc_magics.cli", "help"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()   # the reader is gone before the command writes (`| head -0`)
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141 and b"Traceback" not in err
