@@ -78,8 +78,10 @@ def _run_emulator(argv: list[str]) -> int:
     try:
         emu.bind()
     except OSError as e:
+        import socket
+        fix = "check --host" if isinstance(e, socket.gaierror) else "pick another --port"
         print(f"qc-magics emulator: cannot listen on {args.host}:{args.port}: "
-              f"{e.strerror or e}; pick another --port", file=sys.stderr)
+              f"{e.strerror or e}; {fix}", file=sys.stderr)
         return 1
     # These are the emulator's own credentials, made up for this run: printing them is the point.
     print(f"QuantConnect API emulator at {emu.api_url}\n"

@@ -336,6 +336,16 @@ def test_the_folder_setting_must_be_a_folder(ip, emu, tmp_path):
         qc(ip, "pull --all --project Later")
 
 
+def test_emulator_host_that_does_not_resolve_names_the_host(capsys):
+    code, out, err = main(capsys, "emulator", "--host", "nonexistent.invalid", "--port", "0")
+    assert code == 1 and err.strip().endswith("; check --host")
+
+
+def test_out_must_be_a_usable_variable_name(ip):
+    with pytest.raises(UsageError, match="--out takes a Python variable name, not 'class'"):
+        qc(ip, "projects --out class")
+
+
 def test_emulator_port_out_of_range_or_taken_is_one_line(capsys):
     code, out, err = main(capsys, "emulator", "--port", "99999")
     assert code == 2 and err.strip() == ("qc-magics: qc-magics emulator: argument --port: give "

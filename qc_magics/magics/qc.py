@@ -6,6 +6,7 @@ work. Credentials are never settings: they come from `%qc login`, the environmen
 from __future__ import annotations
 
 import getpass
+import keyword
 import math
 import shlex
 from pathlib import Path
@@ -137,7 +138,7 @@ class QCMagics(Magics):
         if cell is not None and command != "write":
             raise UsageError(f"%%qc is for `%%qc write NAME`; use %qc {command} on one line")
         out = getattr(args, "out", None)
-        if out is not None and not out.isidentifier():
+        if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
             raise UsageError(f"--out takes a Python variable name, not {out!r}")
         try:
             value = execute(self.session, command, args, cell)
