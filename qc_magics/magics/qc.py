@@ -73,12 +73,13 @@ class QCMagics(Magics):
     progress = CaselessStrEnum(["auto", "text", "none"], default_value="auto",
                                help="Progress bars: auto (widget or text), text, or none."
                                ).tag(config=True)
-    poll_interval = Float(0.5, help="First wait between polls of a job, in seconds; later "
-                          "waits grow to 5 s.").tag(config=True)
+    poll_interval = Float(0.5, help="First wait between polls of a job, in seconds (0.01 to "
+                          "3600); later waits grow to 5 s.").tag(config=True)
     timeout = Float(None, allow_none=True, help="Give up waiting on a job after this many "
-                    "seconds (the job goes on).").tag(config=True)
-    concurrency = Int(8, help="Requests in flight at once for many files or order windows."
-                      ).tag(config=True)
+                    "seconds (the job goes on); 0 checks once, None waits as long as it takes."
+                    ).tag(config=True)
+    concurrency = Int(8, help="Requests in flight at once for many files or order windows "
+                      "(1 to 64).").tag(config=True)
     size_cap = Int(32_000, help="Per-file size cap in characters (larger plans allow more)."
                    ).tag(config=True)
     show_tracebacks = Bool(False, help="Show full tracebacks instead of one-line errors."
