@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from typing import Sequence
 
@@ -26,24 +27,40 @@ class _Parser(argparse.ArgumentParser):
         raise _Usage(f"{self.prog}: {message}")
 
 
+def _number(low: float, high: float, kind: type = float):
+    """An argparse type: a finite `kind` from low to high, or a one-line usage error."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or not low <= value <= high:   # nan fails every comparison
+            raise argparse.ArgumentTypeError(f"give a {kind.__name__} from {low:g} to "
+                                             f"{high:g}, not {text!r}")
+        return value
+    return parse
+
+
 def _emulator_parser() -> argparse.ArgumentParser:
+    from .commands.numbers import port
     p = _Parser(prog="qc-magics emulator",
                 description="Serve a local emulator of the QuantConnect API v2 at "
                             "http://HOST:PORT/api/v2/ until Ctrl-C.")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5612)
+    p.add_argument("--port", type=port, default=5612)
     p.add_argument("--user-id", default="1")
     p.add_argument("--api-token", default=None, help="default: a new random token")
-    p.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
-    p.add_argument("--fault-rate", type=float, default=0.0,
+    p.add_argument("--latency-ms", type=_number(0, 600_000), default=0.0,
+                   help="added to every answer")
+    p.add_argument("--fault-rate", type=_number(0, 1), default=0.0,
                    help="share of requests failing with 429, 500, 503 or a dropped connection")
-    p.add_argument("--retry-after", type=float, default=1.0,
+    p.add_argument("--retry-after", type=_number(0, 3600), default=1.0,
                    help="seconds the 429/503 faults ask clients to wait")
     p.add_argument("--seed", type=int, default=0, help="results and ids follow from it")
     p.add_argument("--state-dir", default=None, help="persist the cloud's state here")
-    p.add_argument("--time-scale", type=float, default=1.0,
+    p.add_argument("--time-scale", type=_number(0.0001, 10_000), default=1.0,
                    help="multiply job durations (0.1: ten times faster)")
-    p.add_argument("--max-file-size", type=int, default=32_000,
+    p.add_argument("--max-file-size", type=_number(1, 100_000_000, int), default=32_000,
                    help="per-file size cap in characters")
     return p
 
@@ -61,8 +78,10 @@ def _run_emulator(argv: list[str]) -> int:
     try:
         emu.bind()
     except OSError as e:
+        import socket
+        fix = "check --host" if isinstance(e, socket.gaierror) else "pick another --port"
         print(f"qc-magics emulator: cannot listen on {args.host}:{args.port}: "
-              f"{e.strerror or e}; pick another --port", file=sys.stderr)
+              f"{e.strerror or e}; {fix}", file=sys.stderr)
         return 1
     # These are the emulator's own credentials, made up for this run: printing them is the point.
     print(f"QuantConnect API emulator at {emu.api_url}\n"
@@ -133,7 +152,12 @@ def _run_command(argv: list[str], as_json: bool) -> int:
         if sys.stdin is None or sys.stdin.isatty():
             raise _Usage("qc-magics write NAME reads the content from standard input: "
                          "qc-magics write NAME < FILE")
-        cell = sys.stdin.read()
+        try:
+            cell = sys.stdin.read()
+            cell.encode("utf-8")   # under a C locale stdin decodes bytes to lone surrogates
+        except UnicodeError:
+            raise _Usage("qc-magics write NAME takes text (UTF-8) on standard input; this is "
+                         "not text") from None
     value = execute(_session(), command, args, cell)
     if as_json:
         print(json.dumps(jsonable(value), indent=2, default=str))
@@ -141,13 +165,42 @@ def _run_command(argv: list[str], as_json: bool) -> int:
         text = as_text(value)
         if text:
             print(text)
-    from .doctor import Diagnosis   # the one result that sets the exit code: 1 if a check failed
-    return value.exit_code if isinstance(value, Diagnosis) else 0
+    return _exit_code(value)
+
+
+def _exit_code(value: object) -> int:
+    """1 when the command did not do all it was asked: a doctor check failed, or a sync refused
+    or failed some files (the report is printed all the same, so scripts notice and people see)."""
+    from .doctor import Diagnosis
+    if isinstance(value, Diagnosis):
+        return value.exit_code
+    return 1 if _incomplete(value) else 0
+
+
+def _incomplete(value: object) -> bool:
+    """A sync that refused or failed some files did not do what was asked: exit 1, so scripts
+    notice (the report is printed all the same)."""
+    from .sync import SyncReport
+    return isinstance(value, SyncReport) and any(a.action in ("refused", "failed")
+                                                 for a in value.actions)
+
+
+def _say(e: BaseException) -> None:
+    from .commands.render import printable
+    if isinstance(e, OSError) and not isinstance(e, QCError):
+        text = f"cannot use {e.filename or ''}: {e.strerror or e}"
+    else:
+        text = str(e)
+    print(f"qc-magics: {printable(text, keep_newlines=True)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .commands import GrammarError, Refused
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # A name the terminal's encoding cannot show is written escaped, never a traceback.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     as_json = "--json" in argv
     argv = [a for a in argv if a != "--json"]
     try:
@@ -161,17 +214,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_demo(argv[1:])
         return _run_command(argv, as_json)
     except (_Usage, GrammarError, Refused, InvalidArgument) as e:
-        print(f"qc-magics: {e}", file=sys.stderr)
+        _say(e)
         return 2
     except WaitInterrupted as e:
-        print(f"qc-magics: {e}", file=sys.stderr)
+        _say(e)
         return 130
-    except QCError as e:
-        print(f"qc-magics: {e}", file=sys.stderr)
+    except (QCError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
+            FileExistsError) as e:
+        _say(e)   # the service's errors, and folders or files named that cannot be used
         return 1
     except KeyboardInterrupt:
         print("\ninterrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`qc-magics projects | head -1`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+        return 141
 
 
 if __name__ == "__main__":

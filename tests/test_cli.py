@@ -109,11 +109,13 @@ def test_outputs_and_wait(run, emu):
     assert cells[0]["stdout"] == "hello\n"
 
 
-def test_backtest_commands(run):
+def test_backtest_commands(run, emu):
+    from conftest import make_client
     _, created, _ = run("new", "Runs", json_out=True)
     pid = str(created["projectId"])
     code, compiled, _ = run("compile", "--project", pid, json_out=True)
-    assert compiled["state"] == "BuildSuccess"
+    service = make_client(emu).read_compile(int(pid), compiled["compileId"])
+    assert (compiled["state"], compiled["logs"]) == (service["state"], service["logs"])
     code, bt, _ = run("backtest", "--project", pid, "--name", "cli", "--param", "x=1",
                       json_out=True)
     assert code == 0 and bt["status"] == "Completed." and "Sharpe Ratio" in bt["statistics"]

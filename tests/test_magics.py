@@ -172,7 +172,10 @@ def test_push_with_params_outputs_and_wait(ip, emu, tmp_path):
 def test_compile_backtest_and_results(ip, emu):
     pid = qc(ip, "new Runs")["projectId"]
     qc(ip, f"use {pid}")
-    assert qc(ip, "compile")["state"] == "BuildSuccess"
+    compiled = qc(ip, "compile")   # the state and logs the service gave, not a fixed string
+    service = ip.magics_manager.registry["QCMagics"].session.client.read_compile(
+        pid, compiled["compileId"])
+    assert (compiled["state"], compiled["logs"]) == (service["state"], service["logs"])
     bt = qc(ip, "backtest --name first --param ema=10")   # 10 is sent as a number and kept so
     assert isinstance(bt, Backtest) and bt.done and bt.parameters == {"ema": 10}
     html = bt._repr_html_()      # the name shown, escaped, with the state and formatted statistics

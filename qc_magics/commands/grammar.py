@@ -10,6 +10,7 @@ import difflib
 from typing import Callable
 
 from ..errors import QCError
+from . import numbers
 
 
 class GrammarError(QCError):
@@ -40,15 +41,17 @@ def _out(p: argparse.ArgumentParser) -> None:
 def _optimize(p: argparse.ArgumentParser) -> None:
     _project(p)
     p.add_argument("--param", action="append", default=[], metavar="NAME=MIN:MAX:STEP",
-                   required=True, help="a parameter range (repeat for several)")
+                   required=True, type=numbers.parameter_range,
+                   help="a parameter range (repeat for several)")
     p.add_argument("--target", choices=TARGETS, default="sharpe")
     way = p.add_mutually_exclusive_group()
     way.add_argument("--min", dest="direction", action="store_const", const="min")
     way.add_argument("--max", dest="direction", action="store_const", const="max")
     p.add_argument("--constraint", action="append", default=[], metavar='"METRIC OP VALUE"',
-                   help='e.g. "drawdown <= 0.25" (repeat for several)')
+                   type=numbers.constraint, help='e.g. "drawdown <= 0.25" (repeat for several)')
     p.add_argument("--node", choices=NODE_TYPES, default="O2-8")
-    p.add_argument("--parallel", type=int, default=4, metavar="N")
+    p.add_argument("--parallel", type=numbers.nodes, metavar="N",
+                   help="nodes run at once (default 2; O2-8 allows 24, O4-12 12, O8-16 6)")
     p.add_argument("--name", metavar="N")
     _out(p)
 
@@ -94,8 +97,9 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("outputs", "a notebook's outputs as Python values", lambda p: (
         p.add_argument("name", metavar="NAME"), _project(p, True), _out(p))),
     ("wait", "wait for a notebook to be run in the cloud, then pull it", lambda p: (
-        p.add_argument("name", metavar="NAME"), p.add_argument("--timeout", type=float,
-                                                               metavar="S"),
+        p.add_argument("name", metavar="NAME"), p.add_argument(
+            "--timeout", type=numbers.seconds, metavar="S",
+            help="give up after S seconds (default 900; 0 checks once and does not wait)"),
         _project(p, True), _out(p))),
     ("compile", "compile the project", lambda p: (_project(p), _out(p))),
     ("backtest", "run a backtest and follow it", lambda p: (
@@ -116,7 +120,8 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("optimize estimate", "what an optimization would take and cost (free)", _optimize),
     ("optimize run", "run an optimization after you accept its cost", lambda p: (
         _optimize(p), p.add_argument("--yes", "-y", action="store_true"),
-        p.add_argument("--max-cost", type=float, metavar="USD"),
+        p.add_argument("--max-cost", type=numbers.dollars, metavar="USD",
+                       help="go ahead without asking if the estimate is at most USD"),
         p.add_argument("--no-wait", action="store_true"))),
     ("optimizations", "the project's optimizations", lambda p: (_project(p), _out(p))),
     ("optimize read", "read an optimization (--wait: follow it)", lambda p: (

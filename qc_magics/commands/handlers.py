@@ -7,7 +7,8 @@ from __future__ import annotations
 from argparse import Namespace
 from typing import Any, Callable
 
-from ..errors import InvalidArgument, WaitInterrupted
+from ..errors import InvalidArgument, QCError, WaitInterrupted, WaitTimeout
+from .creates import explain, may_have_acted
 from .grammar import overview, usage
 from .session import Refused, Session
 
@@ -122,7 +123,9 @@ def _outputs(s: Session, a: Namespace, cell: str | None):
 def _wait(s: Session, a: Namespace, cell: str | None):
     folder = s.folder(a)
     try:
-        return folder.wait_for_run(a.name, timeout=a.timeout or s.settings().timeout or 900.0,
+        # 0 is a timeout too (check once): only a missing one falls back to the default.
+        timeout = next(t for t in (a.timeout, s.settings().timeout, 900.0) if t is not None)
+        return folder.wait_for_run(a.name, timeout=timeout,
                                    poll_interval=max(1.0, s.settings().poll_interval))
     except KeyboardInterrupt:
         raise WaitInterrupted(f"a cloud run of {a.name}", None,
@@ -133,10 +136,9 @@ def _wait(s: Session, a: Namespace, cell: str | None):
 
 def _compile(s: Session, a: Namespace, cell: str | None) -> dict:
     from ..api.lookup import find_project
-    from ..jobs import compile_project
+    from ..jobs import build
     project_id = int(find_project(s.client, s.project(a.project))["projectId"])
-    return {"projectId": project_id, "state": "BuildSuccess",
-            "compileId": compile_project(s.client, project_id, poll=s.settings().poll)}
+    return {"projectId": project_id, **build(s.client, project_id, poll=s.settings().poll)}
 
 
 def _resumable(s: Session, run: Callable[[], Any], what: str, command: str) -> Any:
@@ -146,6 +148,12 @@ def _resumable(s: Session, run: Callable[[], Any], what: str, command: str) -> A
     except WaitInterrupted as e:
         raise WaitInterrupted(f"{what} {e.handle.id}", e.handle,
                               f"{s.prog} {command} {e.handle.id} --wait") from None
+    except WaitTimeout as e:
+        handle = getattr(e, "handle", None)
+        if handle is None:
+            raise
+        raise WaitTimeout(f"{e}. Go on waiting with: {s.prog} {command} {handle.id} "
+                          "--wait") from None
 
 
 def _backtest(s: Session, a: Namespace, cell: str | None):
@@ -191,18 +199,34 @@ def _backtest_delete(s: Session, a: Namespace, cell: str | None) -> str:
 
 
 def _compare(s: Session, a: Namespace, cell: str | None):
-    from ..results import compare
-    return compare(s.client, s.project(a.project), a.ids)
+    from ..api.lookup import find_project
+    from ..errors import NotFoundError
+    from ..results import Backtest, Comparison
+    ref = s.project(a.project)
+    project_id = int(find_project(s.client, ref)["projectId"])
+    handles, unknown = [], []
+    for backtest_id in a.ids:   # read each now: an unknown id is an error, not a lazy surprise
+        try:
+            handles.append(Backtest(s.client, project_id, backtest_id).refresh())
+        except NotFoundError:
+            unknown.append(backtest_id)
+    if unknown:
+        raise NotFoundError("/backtests/read", [f"no backtest {i}" for i in unknown],
+                            f"no backtest {', '.join(unknown)} in project {ref}; "
+                            f"{s.prog} backtests --project {ref} lists them")
+    return Comparison(handles)
 
 
 # --- optimizations -------------------------------------------------------------------------------
 
 def _optimize_args(s: Session, a: Namespace) -> dict[str, Any]:
-    from ..api import Constraint, ParameterRange
-    return dict(parameters=[ParameterRange.parse(p) for p in a.param], target=a.target,
+    from ..jobs import DEFAULT_PARALLEL_NODES
+    # The grammar parsed and checked the ranges and constraints (commands/numbers.py).
+    return dict(parameters=list(a.param), target=a.target,
                 direction=a.direction or ("min" if a.target == "drawdown" else "max"),
-                constraints=[Constraint.parse(c) for c in a.constraint], node_type=a.node,
-                parallel_nodes=a.parallel, name=a.name)
+                constraints=list(a.constraint), node_type=a.node,
+                parallel_nodes=a.parallel if a.parallel is not None else DEFAULT_PARALLEL_NODES,
+                name=a.name)
 
 
 def _optimize_estimate(s: Session, a: Namespace, cell: str | None):
@@ -214,16 +238,17 @@ def _optimize_run(s: Session, a: Namespace, cell: str | None):
     from ..jobs import estimate_optimization, run_optimization
     project = s.project(a.project)
     options = _optimize_args(s, a)
-    confirm = a.yes
+    confirmed = None
     if not a.yes and a.max_cost is None:
         estimate = estimate_optimization(s.client, project, **options)
         s.asker.say(str(estimate))
         s.confirm("Run it and pay for it?", yes=False, how_to_skip="--yes or --max-cost USD")
-        confirm = True
+        confirmed = estimate   # the run re-estimates and refuses to cost more than this
     st = s.settings()
     return _resumable(s, lambda: run_optimization(
-        s.client, project, **options, confirm=confirm, max_cost=a.max_cost, wait=not a.no_wait,
-        progress=st.progress, poll=st.poll, timeout=st.timeout), "optimization", "optimize read")
+        s.client, project, **options, confirm=a.yes, max_cost=a.max_cost, confirmed=confirmed,
+        wait=not a.no_wait, progress=st.progress, poll=st.poll, timeout=st.timeout),
+        "optimization", "optimize read")
 
 
 def _optimizations(s: Session, a: Namespace, cell: str | None):
@@ -285,4 +310,10 @@ HANDLERS: dict[str, Callable[[Session, Namespace, str | None], Any]] = {
 
 
 def execute(session: Session, command: str, args: Namespace, cell: str | None = None) -> Any:
-    return HANDLERS[command](session, args, cell)
+    try:
+        return HANDLERS[command](session, args, cell)
+    except QCError as e:
+        if not may_have_acted(e):
+            raise
+        project = getattr(args, "project", None) or session.settings().project
+        raise explain(e, session.prog, project) from e

@@ -1,10 +1,51 @@
-"""Command results as text for a terminal, or as JSON for machines (`qc-magics --json`)."""
+"""Command results as text for a terminal, or as JSON for machines (`qc-magics --json`).
+
+Names and messages come from the cloud (file, project and backtest names, the service's errors),
+so text output escapes control characters: an ESC could rewrite the terminal, a CR or newline
+fake a line of the report, U+202E reverse what follows. JSON escapes them by itself.
+"""
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
+import unicodedata
 from typing import Any
+
+# Bidi embeddings, overrides and isolates, and the marks: they reorder what the terminal shows.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Controls (ESC, BEL, CR, NEL...), line/paragraph separators, and lone surrogates (undecodable
+# file names) that would make print() fail.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+
+
+def printable(text: Any, *, keep_newlines: bool = False) -> str:
+    """`text` with every character a terminal would act on written as its escape (\\x1b,
+    \\u202e, \\n): what shows is what is there, on one line unless keep_newlines."""
+    text = str(text)
+    if text.isprintable() and not _BIDI.intersection(text):
+        return text   # the common case, fast
+    out = []
+    for ch in text:
+        if ch == "\n" and keep_newlines:
+            out.append(ch)
+        elif ch in _BIDI or unicodedata.category(ch) in _UNSAFE_CATEGORIES:
+            out.append(ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                       if unicodedata.category(ch) != "Cs" else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _printable_frame(frame):
+    """The frame with its text cells, index and column labels escaped, one line each."""
+    def esc(v: Any) -> Any:
+        return printable(v) if isinstance(v, str) else v
+    out = (getattr(frame, "map", None) or frame.applymap)(esc)   # DataFrame.map: pandas 2.1+
+    out.index = out.index.map(esc)
+    if hasattr(out, "columns"):
+        out.columns = out.columns.map(esc)
+    return out
 
 
 def _frame_records(frame) -> list[dict]:
@@ -64,17 +105,30 @@ def jsonable(value: Any) -> Any:
 
 
 def as_text(value: Any) -> str:
+    """The text a terminal shows: tables and reports one line per item, every name escaped."""
     import pandas as pd
+
+    from ..results import Comparison
+    from ..sync import SyncReport
 
     if value is None:
         return ""
+    if isinstance(value, Comparison):
+        value = value.statistics
     if isinstance(value, (pd.DataFrame, pd.Series)):
         if value.empty:
             return "(none)"
         with pd.option_context("display.width", 160, "display.max_columns", 12,
                                "display.max_rows", 200):
-            return value.to_string()
+            return _printable_frame(value).to_string()
+    if isinstance(value, SyncReport):
+        value = dataclasses.replace(value, actions=[
+            dataclasses.replace(a, name=printable(a.name), detail=printable(a.detail))
+            for a in value.actions])
+        return str(value)
     if isinstance(value, dict):
-        width = max((len(str(k)) for k in value), default=0)
-        return "\n".join(f"{k:<{width}}  {v}" for k, v in value.items())
-    return str(value)
+        items = {printable(k): printable(v) for k, v in value.items()}
+        width = max((len(k) for k in items), default=0)
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in items.items())
+    # Our own multi-line texts (a backtest's statistics) keep their lines; nothing else passes.
+    return printable(value, keep_newlines=True)

@@ -72,9 +72,24 @@ class Session:
     def folder(self, args: Any):
         from ..sync import ProjectFolder
         s = self.settings()
+        given = getattr(args, "to", None)
+        root = given or s.folder
+        self._check_folder(root, "--to" if given else None)
         return ProjectFolder(self.client, self.project(getattr(args, "project", None)),
-                             getattr(args, "to", None) or s.folder, concurrency=s.concurrency,
-                             size_cap=s.size_cap, progress=s.progress)
+                             root, concurrency=s.concurrency, size_cap=s.size_cap,
+                             progress=s.progress)
+
+    def _check_folder(self, root: str, option: str | None) -> None:
+        """A file where the folder should be (or above it) is a one-line refusal, not a traceback
+        from deep in the sync."""
+        path = Path(root).expanduser()
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        if path.exists() and not path.is_dir():
+            fix = (f"give {option} a folder" if option else
+                   "%config QCMagics.folder = 'DIR' sets it" if self.prog == "%qc" else
+                   "add --to DIR")
+            raise Refused(f"{path} is a file, not a folder: {root} cannot hold the project; {fix}")
 
     def confirm(self, question: str, *, yes: bool, how_to_skip: str) -> None:
         """Go on only with --yes or a "y" typed at the prompt; without a prompt, refuse."""
@@ -94,19 +109,25 @@ def cli_settings_file() -> Path:
 
 def load_cli_settings() -> Settings:
     """The shell keeps its default project (from `qc-magics use`) in settings.json."""
+    data = _read_settings()
+    project, folder = data.get("project"), data.get("folder", ".")
+    # A hand-edited file may hold anything: what is not text is ignored, not a traceback.
+    return Settings(project=str(project) if isinstance(project, (str, int)) and project != ""
+                    and not isinstance(project, bool) else None,
+                    folder=folder if isinstance(folder, str) and folder else ".")
+
+
+def _read_settings() -> dict:
     try:
         data = json.loads(cli_settings_file().read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        data = {}
-    return Settings(project=data.get("project"), folder=data.get("folder", "."))
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def save_cli_project(ref: str) -> None:
     from ..sync.disk import write_atomic
     path = cli_settings_file()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = {}
+    data = _read_settings()
     data["project"] = ref
     write_atomic(path, json.dumps(data, indent=2))

@@ -6,16 +6,24 @@ work. Credentials are never settings: they come from `%qc login`, the environmen
 from __future__ import annotations
 
 import getpass
+import keyword
+import math
 import shlex
+from pathlib import Path
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
+from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, validate
 
 from ..commands import Asker, Session, Settings, execute, parse
+from ..commands.numbers import MAX_WAIT
+from ..commands.render import printable
 from ..errors import QCError, WaitInterrupted
 
 _NO_PROMPT = (EOFError, OSError, NotImplementedError)
+# Folders and files the user named that cannot be read or written: a message, not a traceback.
+_DISK_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
+                FileExistsError)
 
 
 def _ask(prompt: str) -> str | None:
@@ -40,6 +48,19 @@ def _secret(prompt: str) -> str | None:
         raise
 
 
+class BadSetting(UsageError, TraitError):
+    """A setting refused when set: one line at `%config` (a UsageError), and still the
+    TraitError traitlets and its callers expect."""
+
+
+def _within(proposal, low: float, high: float, unit: str) -> float:
+    value = proposal["value"]
+    if value is not None and not (math.isfinite(value) and low <= value <= high):
+        name = proposal["trait"].name
+        raise BadSetting(f"QCMagics.{name} must be {low:g} to {high:g} {unit}, not {value!r}")
+    return value
+
+
 @magics_class
 class QCMagics(Magics):
     """QuantConnect from IPython: `%qc help` lists the subcommands."""
@@ -52,16 +73,41 @@ class QCMagics(Magics):
     progress = CaselessStrEnum(["auto", "text", "none"], default_value="auto",
                                help="Progress bars: auto (widget or text), text, or none."
                                ).tag(config=True)
-    poll_interval = Float(0.5, help="First wait between polls of a job, in seconds; later "
-                          "waits grow to 5 s.").tag(config=True)
+    poll_interval = Float(0.5, help="First wait between polls of a job, in seconds (0.01 to "
+                          "3600); later waits grow to 5 s.").tag(config=True)
     timeout = Float(None, allow_none=True, help="Give up waiting on a job after this many "
-                    "seconds (the job goes on).").tag(config=True)
-    concurrency = Int(8, help="Requests in flight at once for many files or order windows."
-                      ).tag(config=True)
+                    "seconds (the job goes on); 0 checks once, None waits as long as it takes."
+                    ).tag(config=True)
+    concurrency = Int(8, help="Requests in flight at once for many files or order windows "
+                      "(1 to 64).").tag(config=True)
     size_cap = Int(32_000, help="Per-file size cap in characters (larger plans allow more)."
                    ).tag(config=True)
     show_tracebacks = Bool(False, help="Show full tracebacks instead of one-line errors."
                            ).tag(config=True)
+
+    # Checked when set (%config or ipython_config.py), so a bad value never reaches a job.
+    @validate("poll_interval")
+    def _check_poll_interval(self, proposal):
+        return _within(proposal, 0.01, 3600, "seconds")
+
+    @validate("timeout")
+    def _check_timeout(self, proposal):
+        return _within(proposal, 0, MAX_WAIT, "seconds (0: check once, None: no limit)")
+
+    @validate("concurrency")
+    def _check_concurrency(self, proposal):
+        return _within(proposal, 1, 64, "requests")
+
+    @validate("size_cap")
+    def _check_size_cap(self, proposal):
+        return _within(proposal, 1, 100_000_000, "characters")
+
+    @validate("folder")
+    def _check_folder(self, proposal):
+        path = Path(proposal["value"]).expanduser()
+        if path.exists() and not path.is_dir():
+            raise BadSetting(f"QCMagics.folder must be a folder; {path} is a file")
+        return proposal["value"]
 
     def __init__(self, shell=None, **kwargs):
         super().__init__(shell=shell, **kwargs)
@@ -89,31 +135,38 @@ class QCMagics(Magics):
         try:
             command, args = parse(tokens, "%qc")
         except QCError as e:
-            raise UsageError(str(e)) from None
+            raise UsageError(printable(e)) from None
         if cell is not None and command != "write":
             raise UsageError(f"%%qc is for `%%qc write NAME`; use %qc {command} on one line")
         out = getattr(args, "out", None)
-        if out is not None and not out.isidentifier():
+        if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
             raise UsageError(f"--out takes a Python variable name, not {out!r}")
         try:
             value = execute(self.session, command, args, cell)
         except WaitInterrupted as e:
             if out:
                 self.shell.user_ns[out] = e.handle
-            print(f"{e}" + (f"\nThe handle is in {out}." if out and e.handle else ""))
+            print(printable(e, keep_newlines=True) +
+                  (f"\nThe handle is in {out}." if out and e.handle else ""))
             return None
-        except QCError as e:
+        except (QCError, *_DISK_ERRORS) as e:
+            # Only our own errors (InvalidArgument included) and the disk's are the user's to
+            # fix; anything else is a bug and keeps its traceback.
             if self.show_tracebacks:
                 raise
-            raise UsageError(str(e)) from None
-        except ValueError as e:   # bad values from the line that the layers below refused
-            if self.show_tracebacks:
-                raise
-            raise UsageError(str(e)) from None
+            raise UsageError(_one_line(e)) from None
         if out:
             self.shell.user_ns[out] = value
             return None
         if isinstance(value, str):
-            print(value)
+            print(printable(value, keep_newlines=True))
             return None
         return value
+
+
+
+def _one_line(e: BaseException) -> str:
+    if isinstance(e, OSError) and not isinstance(e, QCError):
+        where = f"{e.filename}" if e.filename else ""
+        return printable(f"cannot use {where}: {e.strerror or e}")
+    return printable(e, keep_newlines=True)
