@@ -24,7 +24,8 @@ class _Usage(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
-        raise _Usage(f"{self.prog}: {message}")
+        # main() says "qc-magics: " once; the subcommand's name follows, not the program again.
+        raise _Usage(f"{self.prog.removeprefix('qc-magics ')}: {message}")
 
 
 def _number(low: float, high: float, kind: type = float):

@@ -58,7 +58,7 @@ def test_100000_lines_take_500_requests():
 
 def test_loading_is_waited_out_and_an_empty_log_is_one_request():
     server = FakeLog(["2024-01-02 10:00:00 x"] * 3, loading=2)
-    assert len(read_log_lines(server, poll=(0.001, 0.002))) == 3 and len(server.calls) == 3
+    assert len(read_log_lines(server, poll=(0.01, 0.02))) == 3 and len(server.calls) == 3
     empty = FakeLog([])
     assert read_log_lines(empty) == [] and empty.calls == [(0, 200)]
 

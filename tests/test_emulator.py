@@ -439,4 +439,5 @@ def test_emulator_command_serves_and_prints_how_to_connect(tmp_path):
 def test_emulator_command_rejects_bad_options():
     out = subprocess.run([sys.executable, "-m", "qc_magics.cli", "emulator", "--fault-rate", "2"],
                          capture_output=True, text=True)
-    assert out.returncode == 2 and "--fault-rate must be in [0, 1)" in out.stderr
+    assert out.returncode == 2 and "--fault-rate" in out.stderr and "from 0 to 1" in out.stderr
+    assert out.stderr.count("qc-magics") == 1 and len(out.stderr.splitlines()) == 1

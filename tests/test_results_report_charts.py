@@ -9,7 +9,7 @@ from qc_magics.errors import ApiError, NotFoundError, WaitTimeout
 from qc_magics.results import Backtest
 from qc_magics.results.report import wait_for_report
 
-FAST = (0.001, 0.005)
+FAST = (0.01, 0.02)
 
 
 class ReportClient:

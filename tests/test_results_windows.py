@@ -44,7 +44,7 @@ class FakeWindows:
 @pytest.mark.parametrize("n", [0, 1, 99, 100, 101, 250, 1000])
 def test_every_item_once_in_order_whatever_end_means(n, inclusive, by_id):
     server = FakeWindows(n, inclusive=inclusive, by_id=by_id)
-    items = read_all(server, "orders", expected=n, concurrency=4, poll=(0.001, 0.001))
+    items = read_all(server, "orders", expected=n, concurrency=4, poll=(0.01, 0.01))
     assert [o["id"] for o in items] == list(range(1, n + 1))
     assert all(end - start <= 100 for start, end in server.calls)
     # Ids from 1 with an exclusive end leave the last one out of the planned windows: one more.
@@ -78,7 +78,7 @@ def test_a_server_holding_to_less_than_100_gets_windows_of_99():
 
 def test_an_empty_first_window_is_waited_out_while_loading():
     server = FakeWindows(150, inclusive=False, loading=3)
-    items = read_all(server, "orders", expected=150, poll=(0.001, 0.002))
+    items = read_all(server, "orders", expected=150, poll=(0.01, 0.02))
     assert len(items) == 150 and server.calls[:3] == [(0, 100)] * 3
 
 
