@@ -14,19 +14,22 @@ Rules (see the issue "Push and pull ... without ever losing work"):
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..errors import InvalidArgument, NotFoundError
+from ..errors import InvalidArgument, NotFoundError, QCError
 from .. import progress as progress_bars
 from ..api.lookup import find_project, near
 from ..waiting import bounded_pool
 from .content import Fingerprint, InvalidNotebook, fingerprint, is_notebook
-from .disk import (INVALID_TAG, LocalWriteError, UnsafePath, backup, check_name, conflict_name,
-                   list_local, local_path, read_text, write_atomic)
+from .disk import (INVALID_TAG, LocalReadError, LocalScan, LocalWriteError, NotText, backup,
+                   check_name, clean_leftovers, conflict_name, list_local, local_path,
+                   looks_like_copy, read_bytes, read_text, scan, write_atomic)
+from .names import Outside, outside, printable
 from .state import SyncState
 from .push import SyncError, prepare_outgoing, send_files  # noqa: F401 (SyncError re-exported)
 from .status import FileStatus, StatusReport, SyncReport, classify
@@ -36,9 +39,11 @@ DEFAULT_SIZE_CAP = 32_000
 
 @dataclass
 class _Side:
-    text: str
+    text: str | None             # None: a local file that is not text, or cannot be read
     fp: Fingerprint
     invalid: str | None = None   # why a .ipynb is not a notebook
+    size: int | None = None
+    unreadable: str | None = None   # why the local file cannot be taken as text
 
 
 def _side(name: str, text: str | None) -> _Side | None:
@@ -49,6 +54,40 @@ def _side(name: str, text: str | None) -> _Side | None:
     except InvalidNotebook as e:
         # Compared as plain text, so it still has a state, but it is never taken as a notebook.
         return _Side(text, fingerprint(name + ".txt", text), str(e))
+
+
+def _local_side(name: str, path: Path) -> _Side | None:
+    """The local file as one side of the comparison. A file that is not UTF-8 (a PNG) or cannot
+    be read (mode 000) is still there: it gets a fingerprint no text can have, so it counts as
+    local content that differs from everything and is never replaced without a backup."""
+    try:
+        return _side(name, read_text(path))
+    except NotText as e:
+        why = "not UTF-8 text (binary?): the API holds text files only, so it is not synced"
+        data = read_bytes(path)
+        if data is None:
+            return None
+        digest = "binary:" + hashlib.sha256(data).hexdigest()
+        return _Side(None, Fingerprint(digest, digest, ""), size=len(data), unreadable=why)
+    except LocalReadError as e:
+        why = str(e)
+        return _Side(None, Fingerprint("unreadable", "unreadable", ""), unreadable=why)
+
+
+def _size(side: _Side | None) -> int | None:
+    if side is None:
+        return None
+    return side.size if side.text is None else len(side.text)
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e) if isinstance(e, QCError) else f"{type(e).__name__}: {e}"
+    return printable(text.strip().splitlines()[0] if text.strip() else type(e).__name__)
+
+
+def _content(cfile: dict) -> str:
+    content = cfile.get("content")
+    return content if isinstance(content, str) else ""
 
 
 class ProjectFolder:
@@ -82,17 +121,47 @@ class ProjectFolder:
     def _state(self) -> SyncState:
         return SyncState.load(self.root, self.project_id)
 
-    def _cloud(self) -> tuple[dict[str, dict], dict[str, str]]:
-        """Cloud files by name (one request), and the names refused as unsafe, with why."""
-        files, unsafe = {}, {}
+    def _cloud(self) -> tuple[dict[str, dict], dict[str, Outside]]:
+        """Cloud files by name (one request), and the names outside the sync rule (names.py),
+        with what is done about them and why. Those are reported, never written."""
+        files: dict[str, dict] = {}
+        refused: dict[str, Outside] = {}
         for f in self.client.read_files(self.project_id):
             if f.get("isLibrary") and not self.include_libraries:
                 continue
-            try:
-                files[check_name(f["name"])] = f
-            except UnsafePath as e:
-                unsafe[f["name"]] = str(e)
-        return files, unsafe
+            name = str(f.get("name") or "")
+            verdict = outside(name)
+            if verdict is None:
+                files[name] = f
+            else:
+                refused[name] = verdict
+        # "x" beside "x/y.py": a disk holds one or the other. The folder is kept (it holds the
+        # other files); the file is reported, so the pull is the same whatever order it runs in.
+        folders = {n.rsplit("/", i)[0]: n for n in files for i in range(1, n.count("/") + 1)}
+        for name in [n for n in files if n in folders]:
+            del files[name]
+            refused[name] = Outside("refused", f"is both a file and a folder in the cloud "
+                                               f"({folders[name]!r}); rename one of them there")
+        return files, refused
+
+    def _scan(self, state: SyncState) -> LocalScan:
+        """Project files here (the sync rule decides), less the conflict copies the state
+        recorded writing, plus our leftover temp files."""
+        found = scan(self.root)
+        if state.legacy_copies:
+            # Written before copies were recorded: adopt the ones beside a synced file, once.
+            for name in found.files:
+                if looks_like_copy(name) & set(state.bases):
+                    state.copies[name] = next(iter(looks_like_copy(name) & set(state.bases)))
+            state.legacy_copies = False
+        state.drop_copies([c for c in list(state.copies) if c not in found.files])
+        for copy in list(state.copies):
+            found.files.pop(copy, None)
+        return found
+
+    def _local(self) -> dict[str, Path]:
+        """Project files here by name (see _scan)."""
+        return self._scan(self._state()).files
 
     def _selection(self, names: Sequence[str] | str | None, everything: bool,
                    known: Iterable[str]) -> list[str]:
@@ -116,27 +185,34 @@ class ProjectFolder:
     # --- status ---------------------------------------------------------------------------------
     def status(self, names: Sequence[str] | str | None = None) -> StatusReport:
         """Every file's state (see sync.status), with sizes and times."""
-        cloud, unsafe = self._cloud()
-        local = list_local(self.root)
+        cloud, refused = self._cloud()
         state = self._state()
+        local = self._scan(state).files
         report = StatusReport(self.project_id, str(self.root))
-        for name in self._selection(names, False, set(cloud) | set(local) | set(state.bases)):
+        known = set(cloud) | set(local) | set(state.bases)
+        for name in self._selection(names, False, known | set(refused)):
+            if name in refused:
+                report.files.append(FileStatus(name, "cloud-only", note=f"not synced: it "
+                                                                        f"{refused[name].why}"))
+                continue
             lpath = local.get(name)
-            lside = _side(name, read_text(lpath)) if lpath else None
+            lside = _local_side(name, lpath) if lpath else None
             cfile = cloud.get(name)
-            cside = _side(name, cfile.get("content", "")) if cfile else None
+            cside = _side(name, _content(cfile)) if cfile else None
             st = classify(lside and lside.fp, state.get(name), cside and cside.fp)
             if st is None:
                 continue
             notes = [f"{side} copy is not a valid notebook" for side, s in
                      (("local", lside), ("cloud", cside)) if s and s.invalid]
+            if lside and lside.unreadable:
+                notes.append(lside.unreadable)
+            try:
+                modified = lpath.lstat().st_mtime if lpath else None
+            except OSError:
+                modified = None
             report.files.append(FileStatus(
-                name, st, len(lside.text) if lside else None,
-                len(cside.text) if cside else None,
-                lpath.stat().st_mtime if lpath else None,
+                name, st, _size(lside), _size(cside), modified,
                 cfile.get("modified") if cfile else None, "; ".join(notes)))
-        for name, why in unsafe.items():
-            report.files.append(FileStatus(name, "cloud-only", note=why))
         return report
 
     # --- pull -----------------------------------------------------------------------------------
@@ -148,23 +224,28 @@ class ProjectFolder:
         """
         if names is None and not all:
             raise InvalidArgument("name the files to pull, or pull all=True")
-        cloud, unsafe = self._cloud()
-        local = list_local(self.root)
+        cloud, refused = self._cloud()
         state = self._state()
+        found = self._scan(state)
+        local = found.files
+        if not dry_run:
+            clean_leftovers(found.leftovers)   # temp files of runs that were killed
         report = SyncReport("pull", dry_run)
-        for name, why in unsafe.items():
-            report.add(name, "refused", "cloud-only", why)
-        selected = self._selection(names, all, set(cloud) | set(local) | set(state.bases)
-                                   | set(unsafe))
+        taken = frozenset(set(cloud) | set(local) | set(state.bases) | set(refused))
+        selected = self._selection(names, all, taken)
+        for name in selected:
+            if name in refused:
+                report.add(name, refused[name].action, "cloud-only",
+                           f"not written: it {refused[name].why}")
         bar = progress_bars.bar(len(selected), "pull", "none" if dry_run else self.progress,
                                 unit="file")
-        todo = [n for n in selected if n not in unsafe]
+        todo = [n for n in selected if n not in refused]
         # One request brought every file; what is left is disk work (temp file, fsync, rename),
         # which waits on the disk, not the CPU, so a few threads do it several times faster.
         try:
             with bounded_pool(min(self.concurrency, len(todo)), "qc-pull") as pool, state.batch():
-                futures = [pool.submit(self._pull_one, name, cloud.get(name), local.get(name),
-                                       state, force, report) for name in todo]
+                futures = [pool.submit(self._pull_safely, name, cloud.get(name), local.get(name),
+                                       state, force, report, taken) for name in todo]
                 for future in as_completed(futures):
                     future.result()
                     bar.update()
@@ -172,23 +253,55 @@ class ProjectFolder:
             bar.close()
         return report
 
-    def _write_copy(self, copy: str, text: str) -> None:
-        """Write a copy of the cloud version beside a file. An earlier copy with other content
-        (perhaps being merged by hand) goes to the backups first."""
+    def _copy_name(self, name: str, tag: str, state: SyncState, taken: frozenset[str]) -> str:
+        """Where the cloud version of `name` goes beside it: research.cloud.ipynb, unless a
+        project file already has that name (then research.cloud-2.ipynb, ...)."""
+        def named(t: str) -> str:
+            copy = conflict_name(name, t)
+            if tag == INVALID_TAG:   # raw text, so that nothing takes it for a notebook
+                copy = copy[: -len(".ipynb")] + ".txt" if copy.endswith(".ipynb") else copy + ".txt"
+            return copy
+        copy, n = named(tag), 2
+        while copy in taken:
+            copy, n = named(f"{tag}-{n}"), n + 1
+        return copy
+
+    def _write_copy(self, copy: str, origin: str, text: str, state: SyncState) -> None:
+        """Write a copy of the cloud version beside a file, recorded in the state first (so it
+        is never taken for a project file). An earlier copy with other content (perhaps being
+        merged by hand) goes to the backups first."""
         path = local_path(self.root, copy)
-        old = read_text(path) if path.exists() else None
-        if old is not None and old != text:
+        state.mark_copy(copy, origin)
+        old = read_bytes(path) if path.exists() else None
+        if old is not None and old != text.encode("utf-8"):
             backup(self.root, copy, path)
         write_atomic(path, text)
 
+    def _pull_safely(self, name: str, cfile: dict | None, lpath: Path | None, state: SyncState,
+                     force: bool, report: SyncReport, taken: frozenset[str]) -> None:
+        """One file that cannot be written (a name too long, a file where its folder should be,
+        a symlink on the way) is reported; the others are still pulled."""
+        try:
+            self._pull_one(name, cfile, lpath, state, force, report, taken)
+        except (QCError, OSError, ValueError) as e:
+            report.add(name, "failed", "", _one_line(e))
+
     def _pull_one(self, name: str, cfile: dict | None, lpath: Path | None, state: SyncState,
-                  force: bool, report: SyncReport) -> None:
+                  force: bool, report: SyncReport, taken: frozenset[str] = frozenset()) -> None:
         base = state.get(name)
-        target = lpath or local_path(self.root, name)
-        lside = _side(name, read_text(lpath)) if lpath else None
-        cside = _side(name, cfile.get("content", "")) if cfile else None
+        lside = _local_side(name, lpath) if lpath else None
+        cside = _side(name, _content(cfile)) if cfile else None
         st = classify(lside and lside.fp, base, cside and cside.fp)
+        try:
+            self._act(name, st, base, lpath, lside, cside, state, force, report, taken)
+        except (QCError, OSError) as e:
+            report.add(name, "failed", st or "", _one_line(e))
+
+    def _act(self, name: str, st: str | None, base, lpath: Path | None, lside: _Side | None,
+             cside: _Side | None, state: SyncState, force: bool, report: SyncReport,
+             taken: frozenset[str]) -> None:
         dry = report.dry_run
+        note = f" ({lside.unreadable})" if lside and lside.unreadable else ""
         if st is None or cside is None:
             if st == "deleted-in-cloud":
                 report.add(name, "kept", st, "deleted in the cloud; the local file is kept")
@@ -196,10 +309,9 @@ class ProjectFolder:
                 report.add(name, "skipped", st, "only here; push it to send it")
             return
         if cside.invalid and is_notebook(name):
-            copy = conflict_name(name, INVALID_TAG)
-            copy = copy[: -len(".ipynb")] + ".txt" if copy.endswith(".ipynb") else copy + ".txt"
+            copy = self._copy_name(name, INVALID_TAG, state, taken)
             if not dry:
-                self._write_copy(copy, cside.text)
+                self._write_copy(copy, name, cside.text, state)
             report.add(name, "invalid", st, f"the cloud copy is not a notebook "
                                              f"({cside.invalid}); saved raw as {copy}")
             return
@@ -215,22 +327,31 @@ class ProjectFolder:
             force = True
         if st in ("local-changed", "deleted-locally", "conflict") and not force:
             if st == "local-changed":
-                report.add(name, "kept", st, "local changes kept; push them, or pull with force")
+                report.add(name, "kept", st, "local changes kept; push them, or pull with "
+                                             "force" + note)
             elif st == "deleted-locally":
                 report.add(name, "kept", st, "deleted here; pull with force to restore it")
             else:
-                copy = conflict_name(name)
+                copy = self._copy_name(name, ".cloud", state, taken)
                 if not dry:
-                    self._write_copy(copy, cside.text)
+                    self._write_copy(copy, name, cside.text, state)
                 report.add(name, "conflict-copy", st,
                            f"both sides changed: local kept, cloud version saved as {copy}; "
-                           f"compare with diff({name!r}), then push with force or pull with force")
+                           f"compare with diff({name!r}), then push with force or pull with "
+                           "force" + note)
             return
         detail = ""
-        if never_synced and lpath is not None:
+        target = lpath or local_path(self.root, name)
+        if lpath is None and target.is_file() and not target.is_symlink():
+            # A file the scan does not count as a project file (a recorded conflict copy) is
+            # where this cloud file goes: it may hold edits, so it is kept in the backups.
+            never_synced = True
+            if not dry:
+                state.drop_copies([name])
+        if never_synced and target.exists():
             detail = "previous local content backed up"
             if not dry:
-                saved = backup(self.root, name, lpath)
+                saved = backup(self.root, name, target)
                 detail = f"previous local content backed up to {saved.relative_to(self.root)}"
         if not dry:
             write_atomic(target, cside.text)
@@ -251,7 +372,7 @@ class ProjectFolder:
         """
         if names is None and not all:
             raise InvalidArgument("name the files to push, or push all=True")
-        local = list_local(self.root)
+        local = self._local()
         selected = self._selection(names, all, local)
         if as_name is not None and len(selected) != 1:
             raise InvalidArgument("as_name renames one file; name exactly one")
@@ -259,9 +380,10 @@ class ProjectFolder:
             for name in selected:
                 if not is_notebook(name):
                     raise InvalidArgument(f"parameters go into notebooks; {name} is not one")
+        skipped: dict[str, str] = {}
         outgoing = prepare_outgoing(selected, local, size_cap=self.size_cap,
                                     keep_outputs=keep_outputs, as_name=as_name,
-                                    parameters=parameters)
+                                    parameters=parameters, skipped=skipped)
         if parameters and not dry_run:
             # Only now that every check passed: the injected cell lands in the local notebook
             # too, so local and cloud hold the same work afterwards.
@@ -270,6 +392,8 @@ class ProjectFolder:
         cloud, _ = self._cloud()
         state = self._state()
         report = SyncReport("push", dry_run)
+        for name, why in skipped.items():
+            report.add(name, "skipped", "", why)
         plan: list[tuple[str, str, str]] = []   # (cloud name, content, state)
         for cname, (text, content) in outgoing.items():
             lside = _side(cname, text)

@@ -10,7 +10,7 @@ from .. import progress as progress_bars
 from ..waiting import bounded_pool
 from ..errors import NotFoundError, QCError, TransportError
 from .content import InvalidNotebook, is_notebook, strip_outputs, valid_notebook_text
-from .disk import check_name, read_text
+from .disk import NotText, check_name, read_text
 from .state import SyncState
 from .status import SyncReport
 
@@ -24,14 +24,24 @@ class SyncError(QCError):
 
 def prepare_outgoing(selected: list[str], local: dict[str, Path], *, size_cap: int,
                      keep_outputs: bool, as_name: str | None,
-                     parameters: Mapping[str, Any] | None) -> dict[str, tuple[str, str]]:
+                     parameters: Mapping[str, Any] | None,
+                     skipped: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
     """Local text and the content to send, by cloud name. Every check that can fail before
-    a request fails here, for all files at once, so a refused push sends nothing."""
+    a request fails here, for all files at once, so a refused push sends nothing.
+
+    Files the API cannot hold at all (not UTF-8 text; empty, which QuantConnect refuses on
+    update) are not problems of the push: they go into `skipped` with why, and the rest goes.
+    """
     outgoing: dict[str, tuple[str, str]] = {}
     problems: list[str] = []
+    skipped = {} if skipped is None else skipped
     for name in selected:
         cname = check_name(as_name or name)
-        text = read_text(local[name])
+        try:
+            text = read_text(local[name])
+        except NotText as e:
+            skipped[name] = str(e)
+            continue
         if text is None:
             problems.append(f"{name}: the local file disappeared")
             continue
@@ -59,7 +69,8 @@ def prepare_outgoing(selected: list[str], local: dict[str, Path], *, size_cap: i
                 "size_cap if your QuantConnect plan allows larger files)")
             continue
         if not content:
-            problems.append(f"{name} is empty, and the cloud refuses empty files")
+            skipped[name] = ("empty, and QuantConnect refuses empty content: give it a line "
+                             "(even a comment) to push it")
             continue
         outgoing[cname] = (text, content)
     if problems:
