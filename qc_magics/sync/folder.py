@@ -14,80 +14,28 @@ Rules (see the issue "Push and pull ... without ever losing work"):
 """
 from __future__ import annotations
 
-import hashlib
 import os
+import threading
 from concurrent.futures import as_completed
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..errors import InvalidArgument, NotFoundError, QCError
+from ..errors import InvalidArgument, NotFoundError
 from .. import progress as progress_bars
 from ..api.lookup import find_project, near
 from ..waiting import bounded_pool
-from .content import Fingerprint, InvalidNotebook, fingerprint, is_notebook
-from .disk import (INVALID_TAG, LocalReadError, LocalScan, LocalWriteError, NotText, backup,
-                   check_name, clean_leftovers, conflict_name, list_local, local_path,
-                   looks_like_copy, read_bytes, read_text, scan, write_atomic)
-from .names import Outside, outside, printable
+from .content import fingerprint, is_notebook
+from .disk import (LocalScan, LocalWriteError, backup, check_name, clean_leftovers, list_local,
+                   local_path, looks_like_copy, read_text, scan, write_atomic)
+from .names import Outside, outside
+from .pull import pull_one
+from .sides import cloud_content as _content, local_side as _local_side, side as _side, \
+    size as _size
 from .state import SyncState
 from .push import SyncError, prepare_outgoing, send_files  # noqa: F401 (SyncError re-exported)
 from .status import FileStatus, StatusReport, SyncReport, classify
 
 DEFAULT_SIZE_CAP = 32_000
-
-
-@dataclass
-class _Side:
-    text: str | None             # None: a local file that is not text, or cannot be read
-    fp: Fingerprint
-    invalid: str | None = None   # why a .ipynb is not a notebook
-    size: int | None = None
-    unreadable: str | None = None   # why the local file cannot be taken as text
-
-
-def _side(name: str, text: str | None) -> _Side | None:
-    if text is None:
-        return None
-    try:
-        return _Side(text, fingerprint(name, text))
-    except InvalidNotebook as e:
-        # Compared as plain text, so it still has a state, but it is never taken as a notebook.
-        return _Side(text, fingerprint(name + ".txt", text), str(e))
-
-
-def _local_side(name: str, path: Path) -> _Side | None:
-    """The local file as one side of the comparison. A file that is not UTF-8 (a PNG) or cannot
-    be read (mode 000) is still there: it gets a fingerprint no text can have, so it counts as
-    local content that differs from everything and is never replaced without a backup."""
-    try:
-        return _side(name, read_text(path))
-    except NotText as e:
-        why = "not UTF-8 text (binary?): the API holds text files only, so it is not synced"
-        data = read_bytes(path)
-        if data is None:
-            return None
-        digest = "binary:" + hashlib.sha256(data).hexdigest()
-        return _Side(None, Fingerprint(digest, digest, ""), size=len(data), unreadable=why)
-    except LocalReadError as e:
-        why = str(e)
-        return _Side(None, Fingerprint("unreadable", "unreadable", ""), unreadable=why)
-
-
-def _size(side: _Side | None) -> int | None:
-    if side is None:
-        return None
-    return side.size if side.text is None else len(side.text)
-
-
-def _one_line(e: BaseException) -> str:
-    text = str(e) if isinstance(e, QCError) else f"{type(e).__name__}: {e}"
-    return printable(text.strip().splitlines()[0] if text.strip() else type(e).__name__)
-
-
-def _content(cfile: dict) -> str:
-    content = cfile.get("content")
-    return content if isinstance(content, str) else ""
 
 
 class ProjectFolder:
@@ -240,124 +188,29 @@ class ProjectFolder:
         bar = progress_bars.bar(len(selected), "pull", "none" if dry_run else self.progress,
                                 unit="file")
         todo = [n for n in selected if n not in refused]
+        stop = threading.Event()
+
+        def one(name: str) -> None:
+            if stop.is_set():    # a crash or Ctrl-C in another thread: start nothing new
+                return
+            try:
+                pull_one(self.root, name, cloud.get(name), local.get(name), state, force,
+                         report, taken)
+            except BaseException:
+                stop.set()
+                raise
+
         # One request brought every file; what is left is disk work (temp file, fsync, rename),
         # which waits on the disk, not the CPU, so a few threads do it several times faster.
         try:
             with bounded_pool(min(self.concurrency, len(todo)), "qc-pull") as pool, state.batch():
-                futures = [pool.submit(self._pull_safely, name, cloud.get(name), local.get(name),
-                                       state, force, report, taken) for name in todo]
+                futures = [pool.submit(one, name) for name in todo]
                 for future in as_completed(futures):
                     future.result()
                     bar.update()
         finally:
             bar.close()
         return report
-
-    def _copy_name(self, name: str, tag: str, state: SyncState, taken: frozenset[str]) -> str:
-        """Where the cloud version of `name` goes beside it: research.cloud.ipynb, unless a
-        project file already has that name (then research.cloud-2.ipynb, ...)."""
-        def named(t: str) -> str:
-            copy = conflict_name(name, t)
-            if tag == INVALID_TAG:   # raw text, so that nothing takes it for a notebook
-                copy = copy[: -len(".ipynb")] + ".txt" if copy.endswith(".ipynb") else copy + ".txt"
-            return copy
-        copy, n = named(tag), 2
-        while copy in taken:
-            copy, n = named(f"{tag}-{n}"), n + 1
-        return copy
-
-    def _write_copy(self, copy: str, origin: str, text: str, state: SyncState) -> None:
-        """Write a copy of the cloud version beside a file, recorded in the state first (so it
-        is never taken for a project file). An earlier copy with other content (perhaps being
-        merged by hand) goes to the backups first."""
-        path = local_path(self.root, copy)
-        state.mark_copy(copy, origin)
-        old = read_bytes(path) if path.exists() else None
-        if old is not None and old != text.encode("utf-8"):
-            backup(self.root, copy, path)
-        write_atomic(path, text)
-
-    def _pull_safely(self, name: str, cfile: dict | None, lpath: Path | None, state: SyncState,
-                     force: bool, report: SyncReport, taken: frozenset[str]) -> None:
-        """One file that cannot be written (a name too long, a file where its folder should be,
-        a symlink on the way) is reported; the others are still pulled."""
-        try:
-            self._pull_one(name, cfile, lpath, state, force, report, taken)
-        except (QCError, OSError, ValueError) as e:
-            report.add(name, "failed", "", _one_line(e))
-
-    def _pull_one(self, name: str, cfile: dict | None, lpath: Path | None, state: SyncState,
-                  force: bool, report: SyncReport, taken: frozenset[str] = frozenset()) -> None:
-        base = state.get(name)
-        lside = _local_side(name, lpath) if lpath else None
-        cside = _side(name, _content(cfile)) if cfile else None
-        st = classify(lside and lside.fp, base, cside and cside.fp)
-        try:
-            self._act(name, st, base, lpath, lside, cside, state, force, report, taken)
-        except (QCError, OSError) as e:
-            report.add(name, "failed", st or "", _one_line(e))
-
-    def _act(self, name: str, st: str | None, base, lpath: Path | None, lside: _Side | None,
-             cside: _Side | None, state: SyncState, force: bool, report: SyncReport,
-             taken: frozenset[str]) -> None:
-        dry = report.dry_run
-        note = f" ({lside.unreadable})" if lside and lside.unreadable else ""
-        if st is None or cside is None:
-            if st == "deleted-in-cloud":
-                report.add(name, "kept", st, "deleted in the cloud; the local file is kept")
-            elif st == "local-only":
-                report.add(name, "skipped", st, "only here; push it to send it")
-            return
-        if cside.invalid and is_notebook(name):
-            copy = self._copy_name(name, INVALID_TAG, state, taken)
-            if not dry:
-                self._write_copy(copy, name, cside.text, state)
-            report.add(name, "invalid", st, f"the cloud copy is not a notebook "
-                                             f"({cside.invalid}); saved raw as {copy}")
-            return
-        never_synced = lside is not None and (base is None or lside.fp.whole != base.whole)
-        if st == "in-sync":
-            if not dry and (base is None or base.whole != cside.fp.whole):
-                state.record(name, cside.text)
-            report.add(name, "up-to-date", st)
-            return
-        if st == "deleted-locally" and base is not None and cside.fp.whole != base.whole:
-            # Deleted here, but changed in the cloud since: restoring loses nothing and keeps
-            # the cloud's new work in sight.
-            force = True
-        if st in ("local-changed", "deleted-locally", "conflict") and not force:
-            if st == "local-changed":
-                report.add(name, "kept", st, "local changes kept; push them, or pull with "
-                                             "force" + note)
-            elif st == "deleted-locally":
-                report.add(name, "kept", st, "deleted here; pull with force to restore it")
-            else:
-                copy = self._copy_name(name, ".cloud", state, taken)
-                if not dry:
-                    self._write_copy(copy, name, cside.text, state)
-                report.add(name, "conflict-copy", st,
-                           f"both sides changed: local kept, cloud version saved as {copy}; "
-                           f"compare with diff({name!r}), then push with force or pull with "
-                           "force" + note)
-            return
-        detail = ""
-        target = lpath or local_path(self.root, name)
-        if lpath is None and target.is_file() and not target.is_symlink():
-            # A file the scan does not count as a project file (a recorded conflict copy) is
-            # where this cloud file goes: it may hold edits, so it is kept in the backups.
-            never_synced = True
-            if not dry:
-                state.drop_copies([name])
-        if never_synced and target.exists():
-            detail = "previous local content backed up"
-            if not dry:
-                saved = backup(self.root, name, target)
-                detail = f"previous local content backed up to {saved.relative_to(self.root)}"
-        if not dry:
-            write_atomic(target, cside.text)
-            state.record(name, cside.text)
-        action = "restored" if st == "deleted-locally" else "pulled"
-        report.add(name, action, st, detail)
 
     # --- push -----------------------------------------------------------------------------------
     def push(self, names: Sequence[str] | str | None = None, *, all: bool = False,
