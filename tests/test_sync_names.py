@@ -345,3 +345,16 @@ def test_reports_escape_control_and_bidi_characters_one_line_per_file(world, emu
             assert sum(printable(name) in line for line in lines) == 1
     assert printable("a\x1bb\u202ec\nd") == "a\\x1bb\\u202ec\\nd"
     assert all(outside(n) is not None for n in NASTY)
+
+
+def test_a_symlink_planted_inside_our_metadata_is_never_written_through(world, emu, tmp_path):
+    client, pid, folder = world
+    elsewhere = tmp_path.parent / "elsewhere-base"
+    elsewhere.mkdir()
+    (tmp_path / ".qc-sync" / "base" / "lib").symlink_to(elsewhere, target_is_directory=True)
+    emu.cloud_write(pid, "lib/x.py", "x = 1\n")
+    emu.cloud_write(pid, "y.py", "y = 1\n")
+    report = folder.pull(all=True)
+    assert actions(report)["lib/x.py"] == "failed" and actions(report)["y.py"] == "pulled"
+    assert "symlink" in next(a.detail for a in report.actions if a.name == "lib/x.py")
+    assert list(elsewhere.iterdir()) == []

@@ -74,6 +74,17 @@ def local_path(root: Path, name: str) -> Path:
     return path
 
 
+def meta_path(root: Path, *parts: str) -> Path:
+    """A path inside the sync metadata folder (base copies, backups): like a project file's,
+    it crosses no symlink, so a link planted there cannot redirect our writes elsewhere."""
+    meta = meta_dir(root)
+    link = _symlink_in(meta, parts)
+    if link is not None:
+        raise LocalWriteError(f"{printable(link)} is a symlink; refusing to write sync "
+                              "metadata through it: replace it with a plain folder")
+    return meta.joinpath(*parts)
+
+
 def meta_dir(root: Path) -> Path:
     """The sync metadata folder, refused when it is a symlink (to anywhere) or not a folder."""
     meta = root / META_DIR
@@ -255,7 +266,7 @@ def backup(root: Path, name: str, path: Path) -> Path:
     """Copy a local file about to be replaced into .qc-sync/backups/<time>/<name>, byte for
     byte (a binary file is kept as well as a text one)."""
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000:06d}"
-    target = meta_dir(root) / "backups" / stamp / PurePosixPath(name)
+    target = meta_path(root, "backups", stamp, *PurePosixPath(name).parts)
     data = read_bytes(path)
     if data is not None:
         write_atomic(target, data)

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import QCError
 from .content import Fingerprint, fingerprint
-from .disk import meta_dir, read_text, write_atomic
+from .disk import meta_dir, meta_path, read_text, write_atomic
 
 STATE_VERSION = 1
 
@@ -158,7 +158,7 @@ class SyncState:
             return None
 
     def _base_copy(self, name: str) -> Path:
-        return meta_dir(self.root) / "base" / PurePosixPath(name)
+        return meta_path(self.root, "base", *PurePosixPath(name).parts)
 
     def _save(self) -> None:
         data = {"version": STATE_VERSION, "projectId": self.project_id,
