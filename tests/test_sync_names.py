@@ -358,3 +358,20 @@ def test_a_symlink_planted_inside_our_metadata_is_never_written_through(world, e
     assert actions(report)["lib/x.py"] == "failed" and actions(report)["y.py"] == "pulled"
     assert "symlink" in next(a.detail for a in report.actions if a.name == "lib/x.py")
     assert list(elsewhere.iterdir()) == []
+
+
+def test_copies_written_before_they_were_recorded_are_adopted_once(world, emu, tmp_path):
+    import json
+
+    client, pid, folder = world
+    (tmp_path / "main.py").write_text("local = 1\n")
+    emu.cloud_write(pid, "main.py", "cloud = 1\n")
+    folder.pull(all=True)
+    state_file = tmp_path / ".qc-sync" / "state.json"
+    data = json.loads(state_file.read_text())
+    del data["copies"]                        # as an older version wrote it
+    state_file.write_text(json.dumps(data))
+    assert "main.cloud.py" not in folder.status().states()
+    folder.push(all=True, force=True)
+    assert "main.cloud.py" not in emu.cloud_files(pid)
+    assert json.loads(state_file.read_text())["copies"] == {"main.cloud.py": "main.py"}

@@ -103,19 +103,14 @@ def conflict_name(name: str, tag: str = CONFLICT_TAG) -> str:
     return str(p.with_name(f"{p.stem}{tag}{p.suffix}")) if p.suffix else f"{name}{tag}"
 
 
-def looks_like_copy(name: str) -> set[str]:
-    """The files a name could be a conflict copy of, by pattern alone. Used only to adopt copies
-    written by versions that did not record them; the sync state is what says what is a copy."""
-    p = PurePosixPath(name)
-    found = set()
-    for tag in (CONFLICT_TAG, INVALID_TAG):
-        if p.stem.endswith(tag):
-            found.add(str(p.with_name(p.stem[: -len(tag)] + p.suffix)))
-        if name.endswith(tag):
-            found.add(name[: -len(tag)])
-    if name.endswith(INVALID_TAG + ".txt"):
-        found.add(name[: -len(INVALID_TAG + ".txt")] + ".ipynb")
-    return found
+def copy_name(name: str, tag: str = CONFLICT_TAG) -> str:
+    """The first choice of name for a copy of `name`'s cloud version: research.cloud.ipynb, or
+    for a cloud notebook that is not one, research.cloud-invalid.txt (raw text, so that nothing
+    takes it for a notebook)."""
+    copy = conflict_name(name, tag)
+    if tag.startswith(INVALID_TAG):
+        copy = copy[: -len(".ipynb")] + ".txt" if copy.endswith(".ipynb") else copy + ".txt"
+    return copy
 
 
 @dataclass

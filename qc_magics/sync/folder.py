@@ -26,7 +26,7 @@ from ..api.lookup import find_project, near
 from ..waiting import bounded_pool
 from .content import fingerprint, is_notebook
 from .disk import (LocalScan, LocalWriteError, backup, check_name, clean_leftovers, list_local,
-                   local_path, looks_like_copy, read_text, scan, write_atomic)
+                   local_path, read_text, scan, write_atomic)
 from .names import Outside, outside
 from .pull import pull_one
 from .sides import cloud_content as _content, local_side as _local_side, side as _side, \
@@ -96,12 +96,6 @@ class ProjectFolder:
         """Project files here (the sync rule decides), less the conflict copies the state
         recorded writing, plus our leftover temp files."""
         found = scan(self.root)
-        if state.legacy_copies:
-            # Written before copies were recorded: adopt the ones beside a synced file, once.
-            for name in found.files:
-                if looks_like_copy(name) & set(state.bases):
-                    state.copies[name] = next(iter(looks_like_copy(name) & set(state.bases)))
-            state.legacy_copies = False
         state.drop_copies([c for c in list(state.copies) if c not in found.files])
         for copy in list(state.copies):
             found.files.pop(copy, None)

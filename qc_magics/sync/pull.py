@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ..errors import QCError
 from .content import is_notebook
-from .disk import CONFLICT_TAG, INVALID_TAG, backup, conflict_name, local_path, read_bytes, \
-    write_atomic
+from .disk import CONFLICT_TAG, INVALID_TAG, backup, copy_name as first_copy_name, local_path, \
+    read_bytes, write_atomic
 from .names import printable
 from .sides import Side, cloud_content, local_side, side
 from .state import Base, SyncState
@@ -42,14 +42,9 @@ def one_line(e: BaseException) -> str:
 def copy_name(name: str, tag: str, taken: frozenset[str]) -> str:
     """Where the cloud version of `name` goes beside it: research.cloud.ipynb, unless a project
     file already has that name (then research.cloud-2.ipynb, ...)."""
-    def named(t: str) -> str:
-        copy = conflict_name(name, t)
-        if tag == INVALID_TAG:   # raw text, so that nothing takes it for a notebook
-            copy = copy[: -len(".ipynb")] + ".txt" if copy.endswith(".ipynb") else copy + ".txt"
-        return copy
-    copy, n = named(tag), 2
+    copy, n = first_copy_name(name, tag), 2
     while copy in taken:
-        copy, n = named(f"{tag}-{n}"), n + 1
+        copy, n = first_copy_name(name, f"{tag}-{n}"), n + 1
     return copy
 
 

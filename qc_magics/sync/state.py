@@ -20,7 +20,8 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import QCError
 from .content import Fingerprint, fingerprint
-from .disk import meta_dir, meta_path, read_text, write_atomic
+from .disk import CONFLICT_TAG, INVALID_TAG, copy_name, meta_dir, meta_path, read_text, \
+    write_atomic
 
 STATE_VERSION = 1
 
@@ -41,14 +42,11 @@ class SyncState:
     """Bases by cloud file name, for one project in one folder. Thread-safe."""
 
     def __init__(self, root: Path, project_id: int, bases: dict[str, Base] | None = None,
-                 copies: dict[str, str] | None = None, *, legacy_copies: bool = False):
+                 copies: dict[str, str] | None = None):
         self.root = root
         self.project_id = project_id
         self.bases: dict[str, Base] = dict(bases or {})
         self.copies: dict[str, str] = dict(copies or {})
-        # A state written before copies were recorded: copies on disk are adopted by pattern
-        # once (see ProjectFolder._scan), then recorded like any other.
-        self.legacy_copies = legacy_copies
         self._lock = threading.Lock()
         self._batching = 0
         self._dirty = False
@@ -68,6 +66,14 @@ class SyncState:
             data = json.loads(text)
             bases = {name: Base(**b) for name, b in data["files"].items()}
             copies = {str(k): str(v) for k, v in data.get("copies", {}).items()}
+            if "copies" not in data:
+                # Written before copies were recorded: the copies beside synced files are
+                # adopted by their first-choice name, once; from then on the record decides.
+                for origin in data["files"]:
+                    for tag in (CONFLICT_TAG, INVALID_TAG):
+                        copy = copy_name(origin, tag)
+                        if root.joinpath(*PurePosixPath(copy).parts).is_file():
+                            copies[copy] = origin
             stored_project = int(data["projectId"])
         except (ValueError, KeyError, TypeError) as e:
             raise QCError(f"{path} is damaged ({type(e).__name__}); move it away to start the "
@@ -75,7 +81,7 @@ class SyncState:
         if stored_project != project_id:
             raise QCError(f"{root} is synced with project {stored_project}, not {project_id}; "
                           "use another folder for this project")
-        return cls(root, project_id, bases, copies, legacy_copies="copies" not in data)
+        return cls(root, project_id, bases, copies)
 
     def get(self, name: str) -> Base | None:
         with self._lock:
