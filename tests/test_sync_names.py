@@ -375,3 +375,17 @@ def test_copies_written_before_they_were_recorded_are_adopted_once(world, emu, t
     folder.push(all=True, force=True)
     assert "main.cloud.py" not in emu.cloud_files(pid)
     assert json.loads(state_file.read_text())["copies"] == {"main.cloud.py": "main.py"}
+
+
+def test_names_one_disk_takes_for_one_file_are_refused_but_the_synced_one(world, emu, tmp_path):
+    client, pid, folder = world
+    (tmp_path / "main.py").write_text("unsynced local work\n")
+    emu.cloud_write(pid, "Main.py", "other = 1\n")
+    emu.cloud_write(pid, "caf\u00e9.py", "nfc = 1\n")
+    emu.cloud_write(pid, "cafe\u0301.py", "nfd = 1\n")
+    report = folder.pull(all=True)
+    got = actions(report)
+    assert got["Main.py"] == "refused" and got["main.py"] == "kept"
+    assert sorted(got[n] for n in ("caf\u00e9.py", "cafe\u0301.py")) == ["pulled", "refused"]
+    assert (tmp_path / "main.py").read_text() == "unsynced local work\n"
+    assert not (tmp_path / "Main.py").exists()

@@ -27,7 +27,7 @@ from ..waiting import bounded_pool
 from .content import fingerprint, is_notebook
 from .disk import (LocalScan, LocalWriteError, backup, check_name, clean_leftovers, list_local,
                    local_path, read_text, scan, write_atomic)
-from .names import Outside, outside
+from .names import Outside, folded, outside
 from .pull import pull_one
 from .sides import cloud_content as _content, local_side as _local_side, side as _side, \
     size as _size
@@ -92,6 +92,26 @@ class ProjectFolder:
                                                f"({folders[name]!r}); rename one of them there")
         return files, refused
 
+    @staticmethod
+    def _one_per_disk_name(cloud: dict[str, dict], refused: dict[str, Outside],
+                           known: set[str]) -> None:
+        """Cloud names that differ only in case or Unicode form ("Main.py", "main.py") are one
+        file on macOS and Windows disks: the one already synced or here is kept, the others are
+        refused, so a pull is the same on every disk and never writes one over the other."""
+        groups: dict[str, list[str]] = {}
+        for name in cloud:
+            groups.setdefault(folded(name), []).append(name)
+        for names in groups.values():
+            if len(names) < 2:
+                continue
+            keep = min(names, key=lambda n: (n not in known, n))
+            for name in names:
+                if name != keep:
+                    del cloud[name]
+                    refused[name] = Outside("refused", f"differs from {keep!r} only in case or "
+                                            "Unicode form, which macOS and Windows disks take "
+                                            "for one file; rename one of them in the cloud")
+
     def _scan(self, state: SyncState) -> LocalScan:
         """Project files here (the sync rule decides), less the conflict copies the state
         recorded writing, plus our leftover temp files."""
@@ -130,6 +150,7 @@ class ProjectFolder:
         cloud, refused = self._cloud()
         state = self._state()
         local = self._scan(state).files
+        self._one_per_disk_name(cloud, refused, set(state.bases) | set(local))
         report = StatusReport(self.project_id, str(self.root))
         known = set(cloud) | set(local) | set(state.bases)
         for name in self._selection(names, False, known | set(refused)):
@@ -170,6 +191,7 @@ class ProjectFolder:
         state = self._state()
         found = self._scan(state)
         local = found.files
+        self._one_per_disk_name(cloud, refused, set(state.bases) | set(local))
         if not dry_run:
             clean_leftovers(found.leftovers)   # temp files of runs that were killed
         report = SyncReport("pull", dry_run)

@@ -99,6 +99,12 @@ def outside(name: str) -> Outside | None:
     return None
 
 
+def folded(name: str) -> str:
+    """The name as a case-insensitive, Unicode-normalising disk (macOS, Windows) sees it: two
+    names that fold alike are one file there."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
 def syncs(name: str) -> bool:
     return outside(name) is None
 
