@@ -145,3 +145,28 @@ def test_generated_names_one_rule_no_escape_no_loss(shared_emu, tmp_path, name, 
     if planted is not None:
         assert local_work in tree(root).values()
     shutil.rmtree(outer)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.one_of(names, st.text()))
+def test_printable_is_one_inert_line(text):
+    import unicodedata
+
+    from qc_magics.sync.names import printable
+    out = printable(text)
+    assert not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") for c in out)
+    assert out == text or "\\" in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=names)
+def test_a_name_that_syncs_maps_inside_the_folder(tmp_path_factory, name):
+    from qc_magics.sync.disk import local_path
+    root = tmp_path_factory.getbasetemp() / "inside"
+    if syncs(name):
+        path = local_path(root, name)
+        assert path.resolve().is_relative_to(root.resolve()) and path != root
+        assert not any(p.startswith(".") for p in path.relative_to(root).parts)
+    else:
+        with pytest.raises(Exception):
+            local_path(root, name)
