@@ -389,3 +389,16 @@ def test_names_one_disk_takes_for_one_file_are_refused_but_the_synced_one(world,
     assert sorted(got[n] for n in ("caf\u00e9.py", "cafe\u0301.py")) == ["pulled", "refused"]
     assert (tmp_path / "main.py").read_text() == "unsynced local work\n"
     assert not (tmp_path / "Main.py").exists()
+
+
+def test_a_dry_run_after_a_copy_was_deleted_writes_nothing(world, emu, tmp_path):
+    client, pid, folder = world
+    (tmp_path / "main.py").write_text("local = 1\n")
+    emu.cloud_write(pid, "main.py", "cloud = 1\n")
+    folder.pull(all=True)
+    (tmp_path / "main.cloud.py").unlink()
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    folder.pull(all=True, dry_run=True)
+    folder.status()
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert "main.cloud.py" not in folder.status().states()

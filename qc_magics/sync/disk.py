@@ -117,6 +117,7 @@ def copy_name(name: str, tag: str = CONFLICT_TAG) -> str:
 class LocalScan:
     files: dict[str, Path] = field(default_factory=dict)   # project files by name
     leftovers: list[Path] = field(default_factory=list)    # our temp files from killed runs
+    gone_copies: list[str] = field(default_factory=list)   # recorded copies no longer here
 
 
 def scan(root: Path) -> LocalScan:

@@ -116,8 +116,8 @@ class ProjectFolder:
         """Project files here (the sync rule decides), less the conflict copies the state
         recorded writing, plus our leftover temp files."""
         found = scan(self.root)
-        state.drop_copies([c for c in list(state.copies) if c not in found.files])
-        for copy in list(state.copies):
+        found.gone_copies = [c for c in state.copies if c not in found.files]
+        for copy in state.copies:
             found.files.pop(copy, None)
         return found
 
@@ -194,6 +194,7 @@ class ProjectFolder:
         self._one_per_disk_name(cloud, refused, set(state.bases) | set(local))
         if not dry_run:
             clean_leftovers(found.leftovers)   # temp files of runs that were killed
+            state.drop_copies(found.gone_copies)   # deleted by the user: names free again
         report = SyncReport("pull", dry_run)
         taken = frozenset(set(cloud) | set(local) | set(state.bases) | set(refused))
         selected = self._selection(names, all, taken)
