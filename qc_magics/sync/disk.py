@@ -37,8 +37,9 @@ class LocalReadError(QCError):
     """A local file could not be read (no permission, or a folder where a file was expected)."""
 
 
-class NotText(LocalReadError):
-    """A local file that is not UTF-8 text: the API holds text files only."""
+class NotText(LocalReadError, LocalWriteError):
+    """A local file that is not UTF-8 text: the API holds text files only. (Also a
+    LocalWriteError, which read_text raised for it before: callers catching that still work.)"""
 
 
 def check_name(name: str) -> str:
