@@ -199,8 +199,10 @@ def test_empty_files_sync_and_never_refuse_a_whole_push(world, emu, tmp_path):
     assert folder.status()["lib/__init__.py"].state == "local-only"
     pushed = folder.push(all=True)
     assert "lib/helpers.py" in pushed.changed
-    assert actions(pushed)["lib/__init__.py"] == "skipped"
-    assert "empty" in next(a.detail for a in pushed.actions if a.name == "lib/__init__.py")
+    # Created without content where the push does that (the real service creates an empty file
+    # when `content` is absent); otherwise skipped with why. Never a refusal of the whole push.
+    empty = next(a for a in pushed.actions if a.name == "lib/__init__.py")
+    assert empty.action == "created" or (empty.action == "skipped" and "empty" in empty.detail)
     emu.cloud_write(pid, "pkg/__init__.py", "")
     assert actions(folder.pull(all=True))["pkg/__init__.py"] == "pulled"
     assert (tmp_path / "pkg" / "__init__.py").read_text() == ""
