@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import threading
 
 import nbformat
 import pytest
@@ -88,12 +89,15 @@ def test_pull_of_100_files_interrupted_half_way_resumes_to_the_same_end(emu, tmp
     for name, text in files.items():
         emu.cloud_write(pid, name, text)
     calls = {"n": 0}
+    lock = threading.Lock()   # pull writes from several threads: count without losing one
     real_replace = disk.os.replace
 
     def crashing_replace(src, dst):
         if ".qc-sync" not in str(dst):
-            calls["n"] += 1
-            if calls["n"] == 51:   # half-way: the 51st project file never lands
+            with lock:
+                calls["n"] += 1
+                n = calls["n"]
+            if n >= 51:   # half-way: like a killed process, no project file lands after this
                 raise Boom()
         return real_replace(src, dst)
 
