@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import threading
 
 import nbformat
 import pytest
@@ -88,12 +89,15 @@ def test_pull_of_100_files_interrupted_half_way_resumes_to_the_same_end(emu, tmp
     for name, text in files.items():
         emu.cloud_write(pid, name, text)
     calls = {"n": 0}
+    lock = threading.Lock()   # pull writes from several threads: count without losing one
     real_replace = disk.os.replace
 
     def crashing_replace(src, dst):
         if ".qc-sync" not in str(dst):
-            calls["n"] += 1
-            if calls["n"] == 51:   # half-way: the 51st project file never lands
+            with lock:
+                calls["n"] += 1
+                n = calls["n"]
+            if n >= 51:   # half-way: like a killed process, no project file lands after this
                 raise Boom()
         return real_replace(src, dst)
 
@@ -177,3 +181,89 @@ def test_100_files_at_fault_rate_0_2_end_as_a_clean_run(emu, tmp_path):
     creates = [r["fields"]["name"] for r in emu.requests
                if r["endpoint"] == "/files/create" and r["status"] == 200 and "fields" in r]
     assert len(creates) == len(set(creates)) == 100   # each file created exactly once
+
+
+# --- two sides, odd names: dot-names, binary files, renames and removals on either side --------
+
+TEXT_NAMES = ["a.py", "lib/b.py", "notes.cloud.py", "x.tmp", "lib/__init__.py"]
+DOT_NAMES = [".env", "lib/.hidden.py", ".git/config", ".vscode/settings.json"]
+
+
+def unsynced_local(root) -> set[bytes]:
+    """Every local project file's bytes that differ from its last synced copy."""
+    found = set()
+    for name, path in disk.scan(root).files.items():
+        data = path.read_bytes()
+        base = root / ".qc-sync" / "base" / name
+        if not base.exists() or base.read_bytes() != data:
+            found.add(data)
+    return found
+
+
+def everything_on_disk(root) -> set[bytes]:
+    return {p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_two_sided_histories_with_odd_names_never_lose_local_work(emu, tmp_path, seed):
+    rng = random.Random(1000 + seed)
+    client = make_client(emu)
+    pid = client.create_project(f"Odd {seed}")["projectId"]
+    folder = ProjectFolder(client, pid, tmp_path, progress="none")
+    folder.pull(all=True)
+    dot_local: dict[str, bytes] = {}
+    dot_cloud: dict[str, str] = {}
+    for step in range(30):
+        op = rng.choice(["edit", "edit", "empty", "binary", "dot", "cloud", "cloud", "cloud-dot",
+                         "rename", "cloud-rename", "remove", "cloud-remove",
+                         "pull", "pull", "push", "force-pull"])
+        tag = f"{seed}-{step}"
+        if op in ("edit", "empty", "binary"):
+            path = tmp_path / rng.choice(TEXT_NAMES + (["logo.png"] if op == "binary" else []))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data = {"edit": f"local = '{tag}'\n".encode(), "empty": b"",
+                    "binary": b"\x89PNG\xff\xfe" + tag.encode()}[op]
+            path.write_bytes(data)
+        elif op == "dot":
+            name = rng.choice(DOT_NAMES)
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            dot_local[name] = f"SECRET_{tag}=1\n".encode()
+            (tmp_path / name).write_bytes(dot_local[name])
+        elif op == "cloud":
+            emu.cloud_write(pid, rng.choice(TEXT_NAMES), f"cloud = '{tag}'\n")
+        elif op == "cloud-dot":
+            name = rng.choice(DOT_NAMES)
+            dot_cloud[name] = f"[core]\n\tfsmonitor = echo {tag}\n"
+            emu.cloud_write(pid, name, dot_cloud[name])
+        elif op == "rename":
+            old, new = rng.sample(TEXT_NAMES, 2)
+            if (tmp_path / old).exists() and not (tmp_path / new).exists():
+                (tmp_path / new).parent.mkdir(parents=True, exist_ok=True)
+                (tmp_path / old).rename(tmp_path / new)
+        elif op == "cloud-rename":
+            old, new = rng.sample(TEXT_NAMES, 2)
+            cloud = emu.cloud_files(pid)
+            if old in cloud and new not in cloud:
+                emu.cloud_write(pid, new, cloud[old])
+                emu.cloud_write(pid, old, None)
+        elif op == "remove":
+            (tmp_path / rng.choice(TEXT_NAMES)).unlink(missing_ok=True)
+        elif op == "cloud-remove":
+            emu.cloud_write(pid, rng.choice(TEXT_NAMES), None)
+        elif op == "push":
+            folder.push(all=True)
+        else:
+            at_risk = unsynced_local(tmp_path)
+            folder.pull(all=True, force=op == "force-pull")
+            lost = at_risk - everything_on_disk(tmp_path)
+            assert not lost, (op, step, lost)
+        # Whatever happened: hidden files are never touched here nor sent, binary never sent,
+        # and no temp file is left behind.
+        for name, data in dot_local.items():
+            assert (tmp_path / name).read_bytes() == data
+        cloud = emu.cloud_files(pid)
+        assert {n: cloud.get(n) for n in dot_cloud} == dot_cloud
+        assert not any(c.encode() in dot_local.values() for c in cloud.values())
+        assert not any("PNG" in text for text in cloud.values())    # binary is never sent
+        assert not list(tmp_path.rglob(".qc-sync-*.tmp"))
+    assert set(folder.status().states()) >= set(dot_cloud)

@@ -1,62 +1,101 @@
-"""The local folder: safe names, atomic writes, backups, and which files belong to the project.
+"""The local folder: where a name lives, atomic writes, backups, and which files are there.
 
-Cloud names are untrusted input: a name must map to a path inside the folder, or it is refused.
-Every write goes to a temporary file in the target's directory and is swapped in with
-`os.replace`, so a crash leaves either the old file or the new one, never half of one.
+Cloud names are untrusted input: a name must pass the sync rule (names.py) and map to a path
+inside the folder that crosses no symlink, or it is refused. Every write goes to a temporary file
+in the target's directory and is swapped in with `os.replace`, so a crash leaves either the old
+file or the new one, never half of one. Temporary files carry a name no one picks by accident
+(`.qc-sync-<pid>-<16 hex>.tmp`), so the leftovers of a killed run are recognisably ours and are
+removed by the next run (`clean_leftovers`), and nothing else ever is.
 """
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
-import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..errors import QCError
+from .names import RefusedName, check, printable, syncs
 
 META_DIR = ".qc-sync"
-IGNORED_DIRS = {META_DIR, ".ipynb_checkpoints", "__pycache__", ".git", ".venv", "node_modules"}
-IGNORED_FILES = {".DS_Store", "Thumbs.db"}
 CONFLICT_TAG = ".cloud"
 INVALID_TAG = ".cloud-invalid"
-_DRIVE = re.compile(r"^[A-Za-z]:")
+TEMP_NAME = re.compile(r"^\.qc-sync-(\d+)-[0-9a-f]{16}\.tmp$")
+LEFTOVER_AGE = 24 * 3600.0   # a temp file this old is a leftover even if its pid is alive again
 
-
-class UnsafePath(QCError):
-    """A cloud file name that would land outside the local folder."""
+UnsafePath = RefusedName     # the name callers already catch
 
 
 class LocalWriteError(QCError):
     """The local folder could not be written (read-only, full, or a path in the way)."""
 
 
+class LocalReadError(QCError):
+    """A local file could not be read (no permission, or a folder where a file was expected)."""
+
+
+class NotText(LocalReadError, LocalWriteError):
+    """A local file that is not UTF-8 text: the API holds text files only. (Also a
+    LocalWriteError, which read_text raised for it before: callers catching that still work.)"""
+
+
 def check_name(name: str) -> str:
-    """Return the name if it maps to a path inside the folder; else raise UnsafePath."""
-    problem = None
-    if not name or "\x00" in name:
-        problem = "is empty or holds a NUL character"
-    elif "\\" in name:
-        problem = "holds a backslash"
-    elif name.startswith("/") or _DRIVE.match(name):
-        problem = "is an absolute path"
-    elif any(part in ("..", "") for part in name.split("/")):
-        problem = "holds '..' or an empty path part"
-    if problem:
-        raise UnsafePath(f"refusing cloud file name {name!r}: it {problem}, so it could be "
-                         "written outside the local folder")
-    return name
+    """Return the name if it syncs (see names.py); else raise UnsafePath (RefusedName)."""
+    return check(name)
+
+
+def _symlink_in(root: Path, parts: tuple[str, ...]) -> Path | None:
+    path = root
+    for part in parts:
+        path = path / part
+        if path.is_symlink():
+            return path
+    return None
 
 
 def local_path(root: Path, name: str) -> Path:
-    """Where cloud file `name` lives under root; refuses names and symlinks that leave root."""
+    """Where file `name` lives under root. Refuses names outside the rule, and any path that
+    crosses a symlink: the scan never follows one, so a write must not either (a symlink to
+    elsewhere would land outside; one inside would alias another file)."""
     check_name(name)
-    path = root.joinpath(*PurePosixPath(name).parts)
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
-    if os.path.commonpath([real_root, real]) != real_root:
-        raise UnsafePath(f"refusing {name!r}: {path} leads outside {root} through a symlink")
+    parts = PurePosixPath(name).parts
+    path = root.joinpath(*parts)
+    link = _symlink_in(root, parts)
+    if link is not None:
+        real_root = os.path.realpath(root)
+        real = os.path.realpath(path)
+        if os.path.commonpath([real_root, real]) != real_root:
+            raise UnsafePath(f"refusing {printable(name)!r}: {printable(path)} leads outside "
+                             f"{printable(root)} through a symlink")
+        raise UnsafePath(f"refusing {printable(name)!r}: {printable(link)} is a symlink, and "
+                         "symlinks are never followed")
     return path
+
+
+def meta_path(root: Path, *parts: str) -> Path:
+    """A path inside the sync metadata folder (base copies, backups): like a project file's,
+    it crosses no symlink, so a link planted there cannot redirect our writes elsewhere."""
+    meta = meta_dir(root)
+    link = _symlink_in(meta, parts)
+    if link is not None:
+        raise LocalWriteError(f"{printable(link)} is a symlink; refusing to write sync "
+                              "metadata through it: replace it with a plain folder")
+    return meta.joinpath(*parts)
+
+
+def meta_dir(root: Path) -> Path:
+    """The sync metadata folder, refused when it is a symlink (to anywhere) or not a folder."""
+    meta = root / META_DIR
+    for path in (meta, meta / "base", meta / "backups"):
+        if path.is_symlink():
+            raise LocalWriteError(f"{printable(path)} is a symlink; refusing to keep sync state "
+                                  "through it: replace it with a plain folder")
+    if meta.exists() and not meta.is_dir():
+        raise LocalWriteError(f"{printable(meta)} is not a folder; move it away")
+    return meta
 
 
 def conflict_name(name: str, tag: str = CONFLICT_TAG) -> str:
@@ -65,77 +104,167 @@ def conflict_name(name: str, tag: str = CONFLICT_TAG) -> str:
     return str(p.with_name(f"{p.stem}{tag}{p.suffix}")) if p.suffix else f"{name}{tag}"
 
 
-def is_sync_artifact(name: str) -> bool:
-    stem = PurePosixPath(name).stem
-    return stem.endswith(CONFLICT_TAG) or stem.endswith(INVALID_TAG) or \
-        name.endswith((CONFLICT_TAG, INVALID_TAG + ".txt"))
+def copy_name(name: str, tag: str = CONFLICT_TAG) -> str:
+    """The first choice of name for a copy of `name`'s cloud version: research.cloud.ipynb, or
+    for a cloud notebook that is not one, research.cloud-invalid.txt (raw text, so that nothing
+    takes it for a notebook)."""
+    copy = conflict_name(name, tag)
+    if tag.startswith(INVALID_TAG):
+        copy = copy[: -len(".ipynb")] + ".txt" if copy.endswith(".ipynb") else copy + ".txt"
+    return copy
 
 
-def list_local(root: Path) -> dict[str, Path]:
-    """Project files under root by cloud name: skips sync metadata, conflict copies, caches,
-    hidden folders and symlinks (which are never followed out of the folder)."""
-    found: dict[str, Path] = {}
-    if not root.exists():
+@dataclass
+class LocalScan:
+    files: dict[str, Path] = field(default_factory=dict)   # project files by name
+    leftovers: list[Path] = field(default_factory=list)    # our temp files from killed runs
+    gone_copies: list[str] = field(default_factory=list)   # recorded copies no longer here
+
+
+def scan(root: Path) -> LocalScan:
+    """Project files under root by name (the sync rule decides), and our leftover temp files.
+    Symlinks are never followed; hidden and generated folders are not entered (except our own
+    metadata folder, for leftovers)."""
+    found = LocalScan()
+    if not root.is_dir():
         return found
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_DIRS and not d.startswith(".")
-                             and not os.path.islink(os.path.join(dirpath, d)))
+        here = Path(dirpath)
+        rel = here.relative_to(root).as_posix()
+        in_meta = rel == META_DIR or rel.startswith(META_DIR + "/")
+        dirnames[:] = sorted(d for d in dirnames if not os.path.islink(here / d) and (
+            in_meta or (rel == "." and d == META_DIR) or _enterable(rel, d)))
         for fname in sorted(filenames):
-            full = Path(dirpath) / fname
-            if fname in IGNORED_FILES or fname.endswith((".pyc", ".tmp")) or fname.startswith("."):
+            full = here / fname
+            if TEMP_NAME.match(fname):
+                found.leftovers.append(full)
                 continue
-            if full.is_symlink():
+            if in_meta or full.is_symlink():
                 continue
-            name = full.relative_to(root).as_posix()
-            if not is_sync_artifact(name):
-                found[name] = full
+            name = fname if rel == "." else f"{rel}/{fname}"
+            if syncs(name):
+                found.files[name] = full
     return found
 
 
+def _enterable(rel: str, d: str) -> bool:
+    # A folder is entered when a file inside it could sync: the rule decides, not a second list.
+    return syncs(f"{d}/x" if rel == "." else f"{rel}/{d}/x")
+
+
+def list_local(root: Path) -> dict[str, Path]:
+    """Project files under root by name (see scan)."""
+    return scan(root).files
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True       # someone else's process: alive
+    return True
+
+
+def clean_leftovers(paths: list[Path]) -> list[Path]:
+    """Remove our temp files left by runs that died (their process is gone, or they are a day
+    old). A temp file of a live run (this process included: another thread may be writing) is
+    left alone. Returns what was removed."""
+    removed = []
+    now = time.time()
+    for path in paths:
+        m = TEMP_NAME.match(path.name)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        try:
+            old = now - path.lstat().st_mtime > LEFTOVER_AGE
+            if old or (pid != os.getpid() and not _alive(pid)):
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
 def read_text(path: Path) -> str | None:
+    """The file's text; None when it does not exist. Raises NotText for a file that is not
+    UTF-8, LocalReadError (one line) when it cannot be read."""
     try:
         with open(path, "r", encoding="utf-8", newline="") as f:
             return f.read()
     except FileNotFoundError:
         return None
     except UnicodeDecodeError:
-        raise LocalWriteError(f"{path} is not UTF-8 text; QuantConnect project files are text") \
-            from None
+        raise NotText(f"{printable(path)} is not UTF-8 text (binary?); QuantConnect project "
+                      "files are text, so it is not synced") from None
+    except OSError as e:
+        raise LocalReadError(f"cannot read {printable(path)}: {e.strerror or e}") from None
 
 
-def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
-    """Write text to path via a temp file and os.replace: all of it or none of it.
+def read_bytes(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise LocalReadError(f"cannot read {printable(path)}: {e.strerror or e}") from None
 
-    durable=True also fsyncs, so a power cut cannot leave an empty file behind; metadata that can
-    be rebuilt (sync state, base copies) skips that cost.
+
+def _in_the_way(path: Path, e: OSError) -> str:
+    if isinstance(e, IsADirectoryError) or path.is_dir():
+        return "a folder of that name is in the way"
+    if isinstance(e, (NotADirectoryError, FileExistsError)):
+        return "a file is in the way of its folder"
+    return str(e.strerror or e)
+
+
+def create_temp(folder: Path, mode: int) -> tuple[int, Path]:
+    """A new temp file of ours in folder: O_EXCL never reuses or follows anything already
+    there, and the kernel applies the umask to `mode`."""
+    tmp = folder / f".qc-sync-{os.getpid()}-{secrets.token_hex(8)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    return os.open(tmp, flags, mode), tmp
+
+
+def write_atomic(path: Path, data: str | bytes, *, durable: bool = True,
+                 mode: int = 0o666) -> None:
+    """Write data to path via a temp file and os.replace: all of it or none of it.
+
+    A new file gets `mode` less the umask (as any program's files do); a replaced file keeps its
+    mode. durable=True also fsyncs, so a power cut cannot leave an empty file behind; metadata
+    that can be rebuilt (sync state, base copies) skips that cost.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = create_temp(path.parent, mode)
     except OSError as e:
-        raise LocalWriteError(f"cannot write {path}: {e.strerror or e}") from None
+        raise LocalWriteError(f"cannot write {printable(path)}: {_in_the_way(path, e)}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
             if durable:
                 f.flush()
                 os.fsync(f.fileno())
-        if path.exists():
+        if path.is_file() and not path.is_symlink():
             shutil.copymode(path, tmp)
         os.replace(tmp, path)
     except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise LocalWriteError(f"cannot write {path}: {e.strerror or e}") from None
+        tmp.unlink(missing_ok=True)
+        raise LocalWriteError(f"cannot write {printable(path)}: {_in_the_way(path, e)}") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
 def backup(root: Path, name: str, path: Path) -> Path:
-    """Copy a local file about to be replaced into .qc-sync/backups/<time>/<name>."""
+    """Copy a local file about to be replaced into .qc-sync/backups/<time>/<name>, byte for
+    byte (a binary file is kept as well as a text one)."""
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000:06d}"
-    target = root / META_DIR / "backups" / stamp / PurePosixPath(name)
-    text = read_text(path)
-    if text is not None:
-        write_atomic(target, text)
+    target = meta_path(root, "backups", stamp, *PurePosixPath(name).parts)
+    data = read_bytes(path)
+    if data is not None:
+        write_atomic(target, data)
     return target

@@ -15,8 +15,8 @@ Rules (see the issue "Push and pull ... without ever losing work"):
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import as_completed
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -24,32 +24,19 @@ from ..errors import InvalidArgument, NotFoundError
 from .. import progress as progress_bars
 from ..api.lookup import find_project, near
 from ..waiting import bounded_pool
-from .content import Fingerprint, InvalidNotebook, fingerprint, is_notebook
-from .disk import (INVALID_TAG, LocalWriteError, UnsafePath, backup, check_name, conflict_name,
-                   list_local, local_path, read_text, write_atomic)
+from .content import InvalidNotebook, is_notebook
+from .disk import (LocalScan, LocalWriteError, backup, check_name, clean_leftovers, list_local,
+                   local_path, read_text, scan, write_atomic)
+from .names import Outside, folded, outside
+from .pull import pull_one
+from .sides import cloud_content as _content, local_side as _local_side, side as _side, \
+    size as _size
 from .state import SyncState
 from .push import (SyncError, cloud_text, outgoing_item,  # noqa: F401 (re-export)
                    prepare_outgoing, push_outgoing)
 from .status import FileStatus, StatusReport, SyncReport, classify
 
 DEFAULT_SIZE_CAP = 32_000
-
-
-@dataclass
-class _Side:
-    text: str
-    fp: Fingerprint
-    invalid: str | None = None   # why a .ipynb is not a notebook
-
-
-def _side(name: str, text: str | None) -> _Side | None:
-    if text is None:
-        return None
-    try:
-        return _Side(text, fingerprint(name, text))
-    except InvalidNotebook as e:
-        # Compared as plain text, so it still has a state, but it is never taken as a notebook.
-        return _Side(text, fingerprint(name + ".txt", text), str(e))
 
 
 class ProjectFolder:
@@ -83,17 +70,61 @@ class ProjectFolder:
     def _state(self) -> SyncState:
         return SyncState.load(self.root, self.project_id)
 
-    def _cloud(self) -> tuple[dict[str, dict], dict[str, str]]:
-        """Cloud files by name (one request), and the names refused as unsafe, with why."""
-        files, unsafe = {}, {}
+    def _cloud(self) -> tuple[dict[str, dict], dict[str, Outside]]:
+        """Cloud files by name (one request), and the names outside the sync rule (names.py),
+        with what is done about them and why. Those are reported, never written."""
+        files: dict[str, dict] = {}
+        refused: dict[str, Outside] = {}
         for f in self.client.read_files(self.project_id):
             if f.get("isLibrary") and not self.include_libraries:
                 continue
-            try:
-                files[check_name(f["name"])] = f
-            except UnsafePath as e:
-                unsafe[f["name"]] = str(e)
-        return files, unsafe
+            name = str(f.get("name") or "")
+            verdict = outside(name)
+            if verdict is None:
+                files[name] = f
+            else:
+                refused[name] = verdict
+        # "x" beside "x/y.py": a disk holds one or the other. The folder is kept (it holds the
+        # other files); the file is reported, so the pull is the same whatever order it runs in.
+        folders = {n.rsplit("/", i)[0]: n for n in files for i in range(1, n.count("/") + 1)}
+        for name in [n for n in files if n in folders]:
+            del files[name]
+            refused[name] = Outside("refused", f"is both a file and a folder in the cloud "
+                                               f"({folders[name]!r}); rename one of them there")
+        return files, refused
+
+    @staticmethod
+    def _one_per_disk_name(cloud: dict[str, dict], refused: dict[str, Outside],
+                           known: set[str]) -> None:
+        """Cloud names that differ only in case or Unicode form ("Main.py", "main.py") are one
+        file on macOS and Windows disks: the one already synced or here is kept, the others are
+        refused, so a pull is the same on every disk and never writes one over the other."""
+        groups: dict[str, list[str]] = {}
+        for name in cloud:
+            groups.setdefault(folded(name), []).append(name)
+        for names in groups.values():
+            if len(names) < 2:
+                continue
+            keep = min(names, key=lambda n: (n not in known, n))
+            for name in names:
+                if name != keep:
+                    del cloud[name]
+                    refused[name] = Outside("refused", f"differs from {keep!r} only in case or "
+                                            "Unicode form, which macOS and Windows disks take "
+                                            "for one file; rename one of them in the cloud")
+
+    def _scan(self, state: SyncState) -> LocalScan:
+        """Project files here (the sync rule decides), less the conflict copies the state
+        recorded writing, plus our leftover temp files."""
+        found = scan(self.root)
+        found.gone_copies = [c for c in state.copies if c not in found.files]
+        for copy in state.copies:
+            found.files.pop(copy, None)
+        return found
+
+    def _local(self) -> dict[str, Path]:
+        """Project files here by name (see _scan)."""
+        return self._scan(self._state()).files
 
     def _selection(self, names: Sequence[str] | str | None, everything: bool,
                    known: Iterable[str]) -> list[str]:
@@ -117,27 +148,35 @@ class ProjectFolder:
     # --- status ---------------------------------------------------------------------------------
     def status(self, names: Sequence[str] | str | None = None) -> StatusReport:
         """Every file's state (see sync.status), with sizes and times."""
-        cloud, unsafe = self._cloud()
-        local = list_local(self.root)
+        cloud, refused = self._cloud()
         state = self._state()
+        local = self._scan(state).files
+        self._one_per_disk_name(cloud, refused, set(state.bases) | set(local))
         report = StatusReport(self.project_id, str(self.root))
-        for name in self._selection(names, False, set(cloud) | set(local) | set(state.bases)):
+        known = set(cloud) | set(local) | set(state.bases)
+        for name in self._selection(names, False, known | set(refused)):
+            if name in refused:
+                report.files.append(FileStatus(name, "cloud-only", note=f"not synced: it "
+                                                                        f"{refused[name].why}"))
+                continue
             lpath = local.get(name)
-            lside = _side(name, read_text(lpath)) if lpath else None
+            lside = _local_side(name, lpath) if lpath else None
             cfile = cloud.get(name)
-            cside = _side(name, cfile.get("content", "")) if cfile else None
+            cside = _side(name, _content(cfile)) if cfile else None
             st = classify(lside and lside.fp, state.get(name), cside and cside.fp)
             if st is None:
                 continue
             notes = [f"{side} copy is not a valid notebook" for side, s in
                      (("local", lside), ("cloud", cside)) if s and s.invalid]
+            if lside and lside.unreadable:
+                notes.append(lside.unreadable)
+            try:
+                modified = lpath.lstat().st_mtime if lpath else None
+            except OSError:
+                modified = None
             report.files.append(FileStatus(
-                name, st, len(lside.text) if lside else None,
-                len(cside.text) if cside else None,
-                lpath.stat().st_mtime if lpath else None,
+                name, st, _size(lside), _size(cside), modified,
                 cfile.get("modified") if cfile else None, "; ".join(notes)))
-        for name, why in unsafe.items():
-            report.files.append(FileStatus(name, "cloud-only", note=why))
         return report
 
     # --- pull -----------------------------------------------------------------------------------
@@ -149,95 +188,47 @@ class ProjectFolder:
         """
         if names is None and not all:
             raise InvalidArgument("name the files to pull, or pull all=True")
-        cloud, unsafe = self._cloud()
-        local = list_local(self.root)
+        cloud, refused = self._cloud()
         state = self._state()
+        found = self._scan(state)
+        local = found.files
+        self._one_per_disk_name(cloud, refused, set(state.bases) | set(local))
+        if not dry_run:
+            clean_leftovers(found.leftovers)   # temp files of runs that were killed
+            state.drop_copies(found.gone_copies)   # deleted by the user: names free again
         report = SyncReport("pull", dry_run)
-        for name, why in unsafe.items():
-            report.add(name, "refused", "cloud-only", why)
-        selected = self._selection(names, all, set(cloud) | set(local) | set(state.bases)
-                                   | set(unsafe))
+        taken = frozenset(set(cloud) | set(local) | set(state.bases) | set(refused))
+        selected = self._selection(names, all, taken)
+        for name in selected:
+            if name in refused:
+                report.add(name, refused[name].action, "cloud-only",
+                           f"not written: it {refused[name].why}")
         bar = progress_bars.bar(len(selected), "pull", "none" if dry_run else self.progress,
                                 unit="file")
-        todo = [n for n in selected if n not in unsafe]
+        todo = [n for n in selected if n not in refused]
+        stop = threading.Event()
+
+        def one(name: str) -> None:
+            if stop.is_set():    # a crash or Ctrl-C in another thread: start nothing new
+                return
+            try:
+                pull_one(self.root, name, cloud.get(name), local.get(name), state, force,
+                         report, taken)
+            except BaseException:
+                stop.set()
+                raise
+
         # One request brought every file; what is left is disk work (temp file, fsync, rename),
         # which waits on the disk, not the CPU, so a few threads do it several times faster.
         try:
             with bounded_pool(min(self.concurrency, len(todo)), "qc-pull") as pool, state.batch():
-                futures = [pool.submit(self._pull_one, name, cloud.get(name), local.get(name),
-                                       state, force, report) for name in todo]
+                futures = [pool.submit(one, name) for name in todo]
                 for future in as_completed(futures):
                     future.result()
                     bar.update()
         finally:
             bar.close()
         return report
-
-    def _write_copy(self, copy: str, text: str) -> None:
-        """Write a copy of the cloud version beside a file. An earlier copy with other content
-        (perhaps being merged by hand) goes to the backups first."""
-        path = local_path(self.root, copy)
-        old = read_text(path) if path.exists() else None
-        if old is not None and old != text:
-            backup(self.root, copy, path)
-        write_atomic(path, text)
-
-    def _pull_one(self, name: str, cfile: dict | None, lpath: Path | None, state: SyncState,
-                  force: bool, report: SyncReport) -> None:
-        base = state.get(name)
-        target = lpath or local_path(self.root, name)
-        lside = _side(name, read_text(lpath)) if lpath else None
-        cside = _side(name, cfile.get("content", "")) if cfile else None
-        st = classify(lside and lside.fp, base, cside and cside.fp)
-        dry = report.dry_run
-        if st is None or cside is None:
-            if st == "deleted-in-cloud":
-                report.add(name, "kept", st, "deleted in the cloud; the local file is kept")
-            elif st == "local-only":
-                report.add(name, "skipped", st, "only here; push it to send it")
-            return
-        if cside.invalid and is_notebook(name):
-            copy = conflict_name(name, INVALID_TAG)
-            copy = copy[: -len(".ipynb")] + ".txt" if copy.endswith(".ipynb") else copy + ".txt"
-            if not dry:
-                self._write_copy(copy, cside.text)
-            report.add(name, "invalid", st, f"the cloud copy is not a notebook "
-                                             f"({cside.invalid}); saved raw as {copy}")
-            return
-        never_synced = lside is not None and (base is None or lside.fp.whole != base.whole)
-        if st == "in-sync":
-            if not dry and (base is None or base.whole != cside.fp.whole):
-                state.record(name, cside.text)
-            report.add(name, "up-to-date", st)
-            return
-        if st == "deleted-locally" and base is not None and cside.fp.whole != base.whole:
-            # Deleted here, but changed in the cloud since: restoring loses nothing and keeps
-            # the cloud's new work in sight.
-            force = True
-        if st in ("local-changed", "deleted-locally", "conflict") and not force:
-            if st == "local-changed":
-                report.add(name, "kept", st, "local changes kept; push them, or pull with force")
-            elif st == "deleted-locally":
-                report.add(name, "kept", st, "deleted here; pull with force to restore it")
-            else:
-                copy = conflict_name(name)
-                if not dry:
-                    self._write_copy(copy, cside.text)
-                report.add(name, "conflict-copy", st,
-                           f"both sides changed: local kept, cloud version saved as {copy}; "
-                           f"compare with diff({name!r}), then push with force or pull with force")
-            return
-        detail = ""
-        if never_synced and lpath is not None:
-            detail = "previous local content backed up"
-            if not dry:
-                saved = backup(self.root, name, lpath)
-                detail = f"previous local content backed up to {saved.relative_to(self.root)}"
-        if not dry:
-            write_atomic(target, cside.text)
-            state.record(name, cside.text)
-        action = "restored" if st == "deleted-locally" else "pulled"
-        report.add(name, action, st, detail)
 
     # --- push -----------------------------------------------------------------------------------
     def push(self, names: Sequence[str] | str | None = None, *, all: bool = False,
@@ -252,7 +243,7 @@ class ProjectFolder:
         """
         if names is None and not all:
             raise InvalidArgument("name the files to push, or push all=True")
-        local = list_local(self.root)
+        local = self._local()
         selected = self._selection(names, all, local)
         if as_name is not None and len(selected) != 1:
             raise InvalidArgument("as_name renames one file; name exactly one")
@@ -339,7 +330,7 @@ class ProjectFolder:
         lpath = list_local(self.root).get(name)
         base = self._state().get(name)
         cside = _side(name, cloud_text(cloud[name]))
-        lside = _side(name, read_text(lpath)) if lpath else None
+        lside = _local_side(name, lpath) if lpath else None
         st = classify(lside and lside.fp, base, cside.fp) or "cloud-only"
         unseen = (cside.fp.whole != base.whole) if base is not None else \
             (lside is not None and lside.fp.whole != cside.fp.whole)
@@ -371,9 +362,9 @@ class ProjectFolder:
         import time
         from pathlib import PurePosixPath
 
-        from .disk import META_DIR
+        from .disk import meta_path
         stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 1_000_000:06d}-cloud"
-        target = self.root / META_DIR / "backups" / stamp / PurePosixPath(name)
+        target = meta_path(self.root, "backups", stamp, *PurePosixPath(name).parts)
         write_atomic(target, text)
         return target
 

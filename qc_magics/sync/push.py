@@ -17,7 +17,7 @@ from .. import progress as progress_bars
 from ..waiting import bounded_pool
 from ..errors import NotFoundError, QCError, TransportError
 from .content import InvalidNotebook, fingerprint, is_notebook
-from .disk import LocalWriteError, backup, check_name, read_text, write_atomic
+from .disk import NotText, backup, check_name, read_text, write_atomic
 from .notebook_check import outgoing_notebook
 from .state import SyncState
 from .status import SyncReport, classify
@@ -69,7 +69,7 @@ def prepare_outgoing(selected: list[str], local: dict[str, Path], *, size_cap: i
         cname = check_name(as_name or name)
         try:
             text = read_text(local[name])
-        except LocalWriteError as e:   # read_text's word for "not UTF-8 text"
+        except NotText as e:
             skipped[name] = str(e)
             continue
         if text is None:

@@ -4,6 +4,10 @@ Only fingerprints are trusted, never timestamps. The state file (.qc-sync/state.
 atomically after every file that is pulled or pushed, so an interrupted run resumes from where it
 stopped. A copy of each base's content (.qc-sync/base/NAME) lets `diff` compare with the last synced
 version; it is a convenience, checked against the fingerprint before use.
+
+The state also records every conflict copy it writes (`copies`: copy name -> the file it is a
+copy of). That record, not the name's pattern, is what makes `x.cloud.py` a copy rather than a
+project file: a user's own `notes.cloud.py` syncs like any other file.
 """
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import QCError
 from .content import Fingerprint, fingerprint, migrate_fingerprint
-from .disk import META_DIR, LocalWriteError, read_text, write_atomic
+from .disk import CONFLICT_TAG, INVALID_TAG, LocalWriteError, copy_name, meta_dir, meta_path, \
+    read_text, write_atomic
 
 STATE_VERSION = 2   # 2: notebook fingerprints count metadata (content.NOTEBOOK_FP)
 
@@ -36,10 +41,12 @@ class Base:
 class SyncState:
     """Bases by cloud file name, for one project in one folder. Thread-safe."""
 
-    def __init__(self, root: Path, project_id: int, bases: dict[str, Base] | None = None):
+    def __init__(self, root: Path, project_id: int, bases: dict[str, Base] | None = None,
+                 copies: dict[str, str] | None = None):
         self.root = root
         self.project_id = project_id
         self.bases: dict[str, Base] = dict(bases or {})
+        self.copies: dict[str, str] = dict(copies or {})
         self._lock = threading.Lock()
         self._batching = 0
         self._dirty = False
@@ -47,17 +54,26 @@ class SyncState:
 
     @property
     def path(self) -> Path:
-        return self.root / META_DIR / "state.json"
+        return meta_dir(self.root) / "state.json"
 
     @classmethod
     def load(cls, root: Path, project_id: int) -> "SyncState":
-        path = root / META_DIR / "state.json"
+        path = meta_dir(root) / "state.json"   # refuses a .qc-sync that is a symlink
         text = read_text(path)
         if text is None:
             return cls(root, project_id)
         try:
             data = json.loads(text)
             bases = {name: Base(**b) for name, b in data["files"].items()}
+            copies = {str(k): str(v) for k, v in data.get("copies", {}).items()}
+            if "copies" not in data:
+                # Written before copies were recorded: the copies beside synced files are
+                # adopted by their first-choice name, once; from then on the record decides.
+                for origin in data["files"]:
+                    for tag in (CONFLICT_TAG, INVALID_TAG):
+                        copy = copy_name(origin, tag)
+                        if root.joinpath(*PurePosixPath(copy).parts).is_file():
+                            copies[copy] = origin
             stored_project = int(data["projectId"])
         except (ValueError, KeyError, TypeError) as e:
             raise QCError(f"{path} is damaged ({type(e).__name__}); move it away to start the "
@@ -65,7 +81,7 @@ class SyncState:
         if stored_project != project_id:
             raise QCError(f"{root} is synced with project {stored_project}, not {project_id}; "
                           "use another folder for this project")
-        state = cls(root, project_id, bases)
+        state = cls(root, project_id, bases, copies)
         if data.get("version", 1) < STATE_VERSION:
             state._migrate()
         return state
@@ -116,6 +132,26 @@ class SyncState:
             else:
                 self._save()
 
+    def is_copy(self, name: str) -> bool:
+        with self._lock:
+            return name in self.copies
+
+    def mark_copy(self, copy: str, origin: str) -> None:
+        """Record `copy` as a conflict copy of `origin`, saved at once: a copy on disk that the
+        state does not know would look like a user's file and be pushed."""
+        with self._lock:
+            if self.copies.get(copy) == origin:
+                return
+            self.copies[copy] = origin
+            self._save()
+
+    def drop_copies(self, names) -> None:
+        """Forget copies that are no longer on disk (saved with the next save)."""
+        with self._lock:
+            for name in names:
+                if self.copies.pop(name, None) is not None:
+                    self._dirty = True
+
     def forget(self, name: str) -> None:
         with self._lock:
             self.bases.pop(name, None)
@@ -145,11 +181,12 @@ class SyncState:
             return None
 
     def _base_copy(self, name: str) -> Path:
-        return self.root / META_DIR / "base" / PurePosixPath(name)
+        return meta_path(self.root, "base", *PurePosixPath(name).parts)
 
     def _save(self) -> None:
         data = {"version": STATE_VERSION, "projectId": self.project_id,
-                "files": {n: b.__dict__ for n, b in sorted(self.bases.items())}}
+                "files": {n: b.__dict__ for n, b in sorted(self.bases.items())},
+                "copies": dict(sorted(self.copies.items()))}
         # Not fsynced: a state lost to a power cut only makes the next run compare files as on a
         # first sync, which keeps both sides' work.
         write_atomic(self.path, json.dumps(data, separators=(",", ":")), durable=False)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .content import Fingerprint
+from .names import printable
 from .state import Base
 
 STATES = ("in-sync", "local-changed", "cloud-changed", "conflict", "local-only", "cloud-only",
@@ -65,6 +66,16 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]):
     return frame
 
 
+def _shown(frame):
+    """The frame as displayed: names and notes escaped (bidi overrides reorder HTML too)."""
+    frame = frame.copy()
+    frame.index = frame.index.map(printable)
+    for column in ("note", "detail"):
+        if column in frame:
+            frame[column] = frame[column].map(printable)
+    return frame
+
+
 @dataclass
 class StatusReport:
     """Every file's state; `to_frame()` for a DataFrame, str() for a terminal table."""
@@ -103,19 +114,24 @@ class StatusReport:
         return frame.set_index("name")
 
     def _repr_html_(self) -> str:
-        return (f"<div>project {self.project_id} &harr; <code>{self.folder}</code></div>"
-                + self.to_frame()._repr_html_())
+        import html
+
+        return (f"<div>project {self.project_id} &harr; <code>{html.escape(self.folder)}"
+                "</code></div>" + _shown(self.to_frame())._repr_html_())
 
     def __repr__(self) -> str:   # a terminal shows the table, not the dataclass fields
         return str(self)
 
     def __str__(self) -> str:
+        # Names come from the cloud: escaped, so each file stays one line and moves no cursor.
+        folder = printable(self.folder)
         if not self.files:
-            return f"project {self.project_id} <-> {self.folder}: no files"
-        width = max(len(f.name) for f in self.files)
-        lines = [f"project {self.project_id} <-> {self.folder}"]
-        for f in self.files:
-            lines.append(f"  {f.name:<{width}}  {f.state:<16} {f.note}".rstrip())
+            return f"project {self.project_id} <-> {folder}: no files"
+        names = [printable(f.name) for f in self.files]
+        width = max(map(len, names))
+        lines = [f"project {self.project_id} <-> {folder}"]
+        for name, f in zip(names, self.files):
+            lines.append(f"  {name:<{width}}  {f.state:<16} {printable(f.note)}".rstrip())
         return "\n".join(lines)
 
 
@@ -161,7 +177,7 @@ class SyncReport:
         verb = f"{self.operation} (dry run)" if self.dry_run else self.operation
         if not self.actions:
             return f"<div>{verb}: nothing to do</div>"
-        return f"<div><b>{verb}</b></div>" + self.to_frame()._repr_html_()
+        return f"<div><b>{verb}</b></div>" + _shown(self.to_frame())._repr_html_()
 
     def __repr__(self) -> str:
         return str(self)
@@ -170,9 +186,10 @@ class SyncReport:
         verb = f"{self.operation} (dry run)" if self.dry_run else self.operation
         if not self.actions:
             return f"{verb}: nothing to do"
-        width = max(len(a.name) for a in self.actions)
+        width = max(len(printable(a.name)) for a in self.actions)
         lines = [f"{verb}:"]
         for a in sorted(self.actions, key=lambda a: a.name):
-            lines.append(f"  {a.name:<{width}}  {a.action:<14} {a.detail}".rstrip())
+            lines.append(f"  {printable(a.name):<{width}}  {a.action:<14} "
+                         f"{printable(a.detail)}".rstrip())
         return "\n".join(lines)
 
