@@ -13,7 +13,7 @@ bounded pool and are put back in order.
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable
+from typing import Callable
 
 from ..errors import ApiError, InvalidArgument, NotFoundError, WaitTimeout
 from ..waiting import bounded_pool
