@@ -53,6 +53,7 @@ CELLS = [
     "%qc optimize read {opt.id} --out opt2\n"
     "%qc optimize run --param a=1:9:1 --max-cost 5 --no-wait --out slow\n"
     "%qc optimize abort {slow.id}\n%qc optimize delete {slow.id} --yes",
+    "%qc doctor --out diag\nassert diag.exit_code == 0, str(diag)",
     "%qc panel",
     "bt.statistics.head()",
 ]
