@@ -22,8 +22,11 @@ TOKEN = new_token()
 
 
 @pytest.fixture(scope="session")
-def lean_executable(request) -> Path:
-    return lean_venv(Path(request.config.cache.mkdir("lean-cli")))
+def lean_executable(request, tmp_path_factory) -> Path:
+    # Cached across runs in pytest's cache; with the cache plugin off, in this run's temp folder.
+    cache = getattr(request.config, "cache", None)
+    where = cache.mkdir("lean-cli") if cache else tmp_path_factory.mktemp("lean-cli")
+    return lean_venv(Path(where))
 
 
 @pytest.fixture(scope="session")
