@@ -139,7 +139,8 @@ def test_run_backtest_checks_its_waits_before_any_request(timeout, first, cap):
 # --- text from the cloud -------------------------------------------------------------------------
 
 def _acts_on_terminal(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs") or ch in \
+    """Acted on, or invisible: controls, format characters (bidi, zero-width), separators."""
+    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs") or ch in \
         "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
 

@@ -9,32 +9,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import unicodedata
 from typing import Any
 
-# Bidi embeddings, overrides and isolates, and the marks: they reorder what the terminal shows.
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-# Controls (ESC, BEL, CR, NEL...), line/paragraph separators, and lone surrogates (undecodable
-# file names) that would make print() fail.
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
-
-
-def printable(text: Any, *, keep_newlines: bool = False) -> str:
-    """`text` with every character a terminal would act on written as its escape (\\x1b,
-    \\u202e, \\n): what shows is what is there, on one line unless keep_newlines."""
-    text = str(text)
-    if text.isprintable() and not _BIDI.intersection(text):
-        return text   # the common case, fast
-    out = []
-    for ch in text:
-        if ch == "\n" and keep_newlines:
-            out.append(ch)
-        elif ch in _BIDI or unicodedata.category(ch) in _UNSAFE_CATEGORIES:
-            out.append(ch.encode("unicode_escape", "backslashreplace").decode("ascii")
-                       if unicodedata.category(ch) != "Cs" else f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+from ..text import printable
 
 
 def _printable_frame(frame):

@@ -30,6 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..errors import QCError
+from ..text import needs_escape, printable  # noqa: F401 (printable: sync's reports use it)
 
 GENERATED_DIRS = frozenset({"__pycache__", "node_modules"})
 LITTER_FILES = frozenset({"Thumbs.db", "desktop.ini"})
@@ -37,7 +38,6 @@ COMPILED_SUFFIXES = (".pyc", ".pyo")
 NAME_MAX_BYTES = 255
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # Bidi embeddings, overrides and isolates, and the marks that steer them.
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class RefusedName(QCError):
@@ -77,7 +77,7 @@ def outside(name: str) -> Outside | None:
     problem = _unsafe(name)
     if problem:
         return Outside("refused", problem)
-    if any(_needs_escape(c) for c in name):
+    if any(needs_escape(c) for c in name):
         return Outside("refused", "holds control or bidi-override characters")
     parts = name.split("/")
     if any(len(p.encode("utf-8", "surrogatepass")) > NAME_MAX_BYTES for p in parts):
@@ -117,23 +117,3 @@ def check(name: str) -> str:
     return name
 
 
-def _needs_escape(c: str) -> bool:
-    return c in _BIDI or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs")
-
-
-def printable(text: object) -> str:
-    """`text` with control, format (bidi, zero-width) and separator characters escaped as
-    \\n, \\x1b, \\u202e: safe to print to a terminal, one line whatever it holds."""
-    text = str(text)
-    if not any(_needs_escape(c) for c in text):
-        return text
-    out = []
-    for c in text:
-        if not _needs_escape(c):
-            out.append(c)
-        elif c in "\n\r\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[c])
-        else:
-            code = ord(c)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
