@@ -1,6 +1,7 @@
 """No lost work under random histories, crashes half-way, and a faulty network."""
 from __future__ import annotations
 
+import json
 import random
 import threading
 
@@ -183,21 +184,49 @@ def test_100_files_at_fault_rate_0_2_end_as_a_clean_run(emu, tmp_path):
     assert len(creates) == len(set(creates)) == 100   # each file created exactly once
 
 
-# --- two sides, odd names: dot-names, binary files, renames and removals on either side --------
+# --- two sides: metadata edits, dot-names, binary files, renames and removals on either side ---
 
 TEXT_NAMES = ["a.py", "lib/b.py", "notes.cloud.py", "x.tmp", "lib/__init__.py"]
 DOT_NAMES = [".env", "lib/.hidden.py", ".git/config", ".vscode/settings.json"]
 
 
+def _work(name: str, data: bytes):
+    """What a user would lose: the bytes, or for a notebook its inputs (cells and metadata), since
+    a push stores the notebook in nbformat's layout without outputs."""
+    if name.endswith(".ipynb"):
+        try:
+            nb = json.loads(data)
+            return json.dumps([[{k: v for k, v in c.items() if k not in ("outputs",
+                                                                            "execution_count")}
+                                for c in nb["cells"]], nb.get("metadata")], sort_keys=True)
+        except (ValueError, KeyError, TypeError):
+            pass
+    return data
+
+
 def unsynced_local(root) -> set[bytes]:
-    """Every local project file's bytes that differ from its last synced copy."""
+    """Every local project file's bytes whose work differs from its last synced copy."""
     found = set()
     for name, path in disk.scan(root).files.items():
         data = path.read_bytes()
         base = root / ".qc-sync" / "base" / name
-        if not base.exists() or base.read_bytes() != data:
+        if not base.exists() or _work(name, base.read_bytes()) != _work(name, data):
             found.add(data)
     return found
+
+
+def notebook(tags: list[str], kernel: str, source: str = "x = 1") -> str:
+    """A small valid notebook whose work includes metadata: a cell's tags and the kernelspec."""
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": [
+        {"cell_type": "code", "id": "c1", "source": source, "metadata": {"tags": tags},
+         "outputs": [], "execution_count": None}],
+        "metadata": {"kernelspec": {"name": kernel, "display_name": kernel,
+                                    "language": "python"}}}, indent=1) + "\n"
+
+
+def work_of(text: str) -> tuple[list, str]:
+    nb = json.loads(text)
+    return nb["cells"][0]["metadata"].get("tags"), nb["metadata"]["kernelspec"]["name"]
 
 
 def everything_on_disk(root) -> set[bytes]:
@@ -215,9 +244,10 @@ def test_two_sided_histories_with_odd_names_never_lose_local_work(emu, tmp_path,
     dot_cloud: dict[str, str] = {}
     for step in range(30):
         op = rng.choice(["edit", "edit", "empty", "binary", "dot", "cloud", "cloud", "cloud-dot",
-                         "rename", "cloud-rename", "remove", "cloud-remove",
+                         "rename", "cloud-rename", "remove", "cloud-remove", "meta", "cloud-meta",
                          "pull", "pull", "push", "force-pull"])
         tag = f"{seed}-{step}"
+        nb_path = tmp_path / "r.ipynb"
         if op in ("edit", "empty", "binary"):
             path = tmp_path / rng.choice(TEXT_NAMES + (["logo.png"] if op == "binary" else []))
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,6 +259,15 @@ def test_two_sided_histories_with_odd_names_never_lose_local_work(emu, tmp_path,
             (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
             dot_local[name] = f"SECRET_{tag}=1\n".encode()
             (tmp_path / name).write_bytes(dot_local[name])
+        elif op == "meta":   # a tag or a kernel chosen locally: work, like a source edit
+            tags, kernel = work_of(nb_path.read_text()) if nb_path.exists() else ([], "python3")
+            nb_path.write_text(notebook(tags + [f"t{tag}"], kernel) if rng.random() < 0.5
+                               else notebook(tags, f"k{tag}"))
+        elif op == "cloud-meta":
+            # Metadata only, or the source too: then a pull that did not see a local metadata
+            # edit as work would replace it.
+            emu.cloud_write(pid, "r.ipynb", notebook([f"c{tag}"], rng.choice(["python3", "py"]),
+                                                     rng.choice(["x = 1", f"x = '{tag}'"])))
         elif op == "cloud":
             emu.cloud_write(pid, rng.choice(TEXT_NAMES), f"cloud = '{tag}'\n")
         elif op == "cloud-dot":
@@ -251,7 +290,10 @@ def test_two_sided_histories_with_odd_names_never_lose_local_work(emu, tmp_path,
         elif op == "cloud-remove":
             emu.cloud_write(pid, rng.choice(TEXT_NAMES), None)
         elif op == "push":
+            before = folder.status().states().get("r.ipynb")
             folder.push(all=True)
+            if before == "local-changed":   # the metadata edit reached the cloud
+                assert work_of(emu.cloud_files(pid)["r.ipynb"]) == work_of(nb_path.read_text())
         else:
             at_risk = unsynced_local(tmp_path)
             folder.pull(all=True, force=op == "force-pull")
