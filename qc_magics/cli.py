@@ -191,7 +191,9 @@ def _say(e: BaseException) -> None:
         text = f"cannot use {e.filename or ''}: {e.strerror or e}"
     else:
         text = str(e)
-    print(f"qc-magics: {printable(text, keep_newlines=True)}", file=sys.stderr)
+    text = printable(text, keep_newlines=True)
+    # Usage errors already start with the command ("qc-magics wait: argument ..."): one prefix.
+    print(text if text.startswith("qc-magics") else f"qc-magics: {text}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -542,3 +542,9 @@ def test_a_closed_pipe_stops_quietly(emu, tmp_path):
     proc.stdout.close()   # the reader is gone before the command writes (`| head -0`)
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 141 and b"Traceback" not in err
+
+
+def test_a_usage_error_names_the_program_once(capsys):
+    code, out, err = main(capsys, "wait", "x.ipynb", "--project", "1", "--timeout", "nan")
+    assert code == 2 and err.strip() == ("qc-magics wait: argument --timeout: give seconds from "
+                                         "0 (check once) to 604800, not 'nan'")
