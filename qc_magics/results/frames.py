@@ -8,6 +8,7 @@ current camelCase and in the PascalCase or kebab-case of older results.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import repeat
 from typing import Any, Iterable
 
 import numpy as np
@@ -40,9 +41,21 @@ def _category(codes: Iterable[Any], names: dict[int, str]) -> pd.Categorical:
             return by_name.get(c.lower(), names.get(int(c), c) if c.isdigit() else c)
         return names.get(c, str(c))
 
-    labels = [label(c) for c in codes]
-    extra = sorted({v for v in labels if v is not None} - set(names.values()))
-    return pd.Categorical(labels, categories=list(names.values()) + extra)
+    codes = codes if isinstance(codes, list) else list(codes)
+    try:
+        # A column holds a handful of distinct codes: label each once, not once per row.
+        labels_of = {c: label(c) for c in set(codes)}
+    except TypeError:   # something unhashable: label row by row
+        labels = [label(c) for c in codes]
+        extra = sorted({v for v in labels if v is not None} - set(names.values()))
+        return pd.Categorical(labels, categories=list(names.values()) + extra)
+    extra = sorted({v for v in labels_of.values() if v is not None} - set(names.values()))
+    categories = list(names.values()) + extra
+    position = {name: i for i, name in enumerate(categories)}
+    code_of = {c: -1 if v is None else position[v] for c, v in labels_of.items()}
+    return pd.Categorical.from_codes(
+        np.fromiter(map(code_of.__getitem__, codes), dtype="int64", count=len(codes)),
+        categories=categories)
 
 
 def _times(values: Iterable[Any]) -> pd.DatetimeIndex:
@@ -119,16 +132,34 @@ def _symbol(value: Any, part: str = "value") -> Any:
     return value if part == "value" else None
 
 
+def _symbols(values: list, part: str = "value") -> list:
+    """_symbol over a column; when every value is an object with `part`, the loop runs in C."""
+    if values and set(map(type, values)) == {dict}:
+        out = list(map(dict.get, values, repeat(part)))
+        if None not in out:
+            return out
+    return [_symbol(v, part) for v in values]
+
+
+def _column(items: list[dict], key: str) -> list:
+    """[item.get(key) for item in items], the loop in C."""
+    return list(map(dict.get, items, repeat(key)))
+
+
 def orders_frame(orders: list[dict]) -> pd.DataFrame:
     """Every order, by id: enums as named categories, times in UTC, numbers float64."""
+    if not all(type(o) is dict for o in orders):   # mappings of another kind: plain dicts
+        orders = [dict(o) for o in orders]
+
     def col(key: str) -> list:
-        return [o.get(key) for o in orders]
+        return _column(orders, key)
 
     events = [o.get("events") or [] for o in orders]
+    symbols = col("symbol")
     frame = pd.DataFrame({
         "time": _times(col("time")),
-        "symbol": pd.array([_symbol(o.get("symbol")) for o in orders], dtype="string"),
-        "symbol_id": pd.array([_symbol(o.get("symbol"), "id") for o in orders], dtype="string"),
+        "symbol": pd.array(_symbols(symbols), dtype="string"),
+        "symbol_id": pd.array(_symbols(symbols, "id"), dtype="string"),
         "security_type": _category(col("securityType"), SECURITY_TYPES),
         "type": _category(col("type"), ORDER_TYPES),
         "status": _category(col("status"), ORDER_STATUSES),
@@ -151,15 +182,25 @@ def orders_frame(orders: list[dict]) -> pd.DataFrame:
 
 def _sums(events: list[list[dict]], key: str) -> np.ndarray:
     """Per order, the sum of a number over its events (missing or null counts as 0)."""
-    keys = _spellings(key)
-    out = np.zeros(len(events), dtype="float64")
-    for i, evs in enumerate(events):
-        for e in evs:
-            value = _get(e, *keys)
-            if value is not None:
-                number = value if isinstance(value, (int, float)) else parse_number(value)
-                out[i] += number or 0.0
-    return out
+    flat = [e if type(e) is dict else dict(e) for evs in events for e in evs]
+    values = _column(flat, key)
+    for other in _spellings(key)[1:]:   # older spellings, where today's is missing
+        if None not in values:
+            break
+        more = _column(flat, other)
+        if more.count(None) < len(more):
+            values = [m if v is None else v for v, m in zip(values, more)]
+    if set(map(type, values)) <= {int, float, _NONE}:
+        numbers = np.array([0.0 if v is None else v for v in values], dtype="float64")
+    else:
+        numbers = np.array([0.0 if v is None else v if isinstance(v, (int, float))
+                            else parse_number(v) or 0.0 for v in values], dtype="float64")
+    owner = np.repeat(np.arange(len(events)), [len(evs) for evs in events])
+    # bincount adds each order's events in their order, as a running sum would.
+    return np.bincount(owner, weights=numbers, minlength=len(events)).astype("float64")
+
+
+_NONE = type(None)
 
 
 # Events name their status and direction in camelCase ("partiallyFilled"); codes also read.
