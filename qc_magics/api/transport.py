@@ -304,8 +304,24 @@ def _size(content: Any) -> int | None:
 _NOT_JSON = object()
 
 
+try:   # the optional extra qc-magics[fast]: parses answers two to three times as fast
+    from orjson import loads as _fast_loads
+except ImportError:   # pragma: no cover - the standard library does the same, slower
+    _fast_loads = None
+_UTF8 = frozenset({"utf-8", "utf8"})
+
+
 def _json_of(response: requests.Response) -> Any:
-    """The answer's JSON, parsed once (files/read answers can be megabytes), or _NOT_JSON."""
+    """The answer's JSON, parsed once (files/read answers can be megabytes), or _NOT_JSON.
+
+    With orjson installed, UTF-8 answers are parsed from the bytes by orjson; anything it refuses
+    (NaN literals, integers past 64 bits, lone surrogates) goes to the standard parser as before,
+    so the values are the same either way."""
+    if _fast_loads is not None and (response.encoding or "utf-8").lower() in _UTF8:
+        try:
+            return _fast_loads(response.content)
+        except ValueError:
+            pass
     try:
         return response.json()
     except ValueError:
