@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import secrets
 import subprocess
@@ -62,6 +63,14 @@ class EmulatorProcess:
             stdout=subprocess.PIPE, text=True)
         self.url = self.proc.stdout.readline().split(" at ")[1].strip()
 
+    def cpu_seconds(self) -> float:
+        """The emulator process's CPU time so far (Linux /proc; NaN elsewhere)."""
+        try:
+            fields = open(f"/proc/{self.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            return math.nan
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def client(self, pool: int) -> QCClient:
         return QCClient(user_id="1", api_token=self.token, api_url=self.url, pool_size=pool)
 
@@ -84,22 +93,26 @@ def bench_orders(n: int, latency_ms: float, pool: int, runs: int) -> None:
         latency = latency_ms / 1000
         fast_loads = transport._fast_loads
 
-        def concurrent(parser) -> tuple[float, int, "object"]:
+        def concurrent(parser) -> tuple[float, int, "object", float, float]:
             transport._fast_loads = parser
             fresh = Backtest(client, pid, bt.id, bt.data, concurrency=pool)   # nothing cached
             before, started = client.transport.requests_made, time.perf_counter()
+            cpu, emu_cpu = time.process_time(), emu.cpu_seconds()
             frame = fresh.orders
-            return time.perf_counter() - started, client.transport.requests_made - before, frame
+            return (time.perf_counter() - started, client.transport.requests_made - before, frame,
+                    time.process_time() - cpu, emu.cpu_seconds() - emu_cpu)
 
         timings: dict[str, list[float]] = {"orjson": [], "json": []}
+        cpus: dict[str, list[tuple[float, float]]] = {"orjson": [], "json": []}
         requests = 0
         try:
             for _ in range(runs):
                 for name, parser in (("orjson", fast_loads), ("json", None)):
                     if name == "orjson" and parser is None:
                         continue
-                    wall, requests, frame = concurrent(parser)
+                    wall, requests, frame, cpu, emu_cpu = concurrent(parser)
                     timings[name].append(wall)
+                    cpus[name].append((cpu, emu_cpu))
         finally:
             transport._fast_loads = fast_loads
         raw = Backtest(client, pid, bt.id, bt.data, concurrency=pool)._orders_raw()
@@ -124,6 +137,9 @@ def bench_orders(n: int, latency_ms: float, pool: int, runs: int) -> None:
                 print(f"  Backtest.orders, {name:<6}        {requests:>5} requests  {med:7.2f} s "
                       f"({min(walls):.2f}-{max(walls):.2f})  ideal {ideal:5.2f} s  "
                       f"ratio to ideal {med / ideal:4.2f} (target <= 1.5)")
+                print(f"      CPU: client {statistics.median(c for c, _ in cpus[name]):5.2f} s, "
+                      f"emulator {statistics.median(e for _, e in cpus[name]):5.2f} s "
+                      f"(machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
         print(f"  of which orders_frame (client CPU, raw orders -> frame): {framing:5.2f} s")
         print(f"  one window at a time           {slow_requests:>5} requests  {slow:7.2f} s  "
               f"ideal {slow_requests * latency:5.2f} s")
