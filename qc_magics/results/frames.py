@@ -94,9 +94,14 @@ def _point_arrays(values: list) -> tuple[pd.DatetimeIndex, list[str], np.ndarray
         # twice as fast as numpy's own walk of a list of lists; None becomes NaN under float64.
         widths = set(map(len, values))
         if len(widths) == 1 and isinstance(first, list):
-            flat = np.array(list(chain.from_iterable(values)), dtype="float64")
+            width = widths.pop()
+            try:   # numbers only (candles): straight from the rows, no list in between
+                flat = np.fromiter(chain.from_iterable(values), dtype="float64",
+                                   count=len(values) * width)
+            except (ValueError, TypeError):   # nulls among them: through a list
+                flat = np.array(list(chain.from_iterable(values)), dtype="float64")
             if flat.ndim == 1:
-                return _point_columns(flat.reshape(len(values), widths.pop()))
+                return _point_columns(flat.reshape(len(values), width))
     except (ValueError, TypeError):   # not numbers, or rows that are not lists: the long way
         pass
     try:
