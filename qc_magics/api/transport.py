@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -304,8 +305,31 @@ def _size(content: Any) -> int | None:
 _NOT_JSON = object()
 
 
+try:   # the optional extra qc-magics[fast]: parses answers two to three times as fast
+    from orjson import loads as _fast_loads
+except ImportError:   # pragma: no cover - the standard library does the same, slower
+    _fast_loads = None
+_UTF8 = frozenset({"utf-8", "utf8"})
+# A number token starts after one of these; hex ids inside strings ("a1234...") do not match.
+_LONG_DIGITS = re.compile(rb"[:\[,\s]-?\d{20}")
+
+
 def _json_of(response: requests.Response) -> Any:
-    """The answer's JSON, parsed once (files/read answers can be megabytes), or _NOT_JSON."""
+    """The answer's JSON, parsed once (files/read answers can be megabytes), or _NOT_JSON.
+
+    With orjson installed, UTF-8 answers are parsed from the bytes by orjson; anything it refuses
+    (NaN literals, lone surrogates), and any answer holding a number of 20 digits or more, which
+    orjson would round, goes to the standard parser as before,
+    so the values are the same either way."""
+    content = response.content
+    # orjson reads an integer past 64 bits as a float without a word; such a number has 20 or
+    # more digits, so an answer holding one goes to the exact standard parser instead.
+    if _fast_loads is not None and (response.encoding or "utf-8").lower() in _UTF8 \
+            and _LONG_DIGITS.search(content) is None:
+        try:
+            return _fast_loads(content)
+        except ValueError:
+            pass
     try:
         return response.json()
     except ValueError:

@@ -216,13 +216,23 @@ class Optimization:
     def equity(self) -> pd.DataFrame:
         """Each child backtest's equity on one UTC index (a column per backtest id): the close of
         [t, o, h, l, c] candles, or the value of old [t, v] pairs."""
+        arrays = {bid: frames._point_arrays(b.get("equity") or [])
+                  for bid, b in self.backtests.items()}
+        if not arrays:
+            return pd.DataFrame(index=frames.UTC_EMPTY)
+        if all(a is not None for a in arrays.values()):
+            # The usual grid: every child on the same days. One block, no alignment to do.
+            first = next(iter(arrays.values()))[0]
+            if (first.is_monotonic_increasing and not first.hasnans and not first.has_duplicates
+                    and all(first.equals(index) for index, _, _ in arrays.values())):
+                return pd.DataFrame(
+                    np.column_stack([arr[:, -1] for _, _, arr in arrays.values()]),
+                    index=first, columns=pd.Index(list(arrays)))
         curves = {}
         for bid, b in self.backtests.items():
             part = frames.series_frame(b.get("equity") or [])
             values = part["close"] if "close" in part else part["value"]
             curves[bid] = values[~values.index.duplicated(keep="last")]
-        if not curves:
-            return pd.DataFrame(index=frames.UTC_EMPTY)
         return pd.DataFrame(curves).sort_index()
 
     def _metric(self, metric: str) -> str:

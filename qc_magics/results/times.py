@@ -12,6 +12,7 @@ which means "not set") becomes NaT, never an exception: one odd value must not c
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Iterable
 
 import numpy as np
@@ -39,18 +40,36 @@ def from_unix_seconds(seconds: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(out).tz_localize("UTC")
 
 
+# The canonical shape of nearly every time the service sends; a column all of this shape parses
+# with pandas' ISO 8601 parser (in C), many times faster than format="mixed", to the same values.
+_ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?"
+_ISO_RE = re.compile(_ISO)
+_DIGITS = str.maketrans("123456789", "000000000")
+_NONE = type(None)
+
+
 def to_utc(values: Iterable[Any]) -> pd.DatetimeIndex:
     """A UTC DatetimeIndex (ns) for a sequence of strings, unix seconds and nulls, mixed freely."""
     values = list(values)
     out = np.full(len(values), np.datetime64("NaT", "ns"))
-    numbers = [i for i, v in enumerate(values) if _is_number(v) and math.isfinite(v)]
-    texts = [i for i, v in enumerate(values) if isinstance(v, str) and v.strip()]
+    if set(map(type, values)) <= {str, _NONE}:   # the usual column: text and nulls only
+        numbers = []
+        stripped = [None if v is None else v.strip() for v in values]
+        texts = [i for i, v in enumerate(stripped) if v]
+    else:
+        numbers = [i for i, v in enumerate(values) if _is_number(v) and math.isfinite(v)]
+        texts = [i for i, v in enumerate(values) if isinstance(v, str) and v.strip()]
+        stripped = [v.strip() if isinstance(v, str) else None for v in values]
     if numbers:
         seconds = np.array([values[i] for i in numbers], dtype="float64")
         out[numbers] = from_unix_seconds(seconds).tz_localize(None).to_numpy()
     if texts:
-        parsed = pd.to_datetime(pd.Series([values[i].strip() for i in texts], dtype="object"),
-                                utc=True, format="mixed", errors="coerce")
+        strings = [stripped[i] for i in texts]
+        # A column has a few shapes ("0000-00-00T00:00:00Z"): check each shape once.
+        shapes = set("\n".join(strings).translate(_DIGITS).split("\n"))
+        iso = len(shapes) <= 8 and all(map(_ISO_RE.fullmatch, shapes))
+        parsed = pd.to_datetime(pd.Series(strings, dtype="object"), utc=True,
+                                format="ISO8601" if iso else "mixed", errors="coerce")
         years = parsed.dt.year
         parsed = parsed.where(years.isna() | (years >= _FIRST_YEAR))
         out[texts] = parsed.dt.tz_localize(None).astype("datetime64[ns]").to_numpy()
