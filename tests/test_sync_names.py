@@ -265,7 +265,9 @@ def dead_pid() -> int:
     return child.pid
 
 
-def test_leftover_temp_files_of_killed_runs_are_cleaned_and_nothing_else(world, emu, tmp_path):
+@pytest.mark.parametrize("command", ["pull", "push"])
+def test_leftover_temp_files_of_killed_runs_are_cleaned_and_nothing_else(world, emu, tmp_path,
+                                                                         command):
     client, pid, folder = world
     gone = dead_pid()
     ours = [tmp_path / f".qc-sync-{gone}-0123456789abcdef.tmp",
@@ -277,7 +279,7 @@ def test_leftover_temp_files_of_killed_runs_are_cleaned_and_nothing_else(world, 
     for path in ours + theirs:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("partial")
-    folder.pull(all=True)
+    getattr(folder, command)(all=True)
     assert [p for p in ours if p.exists()] == []
     assert [p for p in theirs if not p.exists()] == []
 

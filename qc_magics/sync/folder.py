@@ -243,7 +243,10 @@ class ProjectFolder:
         """
         if names is None and not all:
             raise InvalidArgument("name the files to push, or push all=True")
-        local = self._local()
+        found = self._scan(self._state())
+        local = found.files
+        if not dry_run:
+            clean_leftovers(found.leftovers)   # temp files of runs that were killed, as in pull
         selected = self._selection(names, all, local)
         if as_name is not None and len(selected) != 1:
             raise InvalidArgument("as_name renames one file; name exactly one")
