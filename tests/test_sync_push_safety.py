@@ -66,46 +66,69 @@ def test_rm_of_a_synced_file_backs_up_only_the_local_copy(world, emu, tmp_path):
 
 
 # --- the window between the push's read and its update ------------------------------------------
+# The API has no conditional write: each file is decided on a read of its cloud copy made just
+# before its update (no earlier read of the project whose answer could be stale by then).
 
-def edit_cloud_once_after_first_read(monkeypatch, client, emu, pid, changes: dict[str, str]):
-    """Someone saves in the cloud IDE right after the push read the project."""
-    real = type(client).read_files
-    done = {"n": 0}
+def edit_cloud_when_the_push_starts(monkeypatch, emu, pid, changes: dict[str, str]):
+    """Someone saves in the cloud IDE while the push checks the local files."""
+    from qc_magics.sync import push
+    real = push.send_files
 
-    def read_files(self, project_id):
-        files = real(self, project_id)
-        if not done["n"]:
-            for name, text in changes.items():
-                emu.cloud_write(pid, name, text)
-        done["n"] += 1
-        return files
+    def send_files(*args, **kwargs):
+        for name, text in changes.items():
+            emu.cloud_write(pid, name, text)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(type(client), "read_files", read_files)
+    monkeypatch.setattr(push, "send_files", send_files)
 
 
-@pytest.mark.parametrize("many", [False, True], ids=["one-file", "a-group"])
-def test_a_cloud_edit_made_during_the_push_is_not_overwritten(world, emu, tmp_path,
-                                                              monkeypatch, many):
+def test_a_cloud_edit_made_while_the_push_starts_is_not_overwritten(world, emu, tmp_path,
+                                                                    monkeypatch):
     client, pid, folder = world
-    names = ["main.py"] + ([f"lib{i}.py" for i in range(3)] if many else [])
-    for name in names[1:]:
+    (tmp_path / "main.py").write_text("main.py local = 1\n")
+    edit_cloud_when_the_push_starts(monkeypatch, emu, pid,
+                                    {"main.py": "saved in the cloud meanwhile\n"})
+    report = folder.push(["main.py"])
+    assert report.actions[0].action == "refused"
+    assert "changed since the last sync" in report.actions[0].detail
+    assert emu.cloud_files(pid)["main.py"] == "saved in the cloud meanwhile\n"
+    assert folder.status().states()["main.py"] == "conflict"      # a pull keeps both
+
+
+def test_a_cloud_edit_made_during_a_push_of_many_files_is_not_overwritten(world, emu, tmp_path,
+                                                                          monkeypatch):
+    """Waves of 1, 2, ...: main.py, last, is read after the first update landed and the cloud
+    changed it: refused; the others go."""
+    client, pid, folder = world
+    names = [f"lib{i}.py" for i in range(3)] + ["main.py"]
+    for name in names[:-1]:
         emu.cloud_write(pid, name, f"{name} = 0\n")
     folder.pull(all=True)
     for name in names:
         (tmp_path / name).write_text(f"{name} local = 1\n")
-    edit_cloud_once_after_first_read(monkeypatch, client, emu, pid,
-                                     {"main.py": "saved in the cloud meanwhile\n"})
+    real = type(client).update_file
+
+    def update_file(self, project_id, name, content):
+        real(self, project_id, name, content)
+        if name == "lib0.py":
+            emu.cloud_write(pid, "main.py", "saved in the cloud meanwhile\n")
+
+    monkeypatch.setattr(type(client), "update_file", update_file)
+    folder.concurrency = 1
     report = folder.push(names)
     by_name = {a.name: a for a in report.actions}
+    assert folder.wave_sizes[0] == 1 and sum(folder.wave_sizes) == 4
     assert by_name["main.py"].action == "refused"
-    assert "changed in the cloud during the push" in by_name["main.py"].detail
     assert emu.cloud_files(pid)["main.py"] == "saved in the cloud meanwhile\n"
-    for name in names[1:]:
+    for name in names[:-1]:
         assert by_name[name].action == "pushed"
     assert folder.status().states()["main.py"] == "conflict"      # a pull keeps both
 
 
-def test_a_cloud_edit_right_after_the_update_is_reported(world, emu, tmp_path, monkeypatch):
+def test_a_cloud_edit_right_after_the_update_is_kept_and_shown_by_status(world, emu, tmp_path,
+                                                                        monkeypatch):
+    """No read-back after the push (it would download what was just sent): the next status
+    or pull compares the cloud with what was sent, and sees the edit."""
     client, pid, folder = world
     (tmp_path / "main.py").write_text("mine = 1\n")
     real = type(client).update_file
@@ -116,13 +139,13 @@ def test_a_cloud_edit_right_after_the_update_is_reported(world, emu, tmp_path, m
 
     monkeypatch.setattr(type(client), "update_file", update_file)
     report = folder.push(["main.py"])
-    action = report.actions[0]
-    assert action.action == "pushed"
-    assert "differs from what was sent right after the push" in action.detail
+    assert report.actions[0].action == "pushed"
     assert folder.status().states()["main.py"] == "cloud-changed"
+    folder.pull(all=True)
+    assert (tmp_path / "main.py").read_text() == "someone saved right after\n"
 
 
-def test_push_re_reads_a_group_in_one_request_when_the_project_is_small(world, emu, tmp_path):
+def test_push_reads_a_wave_in_one_request_when_the_project_is_small(world, emu, tmp_path):
     client, pid, folder = world
     for i in range(4):
         emu.cloud_write(pid, f"m{i}.py", f"v = {i}\n")
@@ -132,8 +155,9 @@ def test_push_re_reads_a_group_in_one_request_when_the_project_is_small(world, e
     emu.clear_log()
     assert len(folder.push(all=True).changed) == 4
     reads = [r for r in emu.requests if r["endpoint"] == "/files/read"]
-    # the first read, one re-read for the group, one read-back after the push
-    assert len(reads) == 3 and not any("name" in r.get("fields", {}) for r in reads)
+    # 6 files in all, 4 to send: one read of the project for the wave, nothing else
+    assert len(reads) == 1 and not any("name" in r.get("fields", {}) for r in reads)
+    assert emu.count("/files/update") == 4
 
 
 # --- nothing local changes before the cloud write goes ahead ------------------------------------
@@ -233,10 +257,10 @@ def test_write_leaves_the_local_file_alone_when_the_cloud_changes_during_it(worl
                                                                           monkeypatch):
     client, pid, folder = world
     before = (tmp_path / "main.py").read_text()
-    edit_cloud_once_after_first_read(monkeypatch, client, emu, pid,
-                                     {"main.py": "saved in the cloud meanwhile\n"})
+    edit_cloud_when_the_push_starts(monkeypatch, emu, pid,
+                                    {"main.py": "saved in the cloud meanwhile\n"})
     report = folder.write("main.py", "mine\n")
-    assert report.refused and "during the push" in report.refused[0].detail
+    assert report.refused and "changed since the last sync" in report.refused[0].detail
     assert (tmp_path / "main.py").read_text() == before
     assert emu.cloud_files(pid)["main.py"] == "saved in the cloud meanwhile\n"
 

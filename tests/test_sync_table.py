@@ -3,7 +3,9 @@
 Each row names what the local file, the base (last synced version) and the cloud copy hold:
 "B" the base content, "L" a local edit, "C" a cloud edit, "-" nothing. The row says the state
 `status` must report, what the local folder holds after a pull (and whether a conflict copy was
-written), and what the cloud holds after a push (and whether the push refused).
+written), and what the cloud holds after a push (and whether the push refused; None: the local
+file is what was last synced, so the push has nothing to send, makes no request and reports it
+`unchanged`: a cloud change is left alone either way, and status and pull report it).
 """
 from __future__ import annotations
 
@@ -21,12 +23,12 @@ TEXT = {"B": "value = 'base'\n", "L": "value = 'local'\n", "C": "value = 'cloud'
 ROWS = [
     ("B", "B", "B", "in-sync",          ("B", None), ("B", False)),
     ("L", "B", "B", "local-changed",    ("L", None), ("L", False)),
-    ("B", "B", "C", "cloud-changed",    ("C", None), ("C", True)),
+    ("B", "B", "C", "cloud-changed",    ("C", None), ("C", None)),
     ("L", "B", "C", "conflict",         ("L", "C"),  ("C", True)),
     ("L", "B", "L", "in-sync",          ("L", None), ("L", False)),
     ("-", "B", "B", "deleted-locally",  ("-", None), ("B", False)),
     ("-", "B", "C", "deleted-locally",  ("C", None), ("C", False)),
-    ("B", "B", "-", "deleted-in-cloud", ("B", None), ("-", True)),
+    ("B", "B", "-", "deleted-in-cloud", ("B", None), ("-", None)),
     ("L", "B", "-", "deleted-in-cloud", ("L", None), ("-", True)),
     ("L", "-", "-", "local-only",       ("L", None), ("L", False)),
     ("-", "-", "C", "cloud-only",       ("C", None), ("C", False)),
@@ -99,7 +101,10 @@ def test_push(setup, emu, local, base, cloud, state, after_pull, after_push):
     assert cloud_has(emu, pid, "algo.py") == TEXT.get(want)
     assert [a.name for a in report.refused] == (["algo.py"] if refused else [])
     assert (path.read_text() if path.exists() else None) == before_local   # never touches local
-    if not refused and local != "-":
+    if refused is None:
+        assert [a.action for a in report.actions] == ["unchanged"]
+        assert folder.status().states() == {"algo.py": state}      # still there to pull
+    elif not refused and local != "-":
         assert folder.status().states() == {"algo.py": "in-sync"}
 
 

@@ -93,6 +93,7 @@ class Transport:
         self._session: requests.Session | None = None
         self._lock = threading.Lock()
         self.requests_made = 0  # counted for benchmarks and tests
+        self.retries_made = 0   # 429/5xx/connection retries: adaptive pools back off on them
 
     @property
     def session(self) -> requests.Session:
@@ -242,6 +243,7 @@ class Transport:
 
     def _sleep(self, endpoint: str, attempt: int, retry_after: float | None, why: str) -> None:
         delay = self.retry.delay(attempt - 1, retry_after)
+        self.retries_made += 1
         log.info("%s: %s, retrying in %.2fs (attempt %d of %d)", endpoint, why, delay,
                  attempt + 1, self.retry.attempts)
         time.sleep(delay)

@@ -44,13 +44,22 @@ class ProjectFolder:
 
     def __init__(self, client: Any, project: int | str, folder: str | os.PathLike = ".", *,
                  concurrency: int = 8, size_cap: int = DEFAULT_SIZE_CAP,
-                 include_libraries: bool = False, progress: str = "auto"):
+                 include_libraries: bool = False, progress: str = "auto",
+                 max_concurrency: int | None = None):
         if concurrency < 1:
             raise InvalidArgument(f"concurrency must be at least 1, not {concurrency}")
+        # A push of many files starts with `concurrency` requests in flight and grows up to
+        # max_concurrency while answers stay fast (sync/waves.py); by default up to the
+        # client's connection pool, so that no request waits for a connection.
+        pool = getattr(client, "pool_size", concurrency)
+        self.max_concurrency = max(concurrency, max_concurrency if max_concurrency is not None
+                                   else pool if isinstance(pool, int) else concurrency)
+        self.wave_sizes: list[int] = []   # the last push's waves (tests and benchmarks)
         self.client = client
         self.root = Path(folder).expanduser()
         self._project_ref = project
         self._project: dict | None = None
+        self._known_id: int | None = None   # from the folder's state (see project_id)
         self.concurrency = concurrency
         self.size_cap = size_cap
         self.include_libraries = include_libraries
@@ -65,10 +74,28 @@ class ProjectFolder:
 
     @property
     def project_id(self) -> int:
+        if self._project is None:
+            if self._known_id is None:
+                self._known_id = self._recorded_id()
+            if self._known_id is not None:
+                return self._known_id
         return int(self.project["projectId"])
 
+    def _recorded_id(self) -> int | None:
+        """The id of the project this folder is synced with, when the reference names it (its
+        id, or its name as last seen): the folder's own state answers, with no request."""
+        recorded = SyncState.recorded_project(self.root)
+        if recorded is None:
+            return None
+        pid, name = recorded
+        ref = str(self._project_ref).strip()
+        return pid if ref == str(pid) or (name is not None and ref == name) else None
+
     def _state(self) -> SyncState:
-        return SyncState.load(self.root, self.project_id)
+        state = SyncState.load(self.root, self.project_id)
+        if self._project is not None and isinstance(self._project.get("name"), str):
+            state.remember_name(self._project["name"])
+        return state
 
     def _cloud(self) -> tuple[dict[str, dict], dict[str, Outside]]:
         """Cloud files by name (one request), and the names outside the sync rule (names.py),

@@ -1,20 +1,20 @@
 """Pushing: check every outgoing file before any request, decide per file, then send.
 
-The API has no conditional write, so a cloud edit made during a push could be overwritten. The
-window is kept small: each file is re-read just before its update (one read of the whole project
-per group of updates when the project is small, else one read per file), and after the push the
-cloud is read once more and any file that differs from what was sent is reported.
+A file whose content is what was last synced has nothing to send: it is reported `unchanged`
+without any request (the sync state says so; whether the cloud changed is for status and pull).
+Every other file is decided on a fresh read of its cloud copy, made just before its update: the
+API has no conditional write, so that read is what keeps the window for a cloud edit to be
+overwritten small. Files go out in adaptive waves (waves.py); a wave reads its files by name, or
+the whole project in one request when that is about as small.
 """
 from __future__ import annotations
 
 import time
-from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .. import progress as progress_bars
-from ..waiting import bounded_pool
 from ..errors import NotFoundError, QCError, TransportError
 from .content import InvalidNotebook, fingerprint, is_notebook
 from .disk import NotText, backup, check_name, read_text, write_atomic
@@ -60,7 +60,7 @@ def prepare_outgoing(selected: list[str], local: dict[str, Path], *, size_cap: i
     all files at once, so a refused push sends nothing and changes nothing on disk.
 
     A file the API cannot hold at all (not UTF-8 text) is not a problem of the push: it goes
-    into `skipped` with why, and the rest goes. (Empty files go: see plan_push.)
+    into `skipped` with why, and the rest goes. (Empty files go: see plan_one.)
     """
     outgoing: dict[str, Outgoing] = {}
     problems: list[str] = []
@@ -116,51 +116,53 @@ def cloud_text(cfile: dict) -> str:
     return content if isinstance(content, str) else ""
 
 
-def _same(name: str, a: str | None, b: str | None) -> bool:
-    """Do two cloud texts hold the same thing (whole: work and outputs)?"""
-    if a is None or b is None:
-        return a is b
-    if a == b:
+def unchanged_here(name: str, item: Outgoing, base, keep_outputs: bool) -> bool:
+    """Nothing to send: what would be sent is what was last synced (for a notebook pushed
+    without outputs, the same work). Such a file needs no request: if the cloud changed since,
+    a push would refuse it anyway, and status and pull say so."""
+    if base is None or item.changes_local:
+        return False
+    sent = fingerprint(name, item.content)
+    if sent.whole == base.whole:
         return True
+    if keep_outputs:
+        return False
     try:
-        return fingerprint(name, a).whole == fingerprint(name, b).whole
+        return fingerprint(name, item.text).work == base.work
     except InvalidNotebook:
         return False
 
 
-def plan_push(outgoing: dict[str, Outgoing], cloud: dict[str, dict], state: SyncState,
-              report: SyncReport, *, force: bool, keep_outputs: bool) -> list[Planned]:
-    """Decide file by file what to send; refusals and files already there go to the report."""
+def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
+             report: SyncReport, *, force: bool, keep_outputs: bool) -> Planned | None:
+    """Decide one file on its cloud copy (None: not in the cloud); a refusal or a file already
+    there goes to the report and None is returned."""
     from .folder import _side   # the same reading of a side as status and pull
-    plan: list[Planned] = []
-    for cname, item in outgoing.items():
-        lside = _side(cname, item.text)
-        cfile = cloud.get(cname)
-        seen = cloud_text(cfile) if cfile else None
-        cside = _side(cname, seen) if cfile else None
-        base = state.get(cname)
-        st = classify(lside.fp, base, cside and cside.fp)
-        sent = fingerprint(cname, item.content)
-        if cside is not None and cside.fp.whole == sent.whole:
-            if not report.dry_run and (base is None or base.whole != sent.whole):
-                state.record(cname, item.content)
-            report.add(cname, "up-to-date", st)
-            continue
-        if st in ("conflict", "cloud-changed", "deleted-in-cloud") and not force:
-            why = {"conflict": "both sides changed since the last sync",
-                   "cloud-changed": "the cloud copy changed since the last sync",
-                   "deleted-in-cloud": "it was deleted in the cloud since the last sync"}[st]
-            report.add(cname, "refused", st, f"{why}: pull first (a conflict keeps both "
-                                             "versions), or push with force to overwrite")
-            continue
-        if st == "in-sync" and not keep_outputs:
-            report.add(cname, "up-to-date", st)
-            continue
-        if not item.content and cfile is not None:
-            report.add(cname, "refused", st, f"{item.local_name} {EMPTY_UPDATE}")
-            continue
-        plan.append(Planned(cname, item.content, st, seen, item if item.changes_local else None))
-    return plan
+    lside = _side(cname, item.text)
+    seen = cloud_text(cfile) if cfile else None
+    cside = _side(cname, seen) if cfile else None
+    base = state.get(cname)
+    st = classify(lside.fp, base, cside and cside.fp)
+    sent = fingerprint(cname, item.content)
+    if cside is not None and cside.fp.whole == sent.whole:
+        if not report.dry_run and (base is None or base.whole != sent.whole):
+            state.record(cname, item.content)
+        report.add(cname, "up-to-date", st)
+        return None
+    if st in ("conflict", "cloud-changed", "deleted-in-cloud") and not force:
+        why = {"conflict": "both sides changed since the last sync",
+               "cloud-changed": "the cloud copy changed since the last sync",
+               "deleted-in-cloud": "it was deleted in the cloud since the last sync"}[st]
+        report.add(cname, "refused", st, f"{why}: pull first (a conflict keeps both "
+                                         "versions), or push with force to overwrite")
+        return None
+    if st == "in-sync" and not keep_outputs:
+        report.add(cname, "up-to-date", st)
+        return None
+    if not item.content and cfile is not None:
+        report.add(cname, "refused", st, f"{item.local_name} {EMPTY_UPDATE}")
+        return None
+    return Planned(cname, item.content, st, seen, item if item.changes_local else None)
 
 
 def apply_locally(folder: "ProjectFolder", name: str, text: str, state: SyncState) -> str:
@@ -188,122 +190,92 @@ def apply_locally(folder: "ProjectFolder", name: str, text: str, state: SyncStat
 def push_outgoing(folder: "ProjectFolder", outgoing: dict[str, Outgoing], *, force: bool,
                   dry_run: bool, keep_outputs: bool,
                   skipped: Mapping[str, str] | None = None) -> SyncReport:
-    """Decide, change the local files that must change (only those whose cloud write goes
-    ahead), send, and check what landed."""
-    cloud, _ = folder._cloud()
+    """Report what has nothing to send; read, decide and send the rest, file by file."""
     state = folder._state()
     report = SyncReport("push", dry_run)
     for name, why in (skipped or {}).items():
         report.add(name, "skipped", "", why)
-    plan = plan_push(outgoing, cloud, state, report, force=force, keep_outputs=keep_outputs)
-    if dry_run:
-        for p in plan:
-            report.add(p.name, "pushed" if p.seen is not None else "created", p.state)
+    todo: dict[str, Outgoing] = {}
+    for cname, item in outgoing.items():
+        if not force and unchanged_here(cname, item, state.get(cname), keep_outputs):
+            report.add(cname, "unchanged", "", "not changed here since the last sync: nothing "
+                                               "to send")
+        else:
+            todo[cname] = item
+    if not todo:
         return report
-    # The cloud already holds what a rewritten local file would send: rewrite it now. The
-    # planned ones are rewritten in _send_one, after their last check, right before the update.
-    notes = {a.name: apply_locally(folder, outgoing[a.name].local_name, outgoing[a.name].text,
-                                   state) for a in report.actions
-             if a.action == "up-to-date" and outgoing[a.name].changes_local}
+    known = len(set(state.bases) | set(outgoing))
     with state.batch():
-        send_files(folder, plan, state, report, force=force, project_size=len(cloud))
-    verify_pushed(folder, report, {p.name: p.content for p in plan})
-    notes.update({p.name: p.note for p in plan})
-    for a in report.actions:
-        if notes.get(a.name):
-            a.detail = "; ".join(filter(None, [a.detail, notes[a.name]]))
+        send_files(folder, todo, state, report, force=force, keep_outputs=keep_outputs,
+                   project_size=known)
     return report
 
 
-class _ChangedMeanwhile(QCError):
-    """The cloud copy changed between the push's first read and this file's update."""
-
-
-def _chunks(plan: list[Planned], size: int) -> list[list[Planned]]:
-    return [plan[i:i + size] for i in range(0, len(plan), size)]
-
-
-def _group_read(folder: "ProjectFolder", group: list[Planned], project_size: int,
-                force: bool) -> dict[str, str] | None:
-    """Fresh cloud texts for a group of updates in one request, when that is cheaper than one
-    read per file (the whole project is at most a few times the group); None otherwise."""
-    updates = [p for p in group if p.seen is not None]
-    if force or len(updates) < 2 or project_size > 4 * len(updates):
+def _whole_read(folder: "ProjectFolder", wave: list[str], project_size: int
+                ) -> dict[str, dict | None] | None:
+    """The wave's cloud files in one request, when the whole project is about as small as
+    reading them one by one (at most twice as many files); None otherwise."""
+    if len(wave) < 2 or project_size > 2 * len(wave):
         return None
-    return {f["name"]: cloud_text(f) for f in folder.client.read_files(folder.project_id)}
+    files = {f["name"]: f for f in folder.client.read_files(folder.project_id)}
+    return {name: files.get(name) for name in wave}
 
 
-def send_files(folder: "ProjectFolder", plan: list[Planned], state: SyncState,
-               report: SyncReport, *, force: bool, project_size: int) -> None:
-    """Send the planned files over a bounded pool, a group at a time, each checked against a
-    fresh read of the cloud just before its update; record each one as soon as it lands."""
-    if not plan:
-        return
-    bar = progress_bars.bar(len(plan), "push", folder.progress, unit="file")
+def send_files(folder: "ProjectFolder", todo: dict[str, Outgoing], state: SyncState,
+               report: SyncReport, *, force: bool, keep_outputs: bool,
+               project_size: int) -> None:
+    """Read, decide and send each file in adaptive waves; record each one as soon as it lands."""
+    from .waves import Waves
+    transport = getattr(folder.client, "transport", None)
+    waves = Waves(folder.concurrency, folder.max_concurrency,
+                  lambda: getattr(transport, "retries_made", 0))
+    folder.wave_sizes = waves.sizes
+    fresh: dict[str, dict | None] = {}   # the current wave's cloud files, when read whole
+
+    def before(wave: list[str]) -> None:
+        fresh.clear()
+        fresh.update(_whole_read(folder, wave, project_size) or {})
+
+    def one(name: str) -> tuple[Planned | None, bool]:
+        if name in fresh:
+            cfile = fresh[name]
+        else:
+            try:
+                cfile = folder.client.read_file(folder.project_id, name)
+            except NotFoundError:
+                cfile = None
+        p = plan_one(name, todo[name], cfile, state, report, force=force,
+                     keep_outputs=keep_outputs)
+        if p is None or report.dry_run:
+            return p, False
+        return p, _send_one(folder, p, state)
+
+    bar = progress_bars.bar(len(todo), "push", "none" if report.dry_run else folder.progress,
+                            unit="file")
     try:
-        with bounded_pool(min(folder.concurrency, len(plan)), "qc-push") as pool:
-            for group in _chunks(plan, folder.concurrency):
-                fresh = _group_read(folder, group, project_size, force)
-                futures = {pool.submit(_send_one, folder, p, fresh, force, state): p for p in group}
-                for future in as_completed(futures):
-                    p = futures[future]
-                    try:
-                        created = future.result()
-                    except _ChangedMeanwhile as e:
-                        report.add(p.name, "refused", p.state, str(e))
-                    except QCError as e:
-                        report.add(p.name, "failed", p.state, str(e))
-                    else:
-                        state.record(p.name, p.content)
-                        report.add(p.name, "created" if created else "pushed", p.state)
-                    bar.update()
+        for name, future in waves.run(list(todo), one, "qc-push", before=before):
+            try:
+                p, created = future.result()
+            except QCError as e:
+                report.add(name, "failed", "", str(e))
+            else:
+                if p is not None and report.dry_run:
+                    report.add(p.name, "pushed" if p.seen is not None else "created", p.state)
+                elif p is not None:
+                    state.record(p.name, p.content)
+                    report.add(p.name, "created" if created else "pushed", p.state, p.note)
+            bar.update()
     finally:
         bar.close()
-
-
-def verify_pushed(folder: "ProjectFolder", report: SyncReport, sent: dict[str, str]) -> None:
-    """Read the cloud once more and say which pushed files no longer hold what was sent:
-    someone edited them during or right after the push. Nothing is changed."""
-    landed = {a.name: a for a in report.actions if a.action in ("pushed", "created")
-              and a.name in sent}
-    if not landed:
-        return
-    try:
-        now = {f["name"]: cloud_text(f) for f in folder.client.read_files(
-            folder.project_id)}
-    except QCError as e:
-        for a in landed.values():
-            a.detail = f"sent; could not read it back to check ({e})"
-        return
-    for name, action in landed.items():
-        if not _same(name, now.get(name), sent[name]):
-            gone = name not in now
-            action.detail = ("the cloud copy " + ("was deleted" if gone else "differs from what "
-                             "was sent") + " right after the push (someone is editing the "
-                             "project): pull to see it")
 
 
 CREATE_ATTEMPTS = 6
 
 
-def _send_one(folder: "ProjectFolder", p: Planned, fresh: dict[str, str] | None,
-              force: bool, state: SyncState) -> bool:
-    """Send one file; True when it was created. Refuses (_ChangedMeanwhile) an update whose
-    cloud copy changed since the push's first read, unless force."""
+def _send_one(folder: "ProjectFolder", p: Planned, state: SyncState) -> bool:
+    """Send one planned file, decided on a read made just before; True when it was created."""
     pid = folder.project_id
     exists = p.seen is not None
-    if exists and not force:
-        if fresh is not None:
-            now = fresh.get(p.name)
-        else:
-            try:
-                now = cloud_text(folder.client.read_file(pid, p.name))
-            except NotFoundError:
-                now = None
-        if not _same(p.name, now, p.seen):
-            what = "deleted" if now is None else "changed"
-            raise _ChangedMeanwhile(f"it was {what} in the cloud during the push: pull first, "
-                                    "or push with force to overwrite")
     if p.local is not None:   # every check passed: the local file follows (parameters, write)
         p.note = apply_locally(folder, p.local.local_name, p.local.text, state)
     if exists:

@@ -42,9 +42,12 @@ class SyncState:
     """Bases by cloud file name, for one project in one folder. Thread-safe."""
 
     def __init__(self, root: Path, project_id: int, bases: dict[str, Base] | None = None,
-                 copies: dict[str, str] | None = None):
+                 copies: dict[str, str] | None = None, project_name: str | None = None):
         self.root = root
         self.project_id = project_id
+        # The project's name as last seen, so that a command naming the folder's own project
+        # needs no request to find its id (a folder is synced with one project, by id).
+        self.project_name = project_name
         self.bases: dict[str, Base] = dict(bases or {})
         self.copies: dict[str, str] = dict(copies or {})
         self._lock = threading.Lock()
@@ -55,6 +58,24 @@ class SyncState:
     @property
     def path(self) -> Path:
         return meta_dir(self.root) / "state.json"
+
+    @staticmethod
+    def recorded_project(root: Path) -> tuple[int, str | None] | None:
+        """The project id (and name as last seen) this folder is synced with; None when there is
+        no readable state. Never raises: the caller falls back to asking the service."""
+        try:
+            data = json.loads(read_text(meta_dir(root) / "state.json") or "null")
+            name = data.get("projectName")
+            return int(data["projectId"]), name if isinstance(name, str) else None
+        except (QCError, OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def remember_name(self, name: str) -> None:
+        """Keep the project's current name (saved with the next save)."""
+        with self._lock:
+            if name != self.project_name:
+                self.project_name = name
+                self._dirty = True
 
     @classmethod
     def load(cls, root: Path, project_id: int) -> "SyncState":
@@ -81,7 +102,8 @@ class SyncState:
         if stored_project != project_id:
             raise QCError(f"{root} is synced with project {stored_project}, not {project_id}; "
                           "use another folder for this project")
-        state = cls(root, project_id, bases, copies)
+        name = data.get("projectName")
+        state = cls(root, project_id, bases, copies, name if isinstance(name, str) else None)
         if data.get("version", 1) < STATE_VERSION:
             state._migrate()
         return state
@@ -185,6 +207,7 @@ class SyncState:
 
     def _save(self) -> None:
         data = {"version": STATE_VERSION, "projectId": self.project_id,
+                **({"projectName": self.project_name} if self.project_name else {}),
                 "files": {n: b.__dict__ for n, b in sorted(self.bases.items())},
                 "copies": dict(sorted(self.copies.items()))}
         # Not fsynced: a state lost to a power cut only makes the next run compare files as on a

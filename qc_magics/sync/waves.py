@@ -1,0 +1,71 @@
+"""Many files over an adaptive pool: waves that grow while answers stay fast, shrink on 429/5xx.
+
+A fixed pool of 8 leaves most of a fast link idle on a push of 190 files; a large fixed pool
+floods a service that is already throttling. So work goes out in waves: the first holds `start`
+files; a wave with no retry (429, 5xx, dropped connection: the transport counts them) and answers
+about as fast as the fastest wave seen doubles the next one, up to `ceiling`; a wave that needed
+retries halves it. Per-file safety is unchanged: each file's task is whole (read, decide, send).
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+from typing import Callable, Iterable, Iterator, TypeVar
+
+from ..waiting import bounded_pool
+
+T = TypeVar("T")
+SLOW = 2.0   # a wave whose median answer is this many times the fastest one's does not grow
+
+
+class Waves:
+    """Run `task` over items in adaptive waves; `sizes` keeps each wave's size (tests,
+    benchmarks)."""
+
+    def __init__(self, start: int, ceiling: int, retries: Callable[[], int]):
+        self.size = max(1, start)
+        self.ceiling = max(self.size, ceiling)
+        self.retries = retries
+        self.sizes: list[int] = []
+        self._fastest: float | None = None
+
+    def run(self, items: Iterable[T], task: Callable[[T], object], name: str,
+            before: Callable[[list[T]], None] = lambda wave: None
+            ) -> Iterator[tuple[T, Future]]:
+        """Yield (item, finished future) as each wave completes, in the order of the wave.
+        `before(wave)` runs ahead of each wave (a read the wave's tasks share)."""
+        todo = list(items)
+        if not todo:
+            return
+        with bounded_pool(min(self.ceiling, len(todo)), name) as pool:
+            while todo:
+                wave, todo = todo[:self.size], todo[self.size:]
+                self.sizes.append(len(wave))
+                retried = self.retries()
+                before(wave)
+                durations: list[float] = []   # list.append is atomic: threads share it
+
+                def timed(item: T) -> object:
+                    started = time.monotonic()
+                    try:
+                        return task(item)
+                    finally:
+                        durations.append(time.monotonic() - started)
+
+                futures = [pool.submit(timed, item) for item in wave]
+                for item, future in zip(wave, futures):
+                    future.exception()   # waits; the caller reads the outcome
+                    yield item, future
+                self._adapt(self.retries() - retried, durations)
+
+    def _adapt(self, retried: int, durations: list[float]) -> None:
+        if retried:
+            self.size = max(1, self.size // 2)
+            return
+        if not durations:
+            return
+        median = sorted(durations)[len(durations) // 2]
+        if self._fastest is None or median < self._fastest:
+            self._fastest = median
+        if median <= SLOW * self._fastest:
+            self.size = min(self.ceiling, self.size * 2)
