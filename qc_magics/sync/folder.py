@@ -27,6 +27,7 @@ from ..waiting import bounded_pool
 from .content import InvalidNotebook, is_notebook
 from .disk import (LocalScan, LocalWriteError, backup, check_name, clean_leftovers, list_local,
                    local_path, read_text, scan, write_atomic)
+from .named import read_named, worth_reading_by_name
 from .names import Outside, folded, outside
 from .pull import pull_one
 from .sides import cloud_content as _content, local_side as _local_side, side as _side, \
@@ -215,11 +216,17 @@ class ProjectFolder:
         """
         if names is None and not all:
             raise InvalidArgument("name the files to pull, or pull all=True")
-        cloud, refused = self._cloud()
         state = self._state()
         found = self._scan(state)
         local = found.files
-        self._one_per_disk_name(cloud, refused, set(state.bases) | set(local))
+        known = set(state.bases) | set(local)
+        named = None
+        if not all and names:
+            wanted = [names] if isinstance(names, str) else list(dict.fromkeys(names))
+            if worth_reading_by_name(wanted, len(known)):
+                named = read_named(self, wanted, known)   # pull FILE reads that file only
+        cloud, refused = named if named is not None else self._cloud()
+        self._one_per_disk_name(cloud, refused, known)
         if not dry_run:
             clean_leftovers(found.leftovers)   # temp files of runs that were killed
             state.drop_copies(found.gone_copies)   # deleted by the user: names free again
