@@ -127,7 +127,7 @@ def _session():
     from .commands.session import load_cli_settings, save_cli_project
     return Session(prog="qc-magics", settings=load_cli_settings,
                    asker=Asker(ask=_ask, secret=_secret, say=lambda t: print(t, file=sys.stderr)),
-                   remember_project=save_cli_project)
+                   remember_project=save_cli_project, frames=False)
 
 
 def _help_text() -> str:

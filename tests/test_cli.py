@@ -205,3 +205,41 @@ def test_an_invalid_local_notebook_is_one_line_not_a_traceback(run):
     code, out, err = run("outputs", "bad.ipynb", "--project", str(created["projectId"]))
     assert code == 1 and "Traceback" not in err
     assert err.startswith("qc-magics: bad.ipynb is not a valid notebook: not valid JSON")
+
+
+# --- start-up: a text report of a sync imports no more than it needs ----------------------------
+
+HEAVY = ("pandas", "numpy", "nbformat", "jsonschema", "ipywidgets", "IPython", "matplotlib")
+REPORT_IMPORTS = ("import sys\nfrom qc_magics.cli import main\ncode = main(sys.argv[1:])\n"
+                  f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)\n"
+                  "sys.exit(code)\n")
+
+
+def test_status_pull_and_push_as_text_import_neither_pandas_nor_nbformat(run, emu, tmp_path):
+    """Run as `qc-magics` runs them, in a fresh interpreter; which modules were loaded at the
+    end is the check (not a timing). --json of status still gives the frame's records."""
+    from conftest import make_client
+    client = make_client(emu)
+    pid = client.create_project("Light")["projectId"]
+    folder = str(tmp_path / "light")
+
+    def imports(*args):
+        out = subprocess.run([sys.executable, "-c", REPORT_IMPORTS, *args], capture_output=True,
+                             text=True, env=run_env, cwd=run.work, timeout=120)
+        assert out.returncode == 0, out.stderr
+        line = next(li for li in out.stderr.splitlines() if li.startswith("HEAVY "))
+        return eval(line[len("HEAVY "):]), out.stdout
+
+    run_env = {**os.environ, "QC_USER_ID": emu.user_id, "QC_API_TOKEN": emu.api_token,
+               "QC_API_URL": emu.api_url, "QC_MAGICS_CONFIG_DIR": str(tmp_path / "cfg")}
+    project = ["--project", str(pid), "--to", folder]
+    assert imports("pull", "--all", *project)[0] == []
+    heavy, text = imports("status", *project)
+    assert heavy == [] and "research.ipynb" in text and "in-sync" in text
+    with open(os.path.join(folder, "main.py"), "a") as f:
+        f.write("# edited\n")
+    heavy, text = imports("push", "--all", *project)
+    assert heavy == [] and "pushed" in text
+    assert imports("push", "--all", *project)[0] == []          # nothing to send
+    heavy, _ = imports("status", "--json", *project)            # JSON goes through the frame
+    assert "pandas" in heavy

@@ -78,7 +78,9 @@ def _files(s: Session, a: Namespace, cell: str | None):
 # --- files ---------------------------------------------------------------------------------------
 
 def _status(s: Session, a: Namespace, cell: str | None):
-    return s.folder(a).status(a.paths or None).to_frame()
+    report = s.folder(a).status(a.paths or None)
+    # A notebook shows (and --out stores) a DataFrame; a terminal needs text, and no pandas.
+    return report.to_frame() if s.frames else report
 
 
 def _pull(s: Session, a: Namespace, cell: str | None):

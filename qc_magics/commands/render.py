@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import sys
+import time
 from typing import Any
 
 from ..text import printable
@@ -35,36 +37,45 @@ def _frame_records(frame) -> list[dict]:
                                    default_handler=str))
 
 
+def _loaded(module: str):
+    """A module if it is already imported, else None. A value of one of its types can only
+    exist once it is, so a text report of a sync never imports pandas or results/ to find out
+    that it holds none of theirs."""
+    return sys.modules.get(module)
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON values for anything a command returns."""
-    import pandas as pd
-
-    from ..results import Backtest, Comparison, Optimization
-    from ..sync import Diff, NotebookOutputs, SyncReport
+    from ..sync import Diff, NotebookOutputs, StatusReport, SyncReport
 
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if isinstance(value, pd.DataFrame):
-        return _frame_records(value)
-    if isinstance(value, pd.Series):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (pd.Timestamp, pd.Timedelta)):
-        return value.isoformat()
+    if isinstance(value, StatusReport):   # the same records as its frame's, as they always were
+        return _frame_records(value.to_frame())
+    pd = _loaded("pandas")
+    results = _loaded("qc_magics.results")
+    if pd is not None:
+        if isinstance(value, pd.DataFrame):
+            return _frame_records(value)
+        if isinstance(value, pd.Series):
+            return {str(k): jsonable(v) for k, v in value.items()}
+        if isinstance(value, (pd.Timestamp, pd.Timedelta)):
+            return value.isoformat()
     if isinstance(value, SyncReport):
         return {"operation": value.operation, "dry_run": value.dry_run,
                 "actions": [dataclasses.asdict(a) for a in value.actions]}
-    if isinstance(value, Backtest):
+    if results is not None and isinstance(value, results.Backtest):
         return {"backtestId": value.id, "projectId": value.project_id, "name": value.name,
                 "status": value.status, "error": value.error or None,
                 "statistics": value.statistics_raw,
                 "runtimeStatistics": value.runtime_statistics_raw}
-    if isinstance(value, Optimization):
+    if results is not None and isinstance(value, results.Optimization):
         return {"optimizationId": value.id, "name": value.name, "status": value.status,
                 "runtimeStatistics": value.runtime_statistics,
                 "grid": _frame_records(value.grid) if len(value.grid) else []}
-    if isinstance(value, Comparison):
+    if results is not None and isinstance(value, results.Comparison):
         return {"statistics": _frame_records(value.statistics.rename_axis("statistic"))}
     if isinstance(value, Diff):
         return {"name": value.name, "identical": value.identical, "diff": str(value)}
@@ -83,21 +94,22 @@ def jsonable(value: Any) -> Any:
 
 def as_text(value: Any) -> str:
     """The text a terminal shows: tables and reports one line per item, every name escaped."""
-    import pandas as pd
-
-    from ..results import Comparison
-    from ..sync import SyncReport
+    from ..sync import StatusReport, SyncReport
 
     if value is None:
         return ""
-    if isinstance(value, Comparison):
+    results = _loaded("qc_magics.results")
+    if results is not None and isinstance(value, results.Comparison):
         value = value.statistics
-    if isinstance(value, (pd.DataFrame, pd.Series)):
+    pd = _loaded("pandas")
+    if pd is not None and isinstance(value, (pd.DataFrame, pd.Series)):
         if value.empty:
             return "(none)"
         with pd.option_context("display.width", 160, "display.max_columns", 12,
                                "display.max_rows", 200):
             return _printable_frame(value).to_string()
+    if isinstance(value, StatusReport):
+        return status_table(value)
     if isinstance(value, SyncReport):
         value = dataclasses.replace(value, actions=[
             dataclasses.replace(a, name=printable(a.name), detail=printable(a.detail))
@@ -109,3 +121,29 @@ def as_text(value: Any) -> str:
         return "\n".join(f"{k:<{width}}  {v}" for k, v in items.items())
     # Our own multi-line texts (a backtest's statistics) keep their lines; nothing else passes.
     return printable(value, keep_newlines=True)
+
+
+STATUS_COLUMNS = ("name", "state", "local_size", "cloud_size", "local_modified", "cloud_modified",
+                  "note")
+
+
+def status_table(report: Any) -> str:
+    """A status report as the terminal table the frame printed, without pandas: one row per
+    file, sizes right-aligned, times in UTC to the second, names and notes escaped."""
+    if not report.files:
+        return "(none)"
+
+    def when(seconds: float | None) -> str:
+        return "" if seconds is None else time.strftime("%Y-%m-%d %H:%M:%S",
+                                                        time.gmtime(seconds))
+
+    rows = [(printable(f.name), f.state, "" if f.local_size is None else str(f.local_size),
+             "" if f.cloud_size is None else str(f.cloud_size), when(f.local_modified),
+             printable(f.cloud_modified or ""), printable(f.note)) for f in report.files]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(STATUS_COLUMNS)]
+    right = {2, 3}
+
+    def line(cells) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return "\n".join([line(STATUS_COLUMNS)] + [line(r) for r in rows])

@@ -47,6 +47,7 @@ class Session:
     settings: Callable[[], Settings]
     asker: Asker
     remember_project: Callable[[str], None] = lambda ref: None
+    frames: bool = True          # tables as DataFrames (notebooks); False: the shell's text
     _client: Any = field(default=None, repr=False)
 
     @property
@@ -54,7 +55,8 @@ class Session:
         if self._client is None:
             from ..api import QCClient
             s = self.settings()
-            self._client = QCClient(api_url=s.api_url, pool_size=max(16, s.concurrency))
+            # Room for a push's waves to grow (sync/waves.py): connections are made as needed.
+            self._client = QCClient(api_url=s.api_url, pool_size=max(32, s.concurrency))
         return self._client
 
     def reset_client(self) -> None:
