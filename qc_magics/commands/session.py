@@ -56,7 +56,7 @@ class Session:
             from ..api import QCClient
             s = self.settings()
             # Room for a push's waves to grow (sync/waves.py): connections are made as needed.
-            self._client = QCClient(api_url=s.api_url, pool_size=max(32, s.concurrency))
+            self._client = QCClient(api_url=s.api_url, pool_size=max(64, s.concurrency))
         return self._client
 
     def reset_client(self) -> None:

@@ -248,7 +248,10 @@ def send_files(folder: "ProjectFolder", todo: dict[str, Outgoing], state: SyncSt
                      keep_outputs=keep_outputs)
         if p is None or report.dry_run:
             return p, False
-        return p, _send_one(folder, p, state)
+        created = _send_one(folder, p, state)
+        # Recorded here, in the worker: the base copy is a disk write, which runs in parallel.
+        state.record(p.name, p.content)
+        return p, created
 
     bar = progress_bars.bar(len(todo), "push", "none" if report.dry_run else folder.progress,
                             unit="file")
@@ -262,7 +265,6 @@ def send_files(folder: "ProjectFolder", todo: dict[str, Outgoing], state: SyncSt
                 if p is not None and report.dry_run:
                     report.add(p.name, "pushed" if p.seen is not None else "created", p.state)
                 elif p is not None:
-                    state.record(p.name, p.content)
                     report.add(p.name, "created" if created else "pushed", p.state, p.note)
             bar.update()
     finally:
