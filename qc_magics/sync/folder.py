@@ -8,8 +8,9 @@
 Rules (see the issue "Push and pull ... without ever losing work"):
 - pull updates cloud-changed files, keeps local changes, and on a conflict keeps the local file and
   writes the cloud version beside it (research.cloud.ipynb); it never deletes a local file;
-- push re-reads the cloud first and refuses a file whose cloud copy changed since the last sync
-  (pull, or force=True); it never deletes a cloud file;
+- push reads each changed file's cloud copy just before sending it and refuses one that changed
+  since the last sync (pull, or force=True); a file unchanged here needs no request; it never
+  deletes a cloud file;
 - a local file holding content never synced is backed up before anything replaces it.
 """
 from __future__ import annotations

@@ -211,11 +211,15 @@ def push_outgoing(folder: "ProjectFolder", outgoing: dict[str, Outgoing], *, for
     return report
 
 
+WHOLE_READ = 4   # a wave reads the whole project in one request when it is this share or more
+
+
 def _whole_read(folder: "ProjectFolder", wave: list[str], project_size: int
                 ) -> dict[str, dict | None] | None:
-    """The wave's cloud files in one request, when the whole project is about as small as
-    reading them one by one (at most twice as many files); None otherwise."""
-    if len(wave) < 2 or project_size > 2 * len(wave):
+    """The wave's cloud files in one request, when the project is at most WHOLE_READ times the
+    wave: one answer a few times larger beats that many requests, each a round trip and a
+    service call; None otherwise (each file is read by name)."""
+    if len(wave) < 2 or project_size > WHOLE_READ * len(wave):
         return None
     files = {f["name"]: f for f in folder.client.read_files(folder.project_id)}
     return {name: files.get(name) for name in wave}
