@@ -259,7 +259,9 @@ def test_a_short_log_costs_one_request():
 
 
 def test_widgets_show_the_selected_backtests_log(panel, emu):
+    before = emu.count("/backtests/read/log")
     panel.run_button.click()          # the new backtest becomes the selection, which reads its log
+    assert emu.count("/backtests/read/log") - before == 2   # once, not per passing value
     lines = panel.log_tail.value.splitlines()
     assert len(lines) == 10 and lines == panel.c.log_tail and panel.c.log_tail
     panel.run_button.click()

@@ -70,7 +70,7 @@ class PanelController:
         self.conflicts: list[str] = []
         self.backtests = None        # DataFrame
         self.log_tail: list[str] = []   # the last lines of the selected backtest's log
-        self._log_tail_of: str | None = None
+        self.log_tail_of: str | None = None   # the backtest those lines are (to be) of
         self.estimate = None         # jobs.OptimizationEstimate
         self._estimate_inputs: tuple | None = None
         self.optimization = None     # results.Optimization
@@ -303,7 +303,7 @@ class PanelController:
         """Read the last lines of the selected backtest's log (two small requests at most, in
         the background). Not an action that waits on the cloud: it runs while a job is busy, and
         a later selection wins over an earlier read still in flight."""
-        self._log_tail_of = backtest_id
+        self.log_tail_of = backtest_id
         if not backtest_id:
             self.log_tail = []
             self._emit("log-tail")
@@ -320,7 +320,7 @@ class PanelController:
             except QCError as e:
                 self.say(f"log of backtest {backtest_id} failed: {e}")
                 lines = []
-            if self._log_tail_of == backtest_id:
+            if self.log_tail_of == backtest_id:
                 self.log_tail = lines
                 self._emit("log-tail")
         self.runner(work)

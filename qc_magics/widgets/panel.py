@@ -93,7 +93,9 @@ class Panel:
         self.log_tail = W.Textarea(value="", disabled=True, rows=LOG_TAIL_LINES,
                                    placeholder="the selected backtest's last log lines",
                                    description="Log", layout=W.Layout(width="100%"))
-        self.backtest.observe(lambda ch: c.show_log_tail(ch["new"]), names="value")
+        # A person's selection reads its log; a redraw's passing values do not (see below).
+        self.backtest.observe(lambda ch: not self._drawing and c.show_log_tail(ch["new"]),
+                              names="value")
         self.run_button.on_click(lambda b: c.run_backtest(self.bt_name.value, self.bt_params.value))
         self.cancel_button.on_click(lambda b: c.cancel())
         self.load_button.on_click(lambda b: c.load_backtest(self.backtest.value,
@@ -205,6 +207,8 @@ class Panel:
         if frame is None or frame.empty:
             self.backtests_table.value = "<i>no backtests yet</i>"
             self.backtest.options = []
+            if self.c.log_tail_of is not None:
+                self.c.show_log_tail(None)
             return
         def pct(x: float) -> str:
             return "" if x != x else f"{x * 100:.1f}%"
@@ -232,6 +236,8 @@ class Panel:
                                  for bid, row in frame.iterrows()]
         # Keep the selection; otherwise select the newest, which is what was just run.
         self.backtest.value = current if current in frame.index else frame.index[-1]
+        if self.backtest.value != self.c.log_tail_of:   # once for the final selection
+            self.c.show_log_tail(self.backtest.value)
 
     def _draw_log_tail(self) -> None:
         # Lines the algorithm wrote: escaped, so a control or bidi character shows as what it is.
