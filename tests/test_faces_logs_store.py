@@ -42,7 +42,7 @@ def qc(ip, line, cell=None):
     return ip.run_cell_magic("qc", line, cell)
 
 
-# --- backtest logs ---------------------------------------------------------------------------------
+# --- backtest logs -----------------------------------------------------------------------------
 
 @pytest.fixture
 def backtest(ip):
@@ -78,7 +78,8 @@ def test_backtest_logs_mistakes_are_one_line(ip, backtest, emu):
         qc(ip, f"backtest logs {backtest.id} --pattern '(?P<x'")
     with pytest.raises(UsageError, match="has no named group"):
         qc(ip, f"backtest logs {backtest.id} --pattern 'price'")
-    with pytest.raises(UsageError, match=r"no backtest nope in project \d+; %qc backtests --project \d+ lists"):
+    with pytest.raises(UsageError, match=r"no backtest nope in project \d+; %qc backtests "
+                                         r"--project \d+ lists"):
         qc(ip, "backtest logs nope")
     with pytest.raises(UsageError, match="--tail: give a whole number of lines, 1 or more"):
         qc(ip, f"backtest logs {backtest.id} --tail 0")
