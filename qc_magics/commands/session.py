@@ -47,6 +47,8 @@ class Session:
     settings: Callable[[], Settings]
     asker: Asker
     remember_project: Callable[[str], None] = lambda ref: None
+    # A notebook variable by name (`--from VAR`); None where there are none (the shell).
+    variable: Callable[[str], Any] | None = None
     _client: Any = field(default=None, repr=False)
 
     @property
