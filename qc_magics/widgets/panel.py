@@ -234,8 +234,9 @@ class Panel:
         current = self.backtest.value
         self.backtest.options = [(f"{row['name']} ({bid[:8]})", bid)
                                  for bid, row in frame.iterrows()]
-        # Keep the selection; otherwise select the newest, which is what was just run.
-        self.backtest.value = current if current in frame.index else frame.index[-1]
+        # Keep the selection; otherwise select the newest (lists come newest first), which is
+        # what was just run.
+        self.backtest.value = current if current in frame.index else frame.index[0]
         if self.backtest.value != self.c.log_tail_of:   # once for the final selection
             self.c.show_log_tail(self.backtest.value)
 
