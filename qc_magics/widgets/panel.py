@@ -92,7 +92,7 @@ class Panel:
         self.plot_view = W.Output()
         self.log_tail = W.Textarea(value="", disabled=True, rows=LOG_TAIL_LINES,
                                    placeholder="the selected backtest's last log lines",
-                                   description="Log", layout=W.Layout(width="100%"))
+                                   description="Its log", layout=W.Layout(width="100%"))
         # A person's selection reads its log; a redraw's passing values do not (see below).
         self.backtest.observe(lambda ch: not self._drawing and c.show_log_tail(ch["new"]),
                               names="value")
@@ -138,7 +138,7 @@ class Panel:
         for i, title in enumerate(["Files", "Backtests", "Optimizations"]):
             self.tabs.set_title(i, title)
         self.log = W.Textarea(value="", disabled=True, rows=6,
-                              layout=W.Layout(width="100%"), description="Log")
+                              layout=W.Layout(width="100%"), description="Activity")
         self.widget = W.VBox([W.HBox([self.header]), self.project, self.tabs, self.log],
                              layout=W.Layout(border="1px solid #ddd", padding="6px"))
         self.widget.add_class("qc-panel")
