@@ -159,6 +159,10 @@ def _run_command(argv: list[str], as_json: bool) -> int:
         except UnicodeError:
             raise _Usage("qc-magics write NAME takes text (UTF-8) on standard input; this is "
                          "not text") from None
+    elif command == "store put" and args.file is None and args.source is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise _Usage("qc-magics store put KEY FILE, or qc-magics store put KEY < FILE")
+        cell = sys.stdin.buffer.read()   # bytes: an object need not be text
     value = execute(_session(), command, args, cell)
     if as_json:
         print(json.dumps(jsonable(value), indent=2, default=str))

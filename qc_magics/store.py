@@ -32,6 +32,11 @@ class MissingExtra(QCError):
     """A value needs an optional package that is not installed; the message names the extra."""
 
 
+class UnreadableValue(QCError):
+    """The bytes under a key are not what its extension says (a .csv that is no CSV, a .pkl
+    that is no pickle); `get_bytes` still gives them as they are."""
+
+
 def kind_of(key: str) -> str:
     """"csv", "parquet", "json", "pickle" or "bytes", by the key's extension.
 
@@ -57,6 +62,19 @@ def decode(key: str, data: bytes, *, allow_pickle: bool = False) -> Any:
     {'x': 1}
     """
     kind = kind_of(key)
+    if kind == "pickle" and not allow_pickle:
+        raise PickleRefused(f"{key!r} is a pickle, and loading a pickle runs code chosen by "
+                            "whoever wrote it; if you trust it, pass allow_pickle=True")
+    try:
+        return _decode(kind, key, data)
+    except (MissingExtra, PickleRefused):
+        raise
+    except Exception as e:   # the bytes are not what the name says: one line, not a parser's
+        raise UnreadableValue(f"{key!r} does not hold {kind} that can be read "
+                              f"({type(e).__name__}: {e}); get_bytes gives its bytes") from None
+
+
+def _decode(kind: str, key: str, data: bytes) -> Any:
     if kind == "csv":
         import pandas as pd
         return pd.read_csv(io.BytesIO(data))
@@ -70,10 +88,7 @@ def decode(key: str, data: bytes, *, allow_pickle: bool = False) -> Any:
             import pandas as pd
             return pd.DataFrame.from_records(value)
         return value
-    if kind == "pickle":
-        if not allow_pickle:
-            raise PickleRefused(f"{key!r} is a pickle, and loading a pickle runs code chosen by "
-                                "whoever wrote it; if you trust it, pass allow_pickle=True")
+    if kind == "pickle":   # decode() refused it unless allow_pickle=True
         import pickle
         return pickle.loads(data)  # noqa: S301 - the caller said allow_pickle=True
     return data

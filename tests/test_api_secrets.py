@@ -27,7 +27,11 @@ def rendered(exc: BaseException) -> str:
     ours = exc.__traceback__.tb_next
     python = "".join(traceback.TracebackException(type(exc), exc, ours,
                                                   capture_locals=True).format())
-    ipython = VerboseTB(color_scheme="NoColor").text(type(exc), exc, ours)
+    try:   # IPython 9 names colour themes; 8 (the oldest we support) takes color_scheme
+        tb = VerboseTB(theme_name="nocolor")
+    except TypeError:
+        tb = VerboseTB(color_scheme="NoColor")
+    ipython = tb.text(type(exc), exc, ours)
     return python + "\n" + ipython
 
 

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -180,7 +181,8 @@ def test_demo_lab_serves_the_examples_wired_to_the_emulator(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         first = proc.stdout.readline()
-        assert first.startswith("Emulator at http://127.0.0.1:") and "copied 5" in first
+        examples = len(list((Path(__file__).parents[1] / "example_notebooks").glob("*.ipynb")))
+        assert first.startswith("Emulator at http://127.0.0.1:") and f"copied {examples}" in first
         for _ in range(240):
             try:
                 if requests.get(f"http://127.0.0.1:{port}/api", timeout=1).ok:

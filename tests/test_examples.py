@@ -15,10 +15,10 @@ pytestmark = pytest.mark.slow
 EXAMPLES = sorted((Path(__file__).parents[1] / "example_notebooks").glob("*.ipynb"))
 
 
-def test_there_are_the_five_examples():
+def test_there_are_the_six_examples():
     assert [p.name for p in EXAMPLES] == [
         "01_quick_start.ipynb", "02_research_round_trip.ipynb", "03_backtest_analysis.ipynb",
-        "04_optimization_grid.ipynb", "05_panel.ipynb"]
+        "04_optimization_grid.ipynb", "05_panel.ipynb", "06_object_store_round_trip.ipynb"]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])

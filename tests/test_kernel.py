@@ -46,6 +46,14 @@ CELLS = [
     "%qc backtest --name k2 --no-wait --out bt2\n%qc backtest read {bt2.id} --wait --out bt2\n"
     "%qc compare {bt.id} {bt2.id} --out both\nassert list(both.statistics.columns) == ['k1', 'k2']\n"
     "%qc backtest rename {bt2.id} renamed\n%qc backtest delete {bt2.id} --yes",
+    "%qc backtest logs {bt.id} --pattern 'price (?P<price>\\S+)' --tail 5 --out metrics\n"
+    "assert len(metrics) == 5 and metrics['price'].dtype == 'float64'",
+    "%%qc store put k/notes.json\n{\"folds\": 3}\n",
+    "import pandas as pd\nframe = pd.DataFrame({'a': [1, 2]})\n"
+    "%qc store put k/frame.csv --from frame\n%qc store ls k --out listing\n"
+    "assert listing.index.tolist() == ['k/frame.csv', 'k/notes.json']\n"
+    "%qc store get k/frame.csv --out back\nassert back.equals(frame)\n"
+    "%qc store get k/notes.json --to notes.json\n%qc store rm k/frame.csv --yes",
     "%qc optimize estimate --param a=1:3:1 --param b=10:20:10 --out est\n"
     "assert est.backtests == 6\n"
     "%qc optimize run --param a=1:3:1 --param b=10:20:10 --yes --out opt\n"

@@ -224,3 +224,49 @@ def test_qc_panel_magic_returns_the_panel(emu, monkeypatch, tmp_path, ipshell):
         assert "application/vnd.jupyter.widget-view+json" in shown._repr_mimebundle_()
     finally:
         ip.run_line_magic("unload_ext", "qc_magics")
+
+
+def test_the_selected_backtest_shows_its_last_log_lines_read_cheaply(controller, emu):
+    controller.run_backtest("logged")
+    bid = controller.backtests.index[0]
+    every = controller.backtest(bid).logs_frame()
+    raw_tail = [line for line in controller.session.client.read_backtest_log(
+        int(controller.project_ref), bid, len(every) - 10, len(every))["logs"]]
+    before = emu.count("/backtests/read/log")
+    controller.show_log_tail(bid)
+    assert controller.log_tail == raw_tail and len(raw_tail) == 10
+    assert raw_tail[-1].endswith(every["message"].iloc[-1])
+    assert emu.count("/backtests/read/log") - before == 2   # length first, then the end
+    controller.show_log_tail(None)
+    assert controller.log_tail == []
+    controller.show_log_tail("nope")
+    assert controller.log_tail == [] and "log of backtest nope failed" in controller.log[-1]
+
+
+def test_a_short_log_costs_one_request():
+    from qc_magics.results.logs import last_lines
+    calls = []
+
+    def fetch(start, end):
+        calls.append((start, end))
+        return {"logs": ["a", "b", "c"][start:end], "length": 3}
+    assert last_lines(fetch, 10) == ["a", "b", "c"] and calls == [(0, 10)]
+    calls.clear()
+    many = [f"line {i}" for i in range(1000)]
+    assert last_lines(lambda s, e: calls.append((s, e)) or {"logs": many[s:e + 1],  # inclusive
+                                                              "length": 1000}, 5) == many[-5:]
+    assert calls == [(0, 5), (995, 1000)]
+
+
+def test_widgets_show_the_selected_backtests_log(panel, emu):
+    before = emu.count("/backtests/read/log")
+    panel.run_button.click()          # the new backtest becomes the selection, which reads its log
+    assert emu.count("/backtests/read/log") - before == 2   # once, not per passing value
+    lines = panel.log_tail.value.splitlines()
+    assert len(lines) == 10 and lines == panel.c.log_tail and panel.c.log_tail
+    panel.run_button.click()
+    before = emu.count("/backtests/read/log")
+    other = next(bid for _, bid in panel.backtest.options if bid != panel.backtest.value)
+    panel.backtest.value = other      # selecting another reads that one's log
+    assert emu.count("/backtests/read/log") - before == 2
+    assert panel.log_tail.value.splitlines() == panel.c.log_tail

@@ -24,8 +24,9 @@ class _Parser(argparse.ArgumentParser):
 
 NODE_TYPES = ["O2-8", "O4-12", "O8-16"]
 TARGETS = ["sharpe", "car", "psr", "drawdown"]
-MULTI_WORD = {"backtest": {"read", "rename", "delete"},
-              "optimize": {"estimate", "run", "read", "abort", "delete"}}
+MULTI_WORD = {"backtest": {"read", "rename", "delete", "logs"},
+              "optimize": {"estimate", "run", "read", "abort", "delete"},
+              "store": {"ls", "get", "put", "rm"}}
 
 
 def _project(p: argparse.ArgumentParser, folder: bool = False) -> None:
@@ -36,6 +37,15 @@ def _project(p: argparse.ArgumentParser, folder: bool = False) -> None:
 
 def _out(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="VAR", help="store the result in VAR and show nothing")
+
+
+def _organization(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--organization", metavar="ORG",
+                   help="organization id (default: the credentials' organization)")
+
+
+def _store_key(p: argparse.ArgumentParser) -> None:
+    p.add_argument("key", metavar="KEY", help='an Object Store key, e.g. "results/folds.csv"')
 
 
 def _optimize(p: argparse.ArgumentParser) -> None:
@@ -110,6 +120,15 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("backtest read", "read a backtest (--wait: follow it to the end)", lambda p: (
         p.add_argument("id", metavar="ID"), p.add_argument("--wait", action="store_true"),
         _project(p), _out(p))),
+    ("backtest logs", "a backtest's log lines (UTC time, message) as a table", lambda p: (
+        p.add_argument("id", metavar="ID"),
+        p.add_argument("--query", metavar="TEXT", help="only lines containing TEXT (any case)"),
+        p.add_argument("--pattern", metavar="REGEX",
+                       help="a regular expression whose named groups become typed columns, "
+                            "e.g. 'sharpe=(?P<sharpe>\\S+)'"),
+        p.add_argument("--tail", type=numbers.lines, metavar="N",
+                       help="only the last N lines (the shell shows the last 20 by default)"),
+        _project(p), _out(p))),
     ("backtest rename", "rename a backtest", lambda p: (
         p.add_argument("id", metavar="ID"), p.add_argument("name", metavar="NAME"), _project(p))),
     ("backtest delete", "delete a backtest", lambda p: (
@@ -129,6 +148,26 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("optimize abort", "stop an optimization", lambda p: p.add_argument("id", metavar="ID")),
     ("optimize delete", "delete an optimization", lambda p: (
         p.add_argument("id", metavar="ID"), p.add_argument("--yes", "-y", action="store_true"))),
+    ("store ls", "the Object Store: files and folders in PATH (default: the top)", lambda p: (
+        p.add_argument("path", nargs="?", default="/", metavar="PATH"), _organization(p),
+        _out(p))),
+    ("store get", "an Object Store value (CSV, Parquet, JSON list as a table); --to FILE saves "
+     "it", lambda p: (
+        _store_key(p), p.add_argument("--to", metavar="FILE",
+                                      help="write the stored bytes to FILE (atomically)"),
+        p.add_argument("--force", action="store_true", help="with --to: replace FILE if it "
+                       "exists"),
+        p.add_argument("--allow-pickle", action="store_true",
+                       help="load a pickle (it runs code chosen by whoever wrote it)"),
+        _organization(p), _out(p))),
+    ("store put", "store FILE (or %%qc cell, stdin, --from VAR) under KEY", lambda p: (
+        _store_key(p), p.add_argument("file", nargs="?", metavar="FILE"),
+        p.add_argument("--from", dest="source", metavar="VAR",
+                       help="a notebook variable: DataFrame (CSV/Parquet/JSON by KEY's "
+                            "extension), dict or list (JSON), str or bytes"),
+        _organization(p))),
+    ("store rm", "delete an Object Store key (shows it and asks first)", lambda p: (
+        _store_key(p), p.add_argument("--yes", "-y", action="store_true"), _organization(p))),
     ("panel", "buttons to sync, run backtests and load results", _project),
     ("doctor", "check the service's answers against what qc_magics expects (read-only, free)",
      lambda p: (_project(p), p.add_argument("--report", metavar="FILE",
@@ -162,6 +201,9 @@ def parse(tokens: list[str], prog: str = "%qc") -> tuple[str, argparse.Namespace
         return "help", argparse.Namespace(topic=[])
     command, rest = tokens[0], tokens[1:]
     parsers = build(prog)
+    if command in MULTI_WORD and command not in parsers:
+        raise GrammarError(f"{prog} {command} needs one of: {', '.join(_group(command))} "
+                           f"({prog} help {command})")
     if command not in parsers:
         near = difflib.get_close_matches(command, [n.split()[0] for n in NAMES], n=1, cutoff=0.5)
         hint = f"; did you mean {prog} {near[0]}?" if near else f"; see {prog} help"
@@ -180,9 +222,17 @@ def overview(prog: str) -> str:
     return "\n".join(lines)
 
 
+def _group(head: str) -> list[str]:
+    """A multi-word group's second words, in the order help lists them."""
+    return [n.split()[1] for n in NAMES if n.startswith(f"{head} ")]
+
+
 def usage(command: str, prog: str) -> str:
     parsers = build(prog)
     name = " ".join(command) if isinstance(command, list) else command
+    if name in MULTI_WORD and name not in parsers:   # `help store`: each of the group
+        return "\n\n".join(parsers[f"{name} {sub}"].format_help().rstrip()
+                            for sub in _group(name))
     if name not in parsers:
         raise GrammarError(f"no subcommand {name!r}; see {prog} help")
     return parsers[name].format_help().rstrip()

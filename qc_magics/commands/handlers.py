@@ -8,6 +8,7 @@ from argparse import Namespace
 from typing import Any, Callable
 
 from ..errors import InvalidArgument, QCError, WaitInterrupted, WaitTimeout
+from . import logs, store
 from .creates import explain, may_have_acted
 from .grammar import overview, usage
 from .session import Refused, Session
@@ -311,7 +312,14 @@ HANDLERS: dict[str, Callable[[Session, Namespace, str | None], Any]] = {
 }
 
 
-def execute(session: Session, command: str, args: Namespace, cell: str | None = None) -> Any:
+HANDLERS.update(logs.HANDLERS)
+HANDLERS.update(store.HANDLERS)
+
+
+def execute(session: Session, command: str, args: Namespace,
+            cell: str | bytes | None = None) -> Any:
+    """Run one parsed command. `cell` is what a face read besides the line: the %%qc cell, or
+    standard input in the shell (bytes for `store put`, whose content need not be text)."""
     try:
         return HANDLERS[command](session, args, cell)
     except QCError as e:

@@ -59,6 +59,11 @@ def nodes(text: str) -> int:
     return _int(text, 1, MAX_PARALLEL, f"give a whole number of nodes from 1 to {MAX_PARALLEL}")
 
 
+def lines(text: str) -> int:
+    """How many lines to show: 1 or more."""
+    return _int(text, 1, 10**9, "give a whole number of lines, 1 or more")
+
+
 def port(text: str) -> int:
     return _int(text, 0, MAX_PORT, f"give a port from 0 (any free one) to {MAX_PORT}")
 

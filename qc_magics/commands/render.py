@@ -44,12 +44,40 @@ def _loaded(module: str):
     return sys.modules.get(module)
 
 
+LOG_LINES_SHOWN = 20   # what `backtest logs` prints in a terminal without --tail
+
+
+def log_text(frame) -> str:
+    """A log frame (commands/logs.py) as a terminal shows it: the last lines, one per log line
+    ("UTC time  message"), every message escaped; a --pattern frame as a table of its last rows.
+    A line saying how many there are when some are left out."""
+    import pandas as pd
+    tail = frame.attrs.get("qc_magics.tail")
+    shown = frame.tail(tail or LOG_LINES_SHOWN)
+    if frame.empty:
+        return "(no log lines)"
+    if list(shown.columns) == ["time", "message"]:
+        times = shown["time"].dt.strftime("%Y-%m-%d %H:%M:%S").fillna(" " * 19)
+        body = "\n".join(f"{t}  {printable(m)}" for t, m in zip(times, shown["message"]))
+    else:
+        with pd.option_context("display.width", 160, "display.max_columns", 12,
+                               "display.max_rows", len(shown) + 1):
+            body = _printable_frame(shown).to_string()
+    if len(shown) < len(frame):
+        body = (f"(the last {len(shown):,} of {len(frame):,} lines; --tail N for more, --json "
+                f"for all)\n" + body)
+    return body
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON values for anything a command returns."""
     from ..sync import Diff, NotebookOutputs, StatusReport, SyncReport
 
     if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, (bytes, bytearray)):   # an Object Store value that is not text
+        import base64
+        return {"bytes": len(value), "base64": base64.b64encode(value).decode("ascii")}
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, StatusReport):   # the same records as its frame's, as they always were
@@ -98,10 +126,15 @@ def as_text(value: Any) -> str:
 
     if value is None:
         return ""
+    if isinstance(value, (bytes, bytearray)):
+        return f"({len(value):,} bytes that are not a table or JSON; --to FILE saves them)"
+    pd = _loaded("pandas")
+    if pd is not None and isinstance(value, pd.DataFrame) and \
+            value.attrs.get("qc_magics.view") == "log":
+        return log_text(value)
     results = _loaded("qc_magics.results")
     if results is not None and isinstance(value, results.Comparison):
         value = value.statistics
-    pd = _loaded("pandas")
     if pd is not None and isinstance(value, (pd.DataFrame, pd.Series)):
         if value.empty:
             return "(none)"

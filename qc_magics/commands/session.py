@@ -47,6 +47,8 @@ class Session:
     settings: Callable[[], Settings]
     asker: Asker
     remember_project: Callable[[str], None] = lambda ref: None
+    # A notebook variable by name (`--from VAR`); None where there are none (the shell).
+    variable: Callable[[str], Any] | None = None
     frames: bool = True          # tables as DataFrames (notebooks); False: the shell's text
     _client: Any = field(default=None, repr=False)
 

@@ -17,9 +17,7 @@ import hashlib
 import io
 import json
 import mimetypes
-import os
 import secrets
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .request import BadRequest, Request, RouteError
+from .state import write_json_atomic
 
 if TYPE_CHECKING:
     from .app import App
@@ -88,14 +87,7 @@ class ObjectStore:
         data = {org: {k: {"data": base64.b64encode(o.data).decode(), "modified": o.modified,
                           "created": o.created} for k, o in objs.items()}
                 for org, objs in self.objects.items()}
-        fd, tmp = tempfile.mkstemp(dir=self.state_dir, prefix=".objectstore.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f)
-            os.replace(tmp, self.state_dir / "objectstore.json")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(self.state_dir / "objectstore.json", data)
 
     def _load(self) -> None:
         data = json.loads((self.state_dir / "objectstore.json").read_text(encoding="utf-8"))

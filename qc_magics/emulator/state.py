@@ -163,14 +163,7 @@ class State:
             "backtests": [asdict(b) for b in self.backtests.values()],
             "optimizations": [asdict(o) for o in self.optimizations.values()],
         }
-        fd, tmp = tempfile.mkstemp(dir=self.state_dir, prefix=".state.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f)
-            os.replace(tmp, self.state_dir / "state.json")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(self.state_dir / "state.json", data)
 
     def _load(self) -> None:
         path = self.state_dir / "state.json"
@@ -202,3 +195,16 @@ def _rng_state(rng: random.Random) -> list:
 
 def _rng_unstate(s: list) -> tuple:
     return (s[0], tuple(s[1]), s[2])
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write `data` as JSON to `path` through a temporary file and os.replace, so a killed
+    emulator leaves the previous state whole, never half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

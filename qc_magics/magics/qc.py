@@ -20,6 +20,7 @@ from ..commands.numbers import MAX_WAIT
 from ..commands.render import printable
 from ..errors import QCError, WaitInterrupted
 
+CELL_COMMANDS = ("write", "store put")   # the ones whose content can be the cell's body
 _NO_PROMPT = (EOFError, OSError, NotImplementedError)
 # Folders and files the user named that cannot be read or written: a message, not a traceback.
 _DISK_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
@@ -113,7 +114,8 @@ class QCMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self.session = Session(prog="%qc", settings=self._settings,
                                asker=Asker(ask=_ask, secret=_secret),
-                               remember_project=self._remember_project)
+                               remember_project=self._remember_project,
+                               variable=self._variable)
         self.observe(lambda change: self.session.reset_client(), names=["api_url"])
 
     def _settings(self) -> Settings:
@@ -124,6 +126,13 @@ class QCMagics(Magics):
 
     def _remember_project(self, ref: str) -> None:
         self.project = ref
+
+    def _variable(self, name: str):
+        """A notebook variable for `--from VAR`; a missing one is a usage error, not a KeyError."""
+        try:
+            return self.shell.user_ns[name]
+        except KeyError:
+            raise UsageError(f"--from {name}: no variable {name!r} in this notebook") from None
 
     @line_cell_magic
     def qc(self, line: str, cell: str | None = None):
@@ -136,8 +145,9 @@ class QCMagics(Magics):
             command, args = parse(tokens, "%qc")
         except QCError as e:
             raise UsageError(printable(e)) from None
-        if cell is not None and command != "write":
-            raise UsageError(f"%%qc is for `%%qc write NAME`; use %qc {command} on one line")
+        if cell is not None and command not in CELL_COMMANDS:
+            raise UsageError(f"%%qc is for `%%qc write NAME` and `%%qc store put KEY`; use "
+                             f"%qc {command} on one line")
         out = getattr(args, "out", None)
         if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
             raise UsageError(f"--out takes a Python variable name, not {out!r}")

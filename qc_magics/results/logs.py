@@ -53,6 +53,27 @@ def read_log_lines(fetch: Callable[[int, int], dict], *, concurrency: int = 8,
     return [item["text"] for item in items]
 
 
+def last_lines(fetch: Callable[[int, int], dict], n: int = 10, *,
+               poll: tuple[float, float] = (0.5, 5.0), loading_timeout: float = 120.0
+               ) -> list[str]:
+    """The last `n` lines (n <= 200) in at most two requests: the first window tells `length`,
+    then one window at the end, whatever the log's size (the panel shows these on selection).
+    """
+    if not 0 < n <= LOG_WINDOW:
+        raise InvalidArgument(f"ask for 1 to {LOG_WINDOW} last lines, not {n!r}")
+
+    def window(start: int, end: int) -> dict:
+        return poll_until(lambda: _ready(fetch(start, end)), poll=poll,
+                          timeout=loading_timeout, what="the backtest's log")
+    first = window(0, n)
+    length = first.get("length")
+    lines = [str(t) for t in first.get("logs") or []]
+    if isinstance(length, int) and length > n:
+        # [length - n, length): n lines whether the service's `end` is exclusive or inclusive.
+        lines = [str(t) for t in window(length - n, length).get("logs") or []]
+    return lines[-n:]
+
+
 def _ready(answer: dict) -> dict | None:
     return None if answer.get("status") == "loading" else (answer or {"logs": []})
 

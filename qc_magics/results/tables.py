@@ -45,6 +45,20 @@ def files_frame(client: Any, project: int | str) -> pd.DataFrame:
     }, index=pd.Index([r.get("name") for r in rows], dtype="string", name="name")), "modified")
 
 
+def objects_frame(objects: list[dict[str, Any]]) -> pd.DataFrame:
+    """One Object Store folder (`ObjectStore.ls`): size in bytes, modified time, mime type and
+    whether it is a folder, by key; folders first, then keys in order."""
+    frame = pd.DataFrame({
+        "name": pd.array([o.get("name") for o in objects], dtype="string"),
+        "size": pd.array([o.get("size") if isinstance(o.get("size"), int) else None
+                          for o in objects], dtype="Int64"),
+        "modified": to_utc([o.get("modified") for o in objects]),
+        "mime": pd.array([o.get("mime") for o in objects], dtype="string"),
+        "folder": np.array([bool(o.get("folder")) for o in objects], dtype="bool"),
+    }, index=pd.Index([o.get("key") for o in objects], dtype="string", name="key"))
+    return frame.sort_values(["folder", "key"], ascending=[False, True], kind="mergesort")
+
+
 SUMMARY_NUMBERS = ["sharpeRatio", "sortinoRatio", "compoundingAnnualReturn", "netProfit",
                    "drawdown", "alpha", "beta", "psr", "winRate", "lossRate", "treynorRatio",
                    "trades"]

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from ..errors import QCError, WaitInterrupted
 
 Listener = Callable[[str], None]
+LOG_TAIL_LINES = 10   # the last lines of the selected backtest's log the panel shows
 
 
 class Cancelled(KeyboardInterrupt):
@@ -68,6 +69,8 @@ class PanelController:
         self.diff = None             # sync.Diff
         self.conflicts: list[str] = []
         self.backtests = None        # DataFrame
+        self.log_tail: list[str] = []   # the last lines of the selected backtest's log
+        self.log_tail_of: str | None = None   # the backtest those lines are (to be) of
         self.estimate = None         # jobs.OptimizationEstimate
         self._estimate_inputs: tuple | None = None
         self.optimization = None     # results.Optimization
@@ -295,6 +298,32 @@ class PanelController:
             self.say(f"loaded backtest {bt.id} ({bt.name!r}) into {variable}")
             self._emit("loaded")
         self._act("load backtest", work)
+
+    def show_log_tail(self, backtest_id: str | None) -> None:
+        """Read the last lines of the selected backtest's log (two small requests at most, in
+        the background). Not an action that waits on the cloud: it runs while a job is busy, and
+        a later selection wins over an earlier read still in flight."""
+        self.log_tail_of = backtest_id
+        if not backtest_id:
+            self.log_tail = []
+            self._emit("log-tail")
+            return
+
+        def work() -> None:
+            from ..results.logs import last_lines
+            client = self.session.client
+            project_id = int(self.project_id or self.project_ref)
+            try:
+                lines = last_lines(lambda s, e: client.read_backtest_log(project_id, backtest_id,
+                                                                          s, e),
+                                   LOG_TAIL_LINES, poll=self.session.settings().poll)
+            except QCError as e:
+                self.say(f"log of backtest {backtest_id} failed: {e}")
+                lines = []
+            if self.log_tail_of == backtest_id:
+                self.log_tail = lines
+                self._emit("log-tail")
+        self.runner(work)
 
     def backtest(self, backtest_id: str):
         from ..results import Backtest

@@ -10,7 +10,8 @@ from typing import Any
 
 import ipywidgets as W
 
-from .controller import PanelController
+from ..text import printable
+from .controller import LOG_TAIL_LINES, PanelController
 
 CELL = "padding:2px 10px;text-align:left"
 
@@ -89,6 +90,12 @@ class Panel:
         self.load_button = _button("Load", tooltip="Put the selected backtest in the variable")
         self.plot_button = _button("Plot", tooltip="Equity and drawdown of the selected backtest")
         self.plot_view = W.Output()
+        self.log_tail = W.Textarea(value="", disabled=True, rows=LOG_TAIL_LINES,
+                                   placeholder="the selected backtest's last log lines",
+                                   description="Its log", layout=W.Layout(width="100%"))
+        # A person's selection reads its log; a redraw's passing values do not (see below).
+        self.backtest.observe(lambda ch: not self._drawing and c.show_log_tail(ch["new"]),
+                              names="value")
         self.run_button.on_click(lambda b: c.run_backtest(self.bt_name.value, self.bt_params.value))
         self.cancel_button.on_click(lambda b: c.cancel())
         self.load_button.on_click(lambda b: c.load_backtest(self.backtest.value,
@@ -98,7 +105,8 @@ class Panel:
                                 W.HBox([self.bt_name, self.bt_params]),
                                 W.HBox([self.run_button, self.cancel_button, self.progress]),
                                 self.backtest, W.HBox([self.variable, self.load_button,
-                                                       self.plot_button]), self.plot_view])
+                                                       self.plot_button]), self.log_tail,
+                                self.plot_view])
 
         # optimizations
         self.ranges = W.Textarea(description="Ranges", placeholder="ema_fast=5:30:5\n"
@@ -130,7 +138,7 @@ class Panel:
         for i, title in enumerate(["Files", "Backtests", "Optimizations"]):
             self.tabs.set_title(i, title)
         self.log = W.Textarea(value="", disabled=True, rows=6,
-                              layout=W.Layout(width="100%"), description="Log")
+                              layout=W.Layout(width="100%"), description="Activity")
         self.widget = W.VBox([W.HBox([self.header]), self.project, self.tabs, self.log],
                              layout=W.Layout(border="1px solid #ddd", padding="6px"))
         self.widget.add_class("qc-panel")
@@ -199,6 +207,8 @@ class Panel:
         if frame is None or frame.empty:
             self.backtests_table.value = "<i>no backtests yet</i>"
             self.backtest.options = []
+            if self.c.log_tail_of is not None:
+                self.c.show_log_tail(None)
             return
         def pct(x: float) -> str:
             return "" if x != x else f"{x * 100:.1f}%"
@@ -224,8 +234,15 @@ class Panel:
         current = self.backtest.value
         self.backtest.options = [(f"{row['name']} ({bid[:8]})", bid)
                                  for bid, row in frame.iterrows()]
-        # Keep the selection; otherwise select the newest, which is what was just run.
-        self.backtest.value = current if current in frame.index else frame.index[-1]
+        # Keep the selection; otherwise select the newest (lists come newest first), which is
+        # what was just run.
+        self.backtest.value = current if current in frame.index else frame.index[0]
+        if self.backtest.value != self.c.log_tail_of:   # once for the final selection
+            self.c.show_log_tail(self.backtest.value)
+
+    def _draw_log_tail(self) -> None:
+        # Lines the algorithm wrote: escaped, so a control or bidi character shows as what it is.
+        self.log_tail.value = "\n".join(printable(line) for line in self.c.log_tail)
 
     def _draw_job(self) -> None:
         busy = self.c.busy
