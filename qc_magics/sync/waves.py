@@ -77,7 +77,11 @@ def _start_threads(pool: ThreadPoolExecutor, n: int) -> None:
     """Start the pool's n threads now, while nothing else runs. The pool would start them one
     per task as a wave grows, each start waiting for the interpreter lock that busy workers
     hold: 20 ms a thread was measured on 2 cores, most of a push's time at 64 threads."""
-    ready = threading.Barrier(n + 1)
-    for _ in range(n):
-        pool.submit(ready.wait)   # each holds a thread until all are there: n threads started
-    ready.wait()
+    ready = threading.Barrier(n + 1, timeout=30)
+    try:
+        for _ in range(n):
+            pool.submit(ready.wait)   # each holds a thread until all are there: n started
+        ready.wait()
+    except BaseException:
+        ready.abort()   # no thread is left waiting for the others (the pool's shutdown joins)
+        raise
