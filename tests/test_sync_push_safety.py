@@ -155,8 +155,9 @@ def test_push_reads_a_wave_in_one_request_when_the_project_is_small(world, emu, 
     emu.clear_log()
     assert len(folder.push(all=True).changed) == 4
     reads = [r for r in emu.requests if r["endpoint"] == "/files/read"]
-    # 6 files in all, 4 to send: one read of the project for the wave, nothing else
-    assert len(reads) == 1 and not any("name" in r.get("fields", {}) for r in reads)
+    # 6 files in all, 4 to send: one read of the project for the wave, and one after the push
+    # to check what landed (a push of several files), nothing else
+    assert len(reads) == 2 and not any("name" in r.get("fields", {}) for r in reads)
     assert emu.count("/files/update") == 4
 
 
@@ -274,3 +275,29 @@ def test_a_file_that_is_not_text_is_skipped_and_the_rest_is_pushed(world, emu, t
     assert by_name["chart.png"].action == "skipped" and "UTF-8" in by_name["chart.png"].detail
     assert by_name["other.py"].action == "created"
     assert "chart.png" not in emu.cloud_files(pid)
+
+
+def test_a_cloud_edit_right_after_an_update_in_a_push_of_many_files_is_reported(
+        world, emu, tmp_path, monkeypatch):
+    """A push of several files reads the cloud once more when done and names any file that no
+    longer holds what was sent; nothing is changed, and a pull brings the edit."""
+    client, pid, folder = world
+    names = ["a.py", "b.py", "main.py"]
+    for name in names:
+        (tmp_path / name).write_text(f"{name} mine = 1\n")
+    real = type(client).update_file
+
+    def update_file(self, project_id, name, content):
+        real(self, project_id, name, content)
+        if name == "main.py":
+            emu.cloud_write(pid, name, "someone saved right after\n")
+
+    monkeypatch.setattr(type(client), "update_file", update_file)
+    report = folder.push(names)
+    by_name = {a.name: a for a in report.actions}
+    assert by_name["main.py"].action == "pushed"
+    assert "differs from what was sent right after the push" in by_name["main.py"].detail
+    assert all("right after" not in by_name[n].detail for n in ("a.py", "b.py"))
+    assert emu.cloud_files(pid)["main.py"] == "someone saved right after\n"
+    folder.pull(all=True)
+    assert (tmp_path / "main.py").read_text() == "someone saved right after\n"

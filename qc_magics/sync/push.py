@@ -6,6 +6,11 @@ Every other file is decided on a fresh read of its cloud copy, made just before 
 API has no conditional write, so that read is what keeps the window for a cloud edit to be
 overwritten small. Files go out in adaptive waves (waves.py); a wave reads its files by name, or
 the whole project in one request when that is about as small.
+
+A push of several files takes long enough for someone to edit one in the cloud while the rest go
+out, so afterwards the cloud is read once more and any file that no longer holds what was sent is
+reported (nothing is changed). A push of one file skips that read: its check came just before its
+update, and status or pull shows a later edit.
 """
 from __future__ import annotations
 
@@ -206,9 +211,44 @@ def push_outgoing(folder: "ProjectFolder", outgoing: dict[str, Outgoing], *, for
         return report
     known = len(set(state.bases) | set(outgoing))
     with state.batch():
-        send_files(folder, todo, state, report, force=force, keep_outputs=keep_outputs,
-                   project_size=known)
+        sent = send_files(folder, todo, state, report, force=force, keep_outputs=keep_outputs,
+                          project_size=known)
+    if len(sent) > 1:
+        verify_pushed(folder, report, sent)
     return report
+
+
+def _same(name: str, a: str | None, b: str | None) -> bool:
+    """Do two cloud texts hold the same thing (whole: work and outputs)?"""
+    if a is None or b is None:
+        return a is b
+    if a == b:
+        return True
+    try:
+        return fingerprint(name, a).whole == fingerprint(name, b).whole
+    except InvalidNotebook:
+        return False
+
+
+def verify_pushed(folder: "ProjectFolder", report: SyncReport, sent: dict[str, str]) -> None:
+    """Read the cloud once more and say which pushed files no longer hold what was sent:
+    someone edited them during or right after the push. Nothing is changed."""
+    landed = {a.name: a for a in report.actions if a.action in ("pushed", "created")
+              and a.name in sent}
+    if not landed:
+        return
+    try:
+        now = {f["name"]: cloud_text(f) for f in folder.client.read_files(folder.project_id)}
+    except QCError as e:
+        for a in landed.values():
+            a.detail = f"sent; could not read it back to check ({e})"
+        return
+    for name, action in landed.items():
+        if not _same(name, now.get(name), sent[name]):
+            gone = name not in now
+            action.detail = ("the cloud copy " + ("was deleted" if gone else "differs from what "
+                             "was sent") + " right after the push (someone is editing the "
+                             "project): pull to see it")
 
 
 WHOLE_READ = 4   # a wave reads the whole project in one request when it is this share or more
@@ -227,8 +267,10 @@ def _whole_read(folder: "ProjectFolder", wave: list[str], project_size: int
 
 def send_files(folder: "ProjectFolder", todo: dict[str, Outgoing], state: SyncState,
                report: SyncReport, *, force: bool, keep_outputs: bool,
-               project_size: int) -> None:
-    """Read, decide and send each file in adaptive waves; record each one as soon as it lands."""
+               project_size: int) -> dict[str, str]:
+    """Read, decide and send each file in adaptive waves; record each one as soon as it lands.
+    Returns what was sent, by name."""
+    sent: dict[str, str] = {}
     from .waves import Waves
     transport = getattr(folder.client, "transport", None)
     waves = Waves(folder.concurrency, folder.max_concurrency,
@@ -270,9 +312,11 @@ def send_files(folder: "ProjectFolder", todo: dict[str, Outgoing], state: SyncSt
                     report.add(p.name, "pushed" if p.seen is not None else "created", p.state)
                 elif p is not None:
                     report.add(p.name, "created" if created else "pushed", p.state, p.note)
+                    sent[p.name] = p.content
             bar.update()
     finally:
         bar.close()
+    return sent
 
 
 CREATE_ATTEMPTS = 6
