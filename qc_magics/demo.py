@@ -118,8 +118,9 @@ def run(args: argparse.Namespace) -> int:
     from .sync import ProjectFolder
 
     def show(title: str, frame) -> None:
+        text = frame.to_string() if hasattr(frame, "to_string") else str(frame)
         with pd.option_context("display.width", 120, "display.max_columns", 8):
-            print(f"\n{title}\n{frame.to_string()}")
+            print(f"\n{title}\n{text}")
 
     with Emulator(time_scale=args.time_scale) as emu, \
             tempfile.TemporaryDirectory(prefix="qc-magics-demo-") as tmp:
@@ -147,9 +148,10 @@ def run(args: argparse.Namespace) -> int:
         print("4. Compile, run a backtest and follow it:")
         bt = run_backtest(client, pid, "Demo backtest", {"ema_fast": 10, "ema_slow": 50},
                           progress="text" if sys.stdout.isatty() else "none", poll=(0.1, 0.5))
-        show("   Statistics (numbers, percentages as fractions):",
-             bt.statistics[["Net Profit", "Compounding Annual Return", "Sharpe Ratio",
-                            "Drawdown", "Total Orders", "Total Fees"]].to_frame("value"))
+        # As QuantConnect shows them (15.08%, $315.90); bt.statistics holds the float64 values.
+        show("   Key statistics:", bt.view(only=["Net Profit", "Compounding Annual Return",
+                                                "Sharpe Ratio", "Drawdown", "Total Orders",
+                                                "Total Fees"]))
         show("   First orders:", bt.orders[["time", "symbol", "type", "status", "quantity",
                                            "price"]].head(5))
         show("   Equity, last days:", bt.equity.tail(3).to_frame())

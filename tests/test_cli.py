@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -161,9 +162,13 @@ def test_demo_runs_the_quick_start_flow_without_an_account(tmp_path):
     out = subprocess.run([sys.executable, "-m", "qc_magics.cli", "demo", "--time-scale", "0.05"],
                          capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
-    for step in ("pulled", "pushed", "Statistics", "Sharpe Ratio", "First orders",
+    for step in ("pulled", "pushed", "Key statistics", "Sharpe Ratio", "First orders",
                  "Optimization Estimate:"):
         assert step in out.stdout, step
+    # Statistics as QuantConnect users read them, with the backtest named by its id.
+    assert re.search(r"backtest [0-9a-f]{32} 'Demo backtest': Completed\.", out.stdout)
+    assert re.search(r"Net Profit +-?\d+\.\d\d%", out.stdout)
+    assert re.search(r"Total Fees +\$[\d,]+\.\d\d", out.stdout)
 
 
 def test_demo_lab_serves_the_examples_wired_to_the_emulator(tmp_path):
