@@ -250,3 +250,15 @@ def test_status_pull_and_push_as_text_import_neither_pandas_nor_nbformat(run, em
     assert imports("push", "--all", *project)[0] == []          # nothing to send
     heavy, _ = imports("status", "--json", *project)            # JSON goes through the frame
     assert "pandas" in heavy
+
+
+def test_new_whoami_and_backtest_rename_say_one_line(run, emu):
+    code, out, _ = run("new", "One Line")
+    assert code == 0 and re.fullmatch(r"created project 'One Line' \(id \d+, Py\)\n", out)
+    code, out, _ = run("whoami")
+    assert code == 0 and out.count("\n") == 1 and out.startswith(f"user {emu.user_id} in ")
+    assert "token " in out and "*" in out and "(from environment)" in out
+    run("use", "One Line")
+    _, bt, _ = run("backtest", "--name", "first", json_out=True)
+    code, out, _ = run("backtest", "rename", bt["backtestId"], "second")
+    assert code == 0 and out == f"renamed backtest {bt['backtestId']} to 'second'\n"

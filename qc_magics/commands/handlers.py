@@ -47,12 +47,16 @@ def _login(s: Session, a: Namespace, cell: str | None) -> str:
 
 
 def _whoami(s: Session, a: Namespace, cell: str | None) -> dict:
+    from .render import Summary
     c = s.client
     account = c.read_account()
-    return {"user_id": c.user_id,
-            "organization_id": account.get("organizationId") or c.credentials.organization_id,
-            "api_url": c.api_url, "api_token": c.credentials.api_token.masked(),
-            "credentials_from": c.credentials.source}
+    who = {"user_id": c.user_id,
+           "organization_id": account.get("organizationId") or c.credentials.organization_id,
+           "api_url": c.api_url, "api_token": c.credentials.api_token.masked(),
+           "credentials_from": c.credentials.source}
+    return Summary(who, f"user {who['user_id']} in organization {who['organization_id']} at "
+                        f"{who['api_url']}, token {who['api_token']} (from "
+                        f"{who['credentials_from']})")
 
 
 def _projects(s: Session, a: Namespace, cell: str | None):
@@ -68,7 +72,10 @@ def _use(s: Session, a: Namespace, cell: str | None) -> str:
 
 
 def _new(s: Session, a: Namespace, cell: str | None) -> dict:
-    return s.client.create_project(a.name, language=a.language)
+    from .render import Summary
+    project = s.client.create_project(a.name, language=a.language)
+    return Summary(project, f"created project {project.get('name')!r} (id "
+                            f"{project.get('projectId')}, {project.get('language', a.language)})")
 
 
 def _files(s: Session, a: Namespace, cell: str | None):
@@ -190,8 +197,9 @@ def _backtest_read(s: Session, a: Namespace, cell: str | None):
     return bt
 
 
-def _backtest_rename(s: Session, a: Namespace, cell: str | None):
-    return _backtest_handle(s, a).rename(a.name)
+def _backtest_rename(s: Session, a: Namespace, cell: str | None) -> str:
+    bt = _backtest_handle(s, a).rename(a.name)
+    return f"renamed backtest {bt.id} to {bt.name!r}"
 
 
 def _backtest_delete(s: Session, a: Namespace, cell: str | None) -> str:

@@ -69,6 +69,25 @@ def log_text(frame) -> str:
     return body
 
 
+class Summary(dict):
+    """An answer that is data (`created["projectId"]`, `--json` gives every field) but shows as
+    one readable line, in a terminal and in a notebook.
+
+    >>> str(Summary({"projectId": 7}, "created project 'X' (id 7)"))
+    "created project 'X' (id 7)"
+    """
+
+    def __init__(self, data: dict, line: str):
+        super().__init__(data)
+        self.line = line
+
+    def __str__(self) -> str:
+        return printable(self.line)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON values for anything a command returns."""
     from ..sync import Diff, NotebookOutputs, StatusReport, SyncReport
@@ -141,6 +160,8 @@ def as_text(value: Any) -> str:
         with pd.option_context("display.width", 160, "display.max_columns", 12,
                                "display.max_rows", 200):
             return _printable_frame(value).to_string()
+    if isinstance(value, Summary):
+        return str(value)
     if isinstance(value, StatusReport):
         return status_table(value)
     if isinstance(value, SyncReport):
