@@ -166,7 +166,7 @@ class OptimizationEstimate:
 
     def __str__(self) -> str:
         return (f"Estimate: {self.backtests} backtests on {self.parallel_nodes} x {self.node_type} "
-                f"nodes, about {self.seconds / 60:.1f} min, costing about ${self.cost:.2f} "
+                f"nodes, about {self.seconds / 60:.1f} min, costing about {dollars(self.cost)} "
                 f"(balance {self.balance:g} QCC).")
 
 
@@ -224,6 +224,12 @@ def _check_nodes(node_type: str, parallel_nodes: int,
             or not 1 <= parallel_nodes <= most:
         raise InvalidArgument(f"{node_type} nodes run 1 to {most} in parallel, not "
                               f"{parallel_nodes!r}")
+
+
+def dollars(cost: float) -> str:
+    """A cost as shown to a person: rounded up to the cent, so a shown figure is never below what
+    is charged ($0.004 shows as $0.01, never $0.00)."""
+    return f"${math.ceil(round(cost * 100, 6)) / 100:,.2f}"
 
 
 def _check_cost(max_cost: float | None) -> None:
@@ -289,7 +295,8 @@ def _estimate(client: Any, project_id: int, parameters: Sequence, *, target: str
     price = (node_prices or NODE_PRICES)[node_type]
     return OptimizationEstimate(
         backtests=math.prod(range_size(r) for r in ranges), seconds=seconds,
-        cost=round(seconds / 3600 * parallel_nodes * price, 2),
+        # Exact, not rounded: a max_cost or a confirmed figure is held against what it costs.
+        cost=seconds / 3600 * parallel_nodes * price,
         balance=float(answer.get("balance") or 0), node_type=node_type,
         parallel_nodes=parallel_nodes, estimate_id=str(answer.get("estimateId") or ""))
 
@@ -321,11 +328,11 @@ def run_optimization(client: Any, project: int | str, parameters: Sequence, *,
                          constraints=constraints, node_type=node_type,
                          parallel_nodes=parallel_nodes, name=name, node_prices=node_prices)
     if max_cost is not None and estimate.cost > max_cost:
-        raise CostNotConfirmed(estimate, f"the estimate ${estimate.cost:.2f} is over the "
+        raise CostNotConfirmed(estimate, f"the estimate {dollars(estimate.cost)} is over the "
                                          f"maximum of ${max_cost:.2f} you set")
     if confirmed is not None and estimate.cost > confirmed.cost:
-        raise CostNotConfirmed(estimate, f"the estimate rose to ${estimate.cost:.2f} from the "
-                                         f"${confirmed.cost:.2f} you confirmed")
+        raise CostNotConfirmed(estimate, f"the estimate rose to {dollars(estimate.cost)} from the "
+                                         f"{dollars(confirmed.cost)} you confirmed")
     if not confirm and max_cost is None and confirmed is None:
         raise CostNotConfirmed(estimate, "an optimization costs money: confirm the estimate "
                                          "(confirm=True) or set max_cost")

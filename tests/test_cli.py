@@ -262,3 +262,15 @@ def test_new_whoami_and_backtest_rename_say_one_line(run, emu):
     _, bt, _ = run("backtest", "--name", "first", json_out=True)
     code, out, _ = run("backtest", "rename", bt["backtestId"], "second")
     assert code == 0 and out == f"renamed backtest {bt['backtestId']} to 'second'\n"
+
+
+def test_rm_force_removes_a_file_whose_cloud_copy_changed(run, emu):
+    _, created, _ = run("new", "Forced", json_out=True)
+    run("use", "Forced")
+    run("pull", "--all")
+    emu.cloud_write(created["projectId"], "main.py", "changed in the cloud\n")
+    code, out, _ = run("rm", "main.py", "--yes")
+    assert code == 1 and "remove with --force" in out
+    code, out, _ = run("rm", "main.py", "--yes", "--force")
+    assert code == 0 and "cloud copy backed up" in out
+    assert "main.py" not in emu.cloud_files(created["projectId"])

@@ -189,3 +189,17 @@ def test_grid_of_a_running_optimization_has_rows_only_for_started_backtests(clie
     assert isinstance(opt, Optimization) and opt.refresh().status == "new"
     assert opt.grid.empty
     assert isinstance(opt.grid, pd.DataFrame)
+
+
+def test_costs_are_held_exactly_and_shown_rounded_up_to_the_cent():
+    from qc_magics.jobs import dollars
+    assert [dollars(c) for c in (0.0, 0.004, 0.01, 0.07, 1234.5, 2.001)] == \
+        ["$0.00", "$0.01", "$0.01", "$0.07", "$1,234.50", "$2.01"]
+
+
+def test_max_cost_zero_refuses_a_run_that_would_cost_a_fraction_of_a_cent(client, emu, project):
+    from qc_magics.jobs import CostNotConfirmed, run_optimization
+    with pytest.raises(CostNotConfirmed):
+        run_optimization(client, project, [("a", 1, 1, 1)], max_cost=0, wait=False,
+                         progress="none")
+    assert emu.count("/optimizations/create") == 0

@@ -406,3 +406,11 @@ def test_a_dry_run_after_a_copy_was_deleted_writes_nothing(world, emu, tmp_path)
     folder.status()
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
     assert "main.cloud.py" not in folder.status().states()
+
+
+def test_a_fifo_in_the_folder_is_not_a_file_and_hangs_nothing(world, emu, tmp_path):
+    client, pid, folder = world
+    os.mkfifo(tmp_path / "data_pipe")        # reading it would block for ever
+    assert "data_pipe" not in folder.status().states()
+    assert "data_pipe" not in actions(folder.pull(all=True))
+    assert "data_pipe" not in actions(folder.push(all=True))

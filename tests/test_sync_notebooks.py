@@ -472,3 +472,23 @@ def marks_on_disk_text(text: str) -> set[str]:
     with tempfile.TemporaryDirectory() as d:
         (Path(d) / "c.ipynb").write_text(text)
         return marks_on_disk(Path(d))
+
+
+@pytest.mark.parametrize("bad", [
+    '{"cells": [{"cell_type": "bogus", "source": "x", "metadata": {}}], "nbformat": 4, '
+    '"nbformat_minor": 5, "metadata": {}}',
+    '{"cells": [{"cell_type": "code", "id": "a", "source": "x", "metadata": {}, '
+    '"execution_count": null, "outputs": [{"output_type": "weird"}]}], "nbformat": 4, '
+    '"nbformat_minor": 5, "metadata": {}}',
+])
+def test_a_cloud_notebook_push_would_refuse_never_replaces_a_good_local_one(emu, tmp_path, bad):
+    client = make_client(emu)
+    pid = client.create_project("Bad Cloud")["projectId"]
+    folder = ProjectFolder(client, pid, tmp_path, progress="none")
+    folder.pull(all=True)
+    good = (tmp_path / "research.ipynb").read_text()
+    emu.cloud_write(pid, "research.ipynb", bad)
+    report = folder.pull(all=True)
+    assert {a.name: a.action for a in report.actions}["research.ipynb"] == "invalid"
+    assert (tmp_path / "research.ipynb").read_text() == good
+    assert (tmp_path / "research.cloud-invalid.txt").read_text() == bad

@@ -299,5 +299,9 @@ def test_a_cloud_edit_right_after_an_update_in_a_push_of_many_files_is_reported(
     assert "differs from what was sent right after the push" in by_name["main.py"].detail
     assert all("right after" not in by_name[n].detail for n in ("a.py", "b.py"))
     assert emu.cloud_files(pid)["main.py"] == "someone saved right after\n"
-    folder.pull(all=True)
-    assert (tmp_path / "main.py").read_text() == "someone saved right after\n"
+    # What was pushed is no synced version: a pull keeps it and writes the cloud's beside it.
+    assert folder.status().states()["main.py"] == "conflict"
+    pulled = folder.pull(all=True)
+    assert (tmp_path / "main.py").read_text() == "main.py mine = 1\n"
+    assert (tmp_path / "main.cloud.py").read_text() == "someone saved right after\n"
+    assert {a.name: a.action for a in pulled.actions}["main.py"] == "conflict-copy"

@@ -97,6 +97,9 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
         _project(p, True), _out(p))),
     ("rm", "delete a cloud file (the local copy moves to the backups)", lambda p: (
         p.add_argument("name", metavar="NAME"), p.add_argument("--yes", "-y", action="store_true"),
+        p.add_argument("--force", action="store_true",
+                       help="delete even a file whose cloud copy changed since the last sync "
+                            "(its cloud text is backed up first)"),
         _project(p, True))),
     ("mv", "rename a cloud file (the local file follows)", lambda p: (
         p.add_argument("old", metavar="OLD"), p.add_argument("new", metavar="NEW"),

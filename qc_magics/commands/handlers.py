@@ -112,7 +112,7 @@ def _diff(s: Session, a: Namespace, cell: str | None):
 def _rm(s: Session, a: Namespace, cell: str | None):
     folder = s.folder(a)
     s.confirm(f"delete {a.name} from the cloud project?", yes=a.yes, how_to_skip="--yes")
-    return folder.remove(a.name)
+    return folder.remove(a.name, force=a.force)
 
 
 def _mv(s: Session, a: Namespace, cell: str | None):

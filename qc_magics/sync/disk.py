@@ -10,6 +10,7 @@ removed by the next run (`clean_leftovers`), and nothing else ever is.
 from __future__ import annotations
 
 import os
+import stat
 import re
 import secrets
 import shutil
@@ -139,7 +140,13 @@ def scan(root: Path) -> LocalScan:
             if TEMP_NAME.match(fname):
                 found.leftovers.append(full)
                 continue
-            if in_meta or full.is_symlink():
+            if in_meta:
+                continue
+            try:   # regular files only: a symlink is never followed, and reading a FIFO,
+                mode = full.lstat().st_mode   # a socket or a device would hang or make no sense
+            except OSError:
+                continue
+            if not stat.S_ISREG(mode):
                 continue
             name = fname if rel == "." else f"{rel}/{fname}"
             if syncs(name):

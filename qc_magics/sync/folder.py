@@ -376,7 +376,7 @@ class ProjectFolder:
             why = ("its cloud copy changed since the last sync" if base is not None else
                    "its cloud copy was never synced here and differs from the local file")
             report.add(name, "refused", st, f"{why}: pull it first to keep that work, or "
-                                            "remove with force (the cloud text is backed up)")
+                                            "remove with --force (the cloud text is backed up)")
             return report
         keep_cloud = lside is None or lside.fp.whole != cside.fp.whole
         notes = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import QCError
-from .content import is_notebook
+from .content import InvalidNotebook, is_notebook
 from .disk import CONFLICT_TAG, INVALID_TAG, backup, copy_name as first_copy_name, local_path, \
     read_bytes, write_atomic
 from .names import printable
@@ -60,6 +60,21 @@ def write_copy(root: Path, copy: str, origin: str, text: str, state: SyncState) 
     write_atomic(path, text)
 
 
+def _not_a_notebook(name: str, cside: Side) -> str | None:
+    """Why the cloud's .ipynb cannot replace a local notebook, by the same check push, write and
+    outputs use (notebook_check): a cloud copy push would refuse never lands on a good one."""
+    if not is_notebook(name):
+        return None
+    if cside.invalid:
+        return cside.invalid
+    from .notebook_check import check_notebook
+    try:
+        check_notebook(name, cside.text or "")
+    except InvalidNotebook as e:
+        return str(e).removeprefix(f"{name} is not a valid notebook: ")
+    return None
+
+
 def _act(root: Path, name: str, st: str | None, base: Base | None, lpath: Path | None,
          lside: Side | None, cside: Side | None, state: SyncState, force: bool,
          report: SyncReport, taken: frozenset[str]) -> None:
@@ -72,12 +87,13 @@ def _act(root: Path, name: str, st: str | None, base: Base | None, lpath: Path |
             report.add(name, "skipped", st, ("only here; push it to send it" if not note
                                              else note.strip(" ()")))
         return
-    if cside.invalid and is_notebook(name):
+    invalid = _not_a_notebook(name, cside)
+    if invalid:
         copy = copy_name(name, INVALID_TAG, taken)
         if not dry:
             write_copy(root, copy, name, cside.text or "", state)
-        report.add(name, "invalid", st, f"the cloud copy is not a notebook "
-                                         f"({cside.invalid}); saved raw as {copy}")
+        report.add(name, "invalid", st, f"the cloud copy is not a valid notebook "
+                                         f"({invalid}); saved raw as {copy}")
         return
     never_synced = lside is not None and (base is None or lside.fp.whole != base.whole)
     if st == "in-sync":

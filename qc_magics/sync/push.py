@@ -243,12 +243,17 @@ def verify_pushed(folder: "ProjectFolder", report: SyncReport, sent: dict[str, s
         for a in landed.values():
             a.detail = f"sent; could not read it back to check ({e})"
         return
+    state = folder._state()
     for name, action in landed.items():
         if not _same(name, now.get(name), sent[name]):
+            # What was sent is not what the cloud holds, so it is no synced version: without a
+            # base, both sides count as changed, and a pull keeps this file and writes the
+            # cloud's beside it instead of replacing what was just pushed.
+            state.forget(name)
             gone = name not in now
             action.detail = ("the cloud copy " + ("was deleted" if gone else "differs from what "
                              "was sent") + " right after the push (someone is editing the "
-                             "project): pull to see it")
+                             "project): a pull keeps yours and writes theirs beside it")
 
 
 WHOLE_READ = 4   # a wave reads the whole project in one request when it is this share or more
