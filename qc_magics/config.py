@@ -158,6 +158,10 @@ def check_api_url(url: str) -> str:
     hosts, which is where the emulator runs.
     """
     parsed = urlparse(url.strip())
+    if "@" in parsed.netloc:
+        # Never echoed: the URL may hold a password, and it would show in this very message.
+        raise ConfigError("the API URL holds a user name or password before '@'; remove it "
+                          "(credentials go in QC_USER_ID and QC_API_TOKEN, never in the URL)")
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigError(f"API URL {url!r} is not an http(s) URL; use e.g. {DEFAULT_API_URL}")
     if parsed.scheme == "http" and not _is_loopback(parsed.hostname):

@@ -209,3 +209,13 @@ def test_a_secret_token_is_taken_as_it_is():
     token = new_token()
     c = QCClient(user_id="3", api_token=Secret(token), api_url="http://127.0.0.1:9/api/v2")
     assert c.credentials.api_token.reveal() == token
+
+
+def test_an_api_url_holding_a_password_is_refused_without_showing_it():
+    from qc_magics.config import check_api_url
+    from qc_magics.errors import ConfigError
+    for url in ("http://u:SECRETPW@127.0.0.1:5612/api/v2", "https://SECRETPW@example.com/api/v2",
+                "ftp://u:SECRETPW@host/x"):
+        with pytest.raises(ConfigError) as e:
+            check_api_url(url)
+        assert "SECRETPW" not in str(e.value) and "user name or password" in str(e.value)
