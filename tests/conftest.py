@@ -108,6 +108,31 @@ def project(client):
     return client.create_project("Test Project")
 
 
+class Clock:
+    """A clock the test moves by hand, starting at the real time (the auth check reads it)."""
+
+    def __init__(self):
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def qc(ip, line, cell=None):
+    """Run `%qc line` (or `%%qc line` with a cell) in the test shell and return its value."""
+    if cell is None:
+        return ip.run_line_magic("qc", line)
+    return ip.run_cell_magic("qc", line, cell)
+
+
 def wait_until(fn, timeout: float = 10.0, interval: float = 0.02):
     """Call fn until it returns something truthy; return that, or fail after `timeout`."""
     deadline = time.monotonic() + timeout

@@ -19,24 +19,6 @@ from qc_magics.api.transport import signature
 from qc_magics.emulator import Emulator
 
 
-class Clock:
-    """A clock the test moves by hand, starting at the real time (the auth check reads it)."""
-
-    def __init__(self):
-        self.t = time.time()
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def stepped(clock):
     with Emulator(api_token=SUITE_TOKEN, seed=3, clock=clock) as e:

@@ -3,13 +3,12 @@ service keeps them (../shared/reference/REAL-SERVICE.md), requested by hand as l
 mcp-server or curl would: JSON, form-encoded, or with fields left out."""
 from __future__ import annotations
 
-import time
 
 import pytest
 import requests
 
 import spec
-from conftest import SUITE_TOKEN, make_client
+from conftest import SUITE_TOKEN, Clock, make_client
 from qc_magics.api.transport import signature
 from qc_magics.emulator import Emulator
 from qc_magics.emulator.collaboration import LOCK_SECONDS
@@ -141,14 +140,6 @@ def test_files_update_refuses_empty_content_and_answers_without_files(emu):
 
 
 # --- the lock ---------------------------------------------------------------------------------
-
-class Clock:
-    def __init__(self):
-        self.t = time.time()
-
-    def __call__(self) -> float:
-        return self.t
-
 
 @pytest.fixture
 def stepped():

@@ -18,24 +18,6 @@ PSR = "Probabilistic Sharpe Ratio"
 FAR = 2_000_000_000
 
 
-class Clock:
-    """A clock the test moves by hand, starting at the real time (the auth check reads it)."""
-
-    def __init__(self):
-        self.t = time.time()
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def emu(clock):
     with Emulator(api_token=SUITE_TOKEN, seed=11, clock=clock) as e:

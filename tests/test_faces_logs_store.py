@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
-from conftest import SUITE_TOKEN
+from conftest import SUITE_TOKEN, qc
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +36,6 @@ def ip(shell, emu, tmp_path, monkeypatch):
     magics.session.reset_client()
 
 
-def qc(ip, line, cell=None):
-    if cell is None:
-        return ip.run_line_magic("qc", line)
-    return ip.run_cell_magic("qc", line, cell)
 
 
 # --- backtest logs -----------------------------------------------------------------------------

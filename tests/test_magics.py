@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
-from conftest import SUITE_TOKEN
+from conftest import SUITE_TOKEN, qc
 from qc_magics.results import Backtest, Comparison, Optimization
 from qc_magics.sync import Diff, NotebookOutputs, SyncReport
 
@@ -37,10 +37,6 @@ def ip(shell, emu, tmp_path, monkeypatch):
     magics.session.reset_client()
 
 
-def qc(ip, line, cell=None):
-    if cell is None:
-        return ip.run_line_magic("qc", line)
-    return ip.run_cell_magic("qc", line, cell)
 
 
 def test_help_overview_and_per_command(ip, capsys):
