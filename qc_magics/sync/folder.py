@@ -42,9 +42,10 @@ DEFAULT_SIZE_CAP = 32_000
 
 
 class ProjectFolder:
-    """A cloud project (name or id) and the local folder that mirrors it."""
+    """A cloud project (name, id, or the project as `projects/read` gave it, which saves asking
+    again) and the local folder that mirrors it."""
 
-    def __init__(self, client: Any, project: int | str, folder: str | os.PathLike = ".", *,
+    def __init__(self, client: Any, project: int | str | Mapping[str, Any], folder: str | os.PathLike = ".", *,
                  concurrency: int = 8, size_cap: int = DEFAULT_SIZE_CAP,
                  include_libraries: bool = False, progress: str = "auto",
                  max_concurrency: int | None = None):
@@ -59,8 +60,9 @@ class ProjectFolder:
         self.wave_sizes: list[int] = []   # the last push's waves (tests and benchmarks)
         self.client = client
         self.root = Path(folder).expanduser()
-        self._project_ref = project
-        self._project: dict | None = None
+        resolved = isinstance(project, Mapping)
+        self._project_ref = project["projectId"] if resolved else project
+        self._project: dict | None = dict(project) if resolved else None
         self._known_id: int | None = None   # from the folder's state (see project_id)
         self.concurrency = concurrency
         self.size_cap = size_cap
