@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..errors import NotFoundError
 from .projects import DELETED_PREFIX
@@ -19,15 +19,18 @@ def near(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     return ([lowered[h] for h in hits] + prefix)[:n]
 
 
-def find_project(client: "QCClient", ref: int | str) -> dict[str, Any]:
+def find_project(client: "QCClient", ref: int | str | Mapping[str, Any]) -> dict[str, Any]:
     """The project whose id or name is `ref` (an exact name first, then a unique
-    case-insensitive one). NotFoundError says which near names exist.
+    case-insensitive one). NotFoundError says which near names exist. A project already read
+    (a mapping with its "projectId", as a session keeps it) is taken as it is, with no request.
 
     Deleted projects (the service keeps them as "Recycle Bin/<name>") are not found by name,
     unless `ref` itself starts with "Recycle Bin/".
 
     >>> find_project(client, "MomentumBreakout")["projectId"]
     """
+    if isinstance(ref, Mapping):
+        return dict(ref)
     text = str(ref).strip()
     if text.isdigit():
         return client.read_project(int(text))
