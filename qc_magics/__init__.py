@@ -39,11 +39,10 @@ def unload_ipython_extension(ip: Any) -> None:
 
 def panel(project: str | None = None, folder: str = "."):
     """The widget panel, outside the magics: `qc_magics.panel("Momentum")`."""
-    from .commands import Asker, Session, Settings
     from .widgets import Panel
-    session = Session(prog="qc_magics", settings=lambda: Settings(project=project, folder=folder),
-                      asker=Asker(ask=lambda p: None, secret=lambda p: None))
-    return Panel(session, project=project)
+    from .workspace import Settings, Workspace
+    return Panel(Workspace(Settings(project=project, folder=folder), prog="qc_magics"),
+                 project=project)
 
 
 def __getattr__(name: str) -> Any:

@@ -71,6 +71,12 @@ def _run_emulator(argv: list[str]) -> int:
     args = _emulator_parser().parse_args(argv)
     if not 0.0 <= args.fault_rate < 1.0:
         raise _Usage(f"--fault-rate must be in [0, 1), not {args.fault_rate}")
+    if args.state_dir is not None:
+        from pathlib import Path
+        where = Path(args.state_dir).expanduser()
+        if where.exists() and not where.is_dir():
+            raise _Usage(f"emulator: --state-dir {args.state_dir} is a file; give a folder "
+                         "(it is made if missing)")
     emu = Emulator(host=args.host, port=args.port, user_id=args.user_id,
                    api_token=args.api_token, seed=args.seed, latency_ms=args.latency_ms,
                    fault_rate=args.fault_rate, retry_after=args.retry_after,
@@ -124,10 +130,10 @@ def _secret(prompt: str) -> str | None:
 
 def _session():
     from .commands import Asker, Session
-    from .commands.session import load_cli_settings, save_cli_project
-    return Session(prog="qc-magics", settings=load_cli_settings,
+    from .workspace import Workspace, load_settings, save_project
+    return Session(prog="qc-magics", workspace=Workspace(load_settings, prog="qc-magics"),
                    asker=Asker(ask=_ask, secret=_secret, say=lambda t: print(t, file=sys.stderr)),
-                   remember_project=save_cli_project, frames=False)
+                   remember_project=save_project, frames=False)
 
 
 def _help_text() -> str:
@@ -163,6 +169,9 @@ def _run_command(argv: list[str], as_json: bool) -> int:
         if sys.stdin is None or sys.stdin.isatty():
             raise _Usage("qc-magics store put KEY FILE, or qc-magics store put KEY < FILE")
         cell = sys.stdin.buffer.read()   # bytes: an object need not be text
+        if not cell:   # a script's empty stdin must not blank a stored value
+            raise _Usage("qc-magics store put KEY: standard input is empty; nothing was "
+                         "stored (give FILE to store an empty file on purpose)")
     value = execute(_session(), command, args, cell)
     if as_json:
         print(json.dumps(jsonable(value), indent=2, default=str))
@@ -200,6 +209,11 @@ def _say(e: BaseException) -> None:
     print(text if text.startswith("qc-magics") else f"qc-magics: {text}", file=sys.stderr)
 
 
+def _interrupted(e: BaseException) -> bool:
+    from .api.objectstore import DownloadInterrupted
+    return isinstance(e, DownloadInterrupted) or bool(getattr(e, "interrupted", False))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .commands import GrammarError, Refused
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -225,7 +239,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WaitInterrupted as e:
         _say(e)
         return 130
-    except (QCError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
+    except QCError as e:
+        _say(e)   # an Object Store download interrupted, a create interrupted: Ctrl-C's code
+        return 130 if _interrupted(e) else 1
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
             FileExistsError) as e:
         _say(e)   # the service's errors, and folders or files named that cannot be used
         return 1

@@ -6,7 +6,7 @@ import threading
 import matplotlib
 import pytest
 
-from qc_magics.commands import Asker, Session, Settings
+from qc_magics.workspace import Settings, Workspace
 from qc_magics.results import Backtest
 from qc_magics.widgets.controller import PanelController, find_notebook, run_now
 
@@ -19,9 +19,8 @@ def session(emu, tmp_path, monkeypatch):
     monkeypatch.setenv("QC_API_TOKEN", emu.api_token)
     monkeypatch.setenv("QC_API_URL", emu.api_url)
     emu.app.timing.scale = 0.02
-    return Session(prog="%qc", settings=lambda: Settings(folder=str(tmp_path), progress="none",
-                                                         poll_interval=0.01),
-                   asker=Asker(lambda p: None, lambda p: None))
+    return Workspace(Settings(folder=str(tmp_path), progress="none", poll_interval=0.01),
+                     prog="%qc")
 
 
 @pytest.fixture
@@ -229,8 +228,8 @@ def test_qc_panel_magic_returns_the_panel(emu, monkeypatch, tmp_path, ipshell):
 def test_the_selected_backtest_shows_its_last_log_lines_read_cheaply(controller, emu):
     controller.run_backtest("logged")
     bid = controller.backtests.index[0]
-    every = controller.backtest(bid).logs_frame()
-    raw_tail = [line for line in controller.session.client.read_backtest_log(
+    every = controller.ws.backtest(bid, project=controller.project_ref).logs_frame()
+    raw_tail = [line for line in controller.ws.client.read_backtest_log(
         int(controller.project_ref), bid, len(every) - 10, len(every))["logs"]]
     before = emu.count("/backtests/read/log")
     controller.show_log_tail(bid)

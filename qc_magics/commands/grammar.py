@@ -10,6 +10,8 @@ import difflib
 from typing import Callable
 
 from ..errors import QCError
+from ..vocabulary import (DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, DEFAULT_TARGET, NODE_LIMITS,
+                          NODE_TYPES, TARGETS)
 from . import numbers
 
 
@@ -22,8 +24,6 @@ class _Parser(argparse.ArgumentParser):
         raise GrammarError(f"{self.prog}: {message}")
 
 
-NODE_TYPES = ["O2-8", "O4-12", "O8-16"]
-TARGETS = ["sharpe", "car", "psr", "drawdown"]
 MULTI_WORD = {"backtest": {"read", "rename", "delete", "logs"},
               "optimize": {"estimate", "run", "read", "abort", "delete"},
               "store": {"ls", "get", "put", "rm"}}
@@ -53,15 +53,17 @@ def _optimize(p: argparse.ArgumentParser) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=MIN:MAX:STEP",
                    required=True, type=numbers.parameter_range,
                    help="a parameter range (repeat for several)")
-    p.add_argument("--target", choices=TARGETS, default="sharpe")
+    p.add_argument("--target", choices=TARGETS, default=DEFAULT_TARGET,
+                   help="what the grid maximises (drawdown: minimises) unless --min/--max")
     way = p.add_mutually_exclusive_group()
     way.add_argument("--min", dest="direction", action="store_const", const="min")
     way.add_argument("--max", dest="direction", action="store_const", const="max")
     p.add_argument("--constraint", action="append", default=[], metavar='"METRIC OP VALUE"',
                    type=numbers.constraint, help='e.g. "drawdown <= 0.25" (repeat for several)')
-    p.add_argument("--node", choices=NODE_TYPES, default="O2-8")
-    p.add_argument("--parallel", type=numbers.nodes, metavar="N",
-                   help="nodes run at once (default 2; O2-8 allows 24, O4-12 12, O8-16 6)")
+    p.add_argument("--node", choices=NODE_TYPES, default=DEFAULT_NODE_TYPE)
+    p.add_argument("--parallel", type=numbers.nodes, metavar="N", help=(
+        f"nodes run at once (default {DEFAULT_PARALLEL_NODES}; " +
+        ", ".join(f"{node} allows {most}" for node, most in NODE_LIMITS.items()) + ")"))
     p.add_argument("--name", metavar="N")
     _out(p)
 

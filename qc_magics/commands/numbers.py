@@ -3,7 +3,7 @@
 A value either becomes a finite number in its range or stops the parse with one line that says
 what is wanted, before any request: `nan` would pass every "over the maximum" test, `inf` would
 never end a wait, 0 would poll without sleeping. The bounds are mirrored from the layers below
-(waiting.MAX_WAIT, jobs.NODE_LIMITS), which are too heavy to import when the extension loads.
+(waiting.MAX_WAIT), which is too heavy to import when the extension loads.
 """
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import argparse
 import math
 from typing import Any
 
+from ..vocabulary import NODE_LIMITS
+
 MAX_WAIT = 7 * 86_400.0   # waiting.MAX_WAIT: a week
-MAX_PARALLEL = 24         # jobs.NODE_LIMITS["O2-8"], the most of any node type
+MAX_PARALLEL = max(NODE_LIMITS.values())   # the most of any node type
 MAX_PORT = 65_535
 
 

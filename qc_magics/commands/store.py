@@ -17,23 +17,12 @@ from ..errors import InvalidArgument, QCError
 from .session import Refused, Session
 
 
-def _organization(s: Session, a: Namespace) -> str:
-    """--organization, else the credentials' organization, else the account's (one request):
-    people logged in with only a user id and token still have one organization by default."""
-    if a.organization:
-        return a.organization
-    client = s.client
-    org = client.credentials.organization_id or client.read_account().get("organizationId")
-    if not org:
-        raise Refused(f"{s.prog} store: no organization known; add --organization ORG")
-    return str(org)
-
-
 @contextlib.contextmanager
 def _store(s: Session, a: Namespace, what: str) -> Iterator[Any]:
-    """An ObjectStore whose download waits show as a progress bar (settings.progress)."""
+    """The workspace's Object Store, its download waits shown as a progress bar
+    (settings.progress), its errors said in this face's words."""
     from .. import progress as progress_bars
-    from ..store import ObjectStore, PickleRefused, UnreadableValue
+    from ..store import PickleRefused, UnreadableValue
     st = s.settings()
     bar = None
 
@@ -44,9 +33,7 @@ def _store(s: Session, a: Namespace, what: str) -> Iterator[Any]:
         # Only the stage: the job id is in the error if the wait ends badly.
         bar.set_postfix_str("downloading" if message.startswith("downloading") else "preparing")
         bar.update()
-    store = ObjectStore(s.client, _organization(s, a), progress=progress,
-                        poll_interval=st.poll_interval,
-                        timeout=st.timeout if st.timeout is not None else 300.0)
+    store = s.ws.object_store(a.organization, on_wait=progress)
     try:
         yield store
     except PickleRefused as e:
@@ -67,9 +54,8 @@ def _store(s: Session, a: Namespace, what: str) -> Iterator[Any]:
 
 
 def _ls(s: Session, a: Namespace, cell: str | None):
-    from ..results.tables import objects_frame
-    with _store(s, a, "list") as store:
-        return objects_frame(store.ls(a.path))
+    with _store(s, a, "list"):
+        return s.ws.store_list(a.path, organization=a.organization)
 
 
 def _get(s: Session, a: Namespace, cell: str | None):

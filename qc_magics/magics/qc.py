@@ -15,7 +15,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, validate
 
-from ..commands import Asker, Session, Settings, execute, parse
+from ..commands import Asker, Session, execute, parse
+from ..workspace import Settings, Workspace
 from ..commands.numbers import MAX_WAIT
 from ..commands.render import printable
 from ..errors import QCError, WaitInterrupted
@@ -112,17 +113,24 @@ class QCMagics(Magics):
 
     def __init__(self, shell=None, **kwargs):
         super().__init__(shell=shell, **kwargs)
-        self.session = Session(prog="%qc", settings=self._settings,
+        self.workspace = Workspace(self._settings, prog="%qc")
+        self.session = Session(prog="%qc", workspace=self.workspace,
                                asker=Asker(ask=_ask, secret=_secret),
                                remember_project=self._remember_project,
-                               variable=self._variable)
-        self.observe(lambda change: self.session.reset_client(), names=["api_url"])
+                               variable=self._variable, own={"panel": self._panel})
+        self.observe(lambda change: self.workspace.reconnect(), names=["api_url"])
 
     def _settings(self) -> Settings:
         return Settings(project=self.project, folder=self.folder, api_url=self.api_url,
                         progress=self.progress, poll_interval=self.poll_interval,
                         timeout=self.timeout, concurrency=self.concurrency,
                         size_cap=self.size_cap)
+
+    def _panel(self, session: Session, args, cell):
+        """`%qc panel`: the widgets over this shell's workspace (a notebook has them; a shell
+        does not, so the subcommand is this face's own)."""
+        from ..widgets import Panel
+        return Panel(self.workspace, project=args.project, namespace=self.shell.user_ns)
 
     def _remember_project(self, ref: str) -> None:
         self.project = ref

@@ -11,12 +11,17 @@ if TYPE_CHECKING:
 
 
 def plot_backtest(bt: "Backtest", ax=None):
-    """Equity (left axis) with the benchmark on a twin axis, and drawdown in a panel beneath."""
-    import matplotlib.pyplot as plt
+    """Equity (left axis) with the benchmark on a twin axis, and drawdown in a panel beneath.
 
+    `ax`: one axes (the drawdown goes in an inset beneath it), or an (equity, drawdown) pair of
+    a figure made elsewhere (then pyplot is not used at all)."""
     if ax is None:
+        import matplotlib.pyplot as plt
         fig, (ax, ax_dd) = plt.subplots(2, 1, sharex=True, figsize=(10, 6),
                                         gridspec_kw={"height_ratios": [3, 1]})
+    elif isinstance(ax, (tuple, list)):
+        ax, ax_dd = ax
+        fig = ax.figure
     else:
         fig, ax_dd = ax.figure, ax.inset_axes([0, -0.35, 1, 0.25], sharex=ax)
     equity = bt.equity

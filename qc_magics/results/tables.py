@@ -19,10 +19,10 @@ def newest_first(frame: pd.DataFrame, column: str) -> pd.DataFrame:
                                         kind="mergesort")
 
 
-def projects_frame(client: Any) -> pd.DataFrame:
+def projects_frame(client: Any, rows: list[dict] | None = None) -> pd.DataFrame:
     """Every project of the user: name, language, times, by project id; the latest modified
-    first."""
-    rows = client.list_projects()
+    first. `rows`: the listing when it was already read."""
+    rows = client.list_projects() if rows is None else rows
     return newest_first(pd.DataFrame({
         "name": pd.array([r.get("name") for r in rows], dtype="string"),
         "language": pd.array([r.get("language") for r in rows], dtype="string"),

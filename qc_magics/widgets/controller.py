@@ -1,8 +1,10 @@
-"""The panel's logic, without ipywidgets: every button is a method here, every view a field.
+"""The panel's face logic, without ipywidgets: every button is a method here, every view a field.
 
-Widgets bind to it (widgets/panel.py) and redraw when it calls them back with the name of what
-changed. Work that waits on the cloud runs in a background thread; while it runs, `busy` is set so
-clashing buttons can be disabled. Every action and every error lands in `log`.
+Each action is one call of the session's Workspace (the same calls `%qc` and `qc-magics` make);
+what is kept here is what only a panel has: the background thread, `busy` while a job is
+followed (so clashing buttons can be disabled), Cancel, and the activity `log` where every action
+and every error lands. Widgets bind to it (widgets/panel.py) and redraw when it calls them back
+with the name of what changed.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import QCError, WaitInterrupted
+from ..vocabulary import DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, DEFAULT_TARGET
+from ..workspace.words import parameters as parameters_from
 
 Listener = Callable[[str], None]
 LOG_TAIL_LINES = 10   # the last lines of the selected backtest's log the panel shows
@@ -29,12 +33,6 @@ def run_now(fn: Callable[[], None]) -> None:
 
 def run_in_thread(fn: Callable[[], None]) -> None:
     threading.Thread(target=fn, name="qc-panel", daemon=True).start()
-
-
-def _ranges(text: str) -> list:
-    """One NAME=MIN:MAX:STEP per line (or comma-separated), as typed in the panel."""
-    from ..api import ParameterRange
-    return [ParameterRange.parse(p) for p in text.replace(",", "\n").splitlines() if p.strip()]
 
 
 def find_notebook(namespace: dict, folder: Path) -> str | None:
@@ -56,13 +54,13 @@ def find_notebook(namespace: dict, folder: Path) -> str | None:
 
 
 class PanelController:
-    def __init__(self, session: Any, project: str | None = None, *,
+    def __init__(self, workspace: Any, project: str | None = None, *,
                  namespace: dict | None = None, runner: Callable = run_in_thread):
-        self.session = session
+        self.ws = workspace
         self.namespace = namespace if namespace is not None else {}
         self.runner = runner
         self.listeners: list[Listener] = []
-        self.project_ref = project or session.settings().project
+        self.project_ref = str(project) if project else workspace.settings.project
         self.connection: dict[str, Any] = {}
         self.projects: list[tuple[str, int]] = []
         self.files = None            # sync.StatusReport
@@ -72,14 +70,16 @@ class PanelController:
         self.log_tail: list[str] = []   # the last lines of the selected backtest's log
         self.log_tail_of: str | None = None   # the backtest those lines are (to be) of
         self.estimate = None         # jobs.OptimizationEstimate
-        self._estimate_inputs: tuple | None = None
+        self._estimate_inputs: dict | None = None
         self.optimization = None     # results.Optimization
+        self.figure: bytes | None = None   # the last plot, as PNG
+        self.heatmap: bytes | None = None  # the last optimization's heatmap, as PNG
         self.busy = False
         self.job_label = ""
         self.job_progress = 0.0
         self.log: list[str] = []
         self._cancel = threading.Event()
-        self.notebook = find_notebook(self.namespace, Path(session.settings().folder))
+        self.notebook = find_notebook(self.namespace, Path(workspace.settings.folder))
 
     # --- plumbing -------------------------------------------------------------------------------
     def on_change(self, listener: Listener) -> None:
@@ -104,7 +104,7 @@ class PanelController:
                 fn()
             except WaitInterrupted as e:
                 self.say(f"{label}: {e}")
-            except (QCError, ValueError) as e:
+            except QCError as e:
                 self.say(f"{label} failed: {e}")
             except Exception as e:   # a bug must still be seen, not vanish with the thread
                 self.say(f"{label} failed unexpectedly: {type(e).__name__}: {e}")
@@ -136,32 +136,29 @@ class PanelController:
 
     @property
     def project_id(self) -> int | None:
-        return int(self.project_ref) if self.project_ref and str(self.project_ref).isdigit() \
-            else None
-
-    def _folder(self):
-        from argparse import Namespace
-        return self.session.folder(Namespace(project=self.project_ref, to=None))
+        """The chosen project's id, once chosen (select_project stores it as its id)."""
+        ref = self.project_ref
+        return int(ref) if ref and str(ref).isdigit() else None
 
     # --- connection and project -----------------------------------------------------------------
     def connect(self) -> None:
+        """Who is connected and the projects to choose from; then the chosen project's files and
+        backtests. The listing makes every project known, so choosing one asks nothing more."""
         def work():
-            from ..results import projects_frame
-            c = self.session.client
-            self.connection = {"user": c.user_id, "api_url": c.api_url,
-                               "organization": c.read_account().get("organizationId", "")}
-            frame = projects_frame(c)
+            who = self.ws.whoami()
+            self.connection = {"user": who.user_id, "api_url": who.api_url,
+                               "organization": who.organization_id}
+            frame = self.ws.projects()
             self.projects = [(f"{name} ({pid})", int(pid)) for pid, name in frame["name"].items()]
             self._emit("connection")
-            self.say(f"connected as user {c.user_id} to {c.api_url}")
+            self.say(f"connected as user {who.user_id} to {who.api_url}")
         self._act("connect", work)
         if self.project_ref:
             self.select_project(self.project_ref)
 
     def select_project(self, ref: Any) -> None:
         def work():
-            from ..api.lookup import find_project
-            project = find_project(self.session.client, ref)
+            project = self.ws.project(str(ref))
             self.project_ref = str(project["projectId"])
             self.say(f"project {project['name']!r} (id {project['projectId']})")
             self._emit("project")
@@ -173,20 +170,20 @@ class PanelController:
     # --- files ----------------------------------------------------------------------------------
     def refresh_files(self) -> None:
         def work():
-            self.files = self._folder().status()
+            self.files = self.ws.status(project=self.project_ref)
             self._emit("files")
         self._act("refresh files", work)
 
-    def _sync(self, label: str, call: Callable[[Any], Any]) -> None:
+    def _sync(self, label: str, call: Callable[[], Any]) -> None:
         def work():
-            report = call(self._folder())
+            report = call()
             for action in report.actions:
                 self.say(f"{label} {action.name}: {action.action}"
                          + (f" ({action.detail})" if action.detail else ""))
                 if action.action == "conflict-copy" and action.name not in self.conflicts:
                     self.conflicts.append(action.name)
             self._emit("conflicts")
-            self.files = self._folder().status()
+            self.files = self.ws.status(project=self.project_ref)
             self._emit("files")
         self._act(label, work)
 
@@ -194,13 +191,13 @@ class PanelController:
         if not names:
             self.say("pull: select the files first")
             return
-        self._sync("pull", lambda f: f.pull(names, force=force))
+        self._sync("pull", lambda: self.ws.pull(names, force=force, project=self.project_ref))
 
     def push(self, names: list[str], force: bool = False) -> None:
         if not names:
             self.say("push: select the files first")
             return
-        self._sync("push", lambda f: f.push(names, force=force))
+        self._sync("push", lambda: self.ws.push(names, force=force, project=self.project_ref))
 
     def show_diff(self, name: str | None) -> None:
         if not name:
@@ -208,7 +205,7 @@ class PanelController:
             return
 
         def work():
-            self.diff = self._folder().diff(name)
+            self.diff = self.ws.diff(name, project=self.project_ref)
             self._emit("diff")
         self._act("diff", work)
 
@@ -224,12 +221,11 @@ class PanelController:
         name = self.notebook
 
         def work():
-            folder = self._folder()
-            state = folder.status().states().get(name)
+            state = self.ws.status([name], project=self.project_ref).states().get(name)
             if state in ("local-changed", "local-only"):
-                self._sync("push", lambda f: f.push([name]))
+                self.push([name])
             elif state in ("cloud-changed", "cloud-only", "deleted-locally"):
-                self._sync("pull", lambda f: f.pull([name]))
+                self.pull([name])
             elif state == "conflict":
                 if name not in self.conflicts:
                     self.conflicts.append(name)
@@ -248,9 +244,9 @@ class PanelController:
         if keep not in ("mine", "cloud"):
             raise ValueError(f"keep 'mine' or 'cloud', not {keep!r}")
         if keep == "mine":
-            self._sync("push", lambda f: f.push([name], force=True))
+            self.push([name], force=True)
         else:
-            self._sync("pull", lambda f: f.pull([name], force=True))
+            self.pull([name], force=True)
         if name in self.conflicts:
             self.conflicts.remove(name)
         self._emit("conflicts")
@@ -259,18 +255,19 @@ class PanelController:
     def refresh_backtests(self) -> None:
         self._act("refresh backtests", self._read_backtests)
 
-    def run_backtest(self, name: str = "", parameters: str = "") -> None:
-        from ..sync.parameters import parse_assignments
+    def _read_backtests(self) -> None:
+        self.backtests = self.ws.backtests(project=self.project_ref)
+        self._emit("backtests")
 
+    def run_backtest(self, name: str = "", parameters: str = "") -> None:
+        """Parameters as typed: K=V items separated by spaces (as `--param K=V` on a line)."""
         def work():
-            from ..jobs import follow_backtest, run_backtest
-            st = self.session.settings()
-            params = parse_assignments([p.strip() for p in parameters.split(",") if p.strip()])
-            bt = run_backtest(self.session.client, self.project_ref, name or None, params,
-                              wait=False, progress="none", poll=st.poll)
+            params = parameters_from(parameters)
+            bt = self.ws.run_backtest(name or None, params, wait=False,
+                                      on_progress=self._progress, project=self.project_ref)
             self.say(f"backtest {bt.id} started")
             try:
-                follow_backtest(bt, on_progress=self._progress)
+                self.ws.wait_backtest(bt, on_progress=self._progress)
             except WaitInterrupted:
                 self.say(f"stopped following backtest {bt.id}; it goes on in the cloud")
                 return
@@ -280,24 +277,31 @@ class PanelController:
                      f"{bt.statistics.get('Sharpe Ratio', float('nan')):.3f}")
         self._act("run backtest", work, background=True)
 
-    def _read_backtests(self) -> None:
-        from ..results import backtests_frame
-        self.backtests = backtests_frame(self.session.client, self.project_ref)
-        self._emit("backtests")
-
     def load_backtest(self, backtest_id: str | None, variable: str) -> None:
         if not backtest_id or not variable.isidentifier():
             self.say("load: select a backtest and give a Python variable name")
             return
 
         def work():
-            from ..results import Backtest
-            bt = Backtest(self.session.client, int(self.project_id or self.project_ref),
-                          backtest_id).refresh()
+            bt = self.ws.backtest(backtest_id, project=self.project_ref)
             self.namespace[variable] = bt
             self.say(f"loaded backtest {bt.id} ({bt.name!r}) into {variable}")
             self._emit("loaded")
         self._act("load backtest", work)
+
+    def plot_backtest(self, backtest_id: str | None) -> None:
+        """Draw the backtest's equity and drawdown as a PNG (the `figure` view), off the
+        kernel's own matplotlib state."""
+        if not backtest_id:
+            self.say("plot: select a backtest")
+            return
+
+        def work():
+            from .figures import backtest_png
+            self.figure = backtest_png(self.ws.backtest(backtest_id, project=self.project_ref))
+            self._emit("figure")
+            self.say(f"plotted backtest {backtest_id}")
+        self._act("plot", work)
 
     def show_log_tail(self, backtest_id: str | None) -> None:
         """Read the last lines of the selected backtest's log (two small requests at most, in
@@ -310,13 +314,8 @@ class PanelController:
             return
 
         def work() -> None:
-            from ..results.logs import last_lines
-            client = self.session.client
-            project_id = int(self.project_id or self.project_ref)
             try:
-                lines = last_lines(lambda s, e: client.read_backtest_log(project_id, backtest_id,
-                                                                          s, e),
-                                   LOG_TAIL_LINES, poll=self.session.settings().poll)
+                lines = self.ws.log_tail(backtest_id, LOG_TAIL_LINES, project=self.project_ref)
             except QCError as e:
                 self.say(f"log of backtest {backtest_id} failed: {e}")
                 lines = []
@@ -325,21 +324,16 @@ class PanelController:
                 self._emit("log-tail")
         self.runner(work)
 
-    def backtest(self, backtest_id: str):
-        from ..results import Backtest
-        return Backtest(self.session.client, int(self.project_id or self.project_ref), backtest_id)
-
     # --- optimizations --------------------------------------------------------------------------
-    def estimate_optimization(self, ranges: str, target: str = "sharpe", direction: str = "max",
-                              node: str = "O2-8", parallel: int = 4) -> None:
-        inputs = (ranges, target, direction, node, int(parallel))
+    def estimate_optimization(self, ranges: str, target: str = DEFAULT_TARGET,
+                              direction: str | None = None, node: str = DEFAULT_NODE_TYPE,
+                              parallel: int = DEFAULT_PARALLEL_NODES) -> None:
+        """What the grid typed (NAME=MIN:MAX:STEP items) would take and cost; free."""
+        inputs = dict(parameters=ranges, target=target, direction=direction, node_type=node,
+                      parallel_nodes=int(parallel))
 
         def work():
-            from ..jobs import estimate_optimization
-            self.estimate = estimate_optimization(self.session.client, self.project_ref,
-                                                  _ranges(ranges),
-                                                  target=target, direction=direction,
-                                                  node_type=node, parallel_nodes=int(parallel))
+            self.estimate = self.ws.estimate_optimization(**inputs, project=self.project_ref)
             self._estimate_inputs = inputs
             self.say(str(self.estimate))
             self._emit("estimate")
@@ -348,28 +342,26 @@ class PanelController:
         self._act("estimate", work)
 
     def confirm_optimization(self) -> None:
-        """Run the optimization just estimated: the only way the panel spends money."""
+        """Run the optimization just estimated, held to that estimate: the only way the panel
+        spends money."""
         if self.estimate is None or self._estimate_inputs is None:
             self.say("run optimization: estimate it first, then confirm")
             return
-        ranges, target, direction, node, parallel = self._estimate_inputs
-        estimate = self.estimate
+        inputs, estimate = self._estimate_inputs, self.estimate
 
         def work():
-            from ..jobs import follow_optimization, run_optimization
-            opt = run_optimization(self.session.client, self.project_ref, _ranges(ranges),
-                                   target=target,
-                                   direction=direction, node_type=node, parallel_nodes=parallel,
-                                   max_cost=estimate.cost, wait=False, progress="none",
-                                   poll=self.session.settings().poll)
+            opt = self.ws.run_optimization(**inputs, confirmed=estimate, wait=False,
+                                           on_progress=self._progress, project=self.project_ref)
             self.say(f"optimization {opt.id} started ({estimate})")
             self.optimization = opt
             try:
-                follow_optimization(opt, on_progress=self._progress)
+                self.ws.wait_optimization(opt, on_progress=self._progress)
             except WaitInterrupted:
                 self.say(f"stopped following optimization {opt.id}; it goes on in the cloud")
                 return
             self.say(f"optimization {opt.id} {opt.status}")
+            from .figures import heatmap_png
+            self.heatmap = heatmap_png(opt, inputs["target"])
             self._emit("optimization")
         self.estimate = None
         self._emit("estimate")

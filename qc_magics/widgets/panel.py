@@ -5,12 +5,15 @@ controller's callbacks.
 """
 from __future__ import annotations
 
+import base64
 import html
 from typing import Any
 
 import ipywidgets as W
 
 from ..text import printable
+from ..vocabulary import (DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, DEFAULT_TARGET, NODE_LIMITS,
+                          NODE_TYPES, TARGETS, default_direction)
 from .controller import LOG_TAIL_LINES, PanelController
 
 CELL = "padding:2px 10px;text-align:left"
@@ -28,8 +31,8 @@ def _button(text: str, style: str = "", tooltip: str = "") -> W.Button:
 class Panel:
     """`%qc panel`: connection, files, backtests and optimizations of one project."""
 
-    def __init__(self, session: Any, project: str | None = None, *, namespace: dict | None = None,
-                 controller: PanelController | None = None):
+    def __init__(self, workspace: Any, project: str | None = None, *,
+                 namespace: dict | None = None, controller: PanelController | None = None):
         if namespace is None:
             try:
                 from IPython import get_ipython
@@ -37,7 +40,7 @@ class Panel:
                 namespace = shell.user_ns if shell is not None else {}
             except ImportError:
                 namespace = {}
-        self.c = controller or PanelController(session, project, namespace=namespace)
+        self.c = controller or PanelController(workspace, project, namespace=namespace)
         self._build()
         self.c.on_change(self._redraw)
         self.c.connect()
@@ -81,7 +84,7 @@ class Panel:
         self.backtest = W.Dropdown(description="Backtest", options=[],
                                    layout=W.Layout(width="420px"))
         self.bt_name = W.Text(description="Name", placeholder="optional")
-        self.bt_params = W.Text(description="Parameters", placeholder="ema_fast=10, ema_slow=50")
+        self.bt_params = W.Text(description="Parameters", placeholder="ema_fast=10 ema_slow=50")
         self.run_button = _button("Run backtest", "success")
         self.cancel_button = _button("Cancel", "warning", "Stop waiting; the job goes on")
         self.progress = W.FloatProgress(value=0, min=0, max=1, description="",
@@ -100,7 +103,7 @@ class Panel:
         self.cancel_button.on_click(lambda b: c.cancel())
         self.load_button.on_click(lambda b: c.load_backtest(self.backtest.value,
                                                             self.variable.value))
-        self.plot_button.on_click(lambda b: self._plot())
+        self.plot_button.on_click(lambda b: c.plot_backtest(self.backtest.value))
         backtests_tab = W.VBox([self.backtests_table,
                                 W.HBox([self.bt_name, self.bt_params]),
                                 W.HBox([self.run_button, self.cancel_button, self.progress]),
@@ -111,11 +114,18 @@ class Panel:
         # optimizations
         self.ranges = W.Textarea(description="Ranges", placeholder="ema_fast=5:30:5\n"
                                  "ema_slow=50:150:50", layout=W.Layout(width="420px"))
-        self.target = W.Dropdown(description="Target", options=["sharpe", "car", "psr",
-                                                                 "drawdown"])
-        self.direction = W.ToggleButtons(options=["max", "min"], description="Aim")
-        self.node = W.Dropdown(description="Node", options=["O2-8", "O4-12", "O8-16"])
-        self.parallel = W.BoundedIntText(value=2, min=1, max=6, description="Parallel")
+        self.target = W.Dropdown(description="Target", options=TARGETS, value=DEFAULT_TARGET)
+        self.direction = W.ToggleButtons(options=["max", "min"], description="Aim",
+                                         value=default_direction(DEFAULT_TARGET))
+        self.node = W.Dropdown(description="Node", options=NODE_TYPES, value=DEFAULT_NODE_TYPE)
+        self.parallel = W.BoundedIntText(value=DEFAULT_PARALLEL_NODES, min=1,
+                                         max=NODE_LIMITS[DEFAULT_NODE_TYPE],
+                                         description="Parallel")
+        # The aim follows the target (drawdown is minimised), the most nodes follow the node.
+        self.target.observe(lambda ch: setattr(self.direction, "value",
+                                               default_direction(ch["new"])), names="value")
+        self.node.observe(lambda ch: setattr(self.parallel, "max", NODE_LIMITS[ch["new"]]),
+                          names="value")
         self.estimate_button = _button("Estimate", "info", "What it would take and cost (free)")
         self.estimate_view = W.HTML()
         self.confirm_button = _button("Confirm and run", "danger",
@@ -240,6 +250,17 @@ class Panel:
         if self.backtest.value != self.c.log_tail_of:   # once for the final selection
             self.c.show_log_tail(self.backtest.value)
 
+    def _draw_figure(self) -> None:
+        self._show_png(self.plot_view, self.c.figure or b"")
+
+    @staticmethod
+    def _show_png(output: W.Output, png: bytes) -> None:
+        # The output record itself: Output.append_display_data would make an InteractiveShell
+        # singleton of its own to format it, which clashes with the shell a test or app has.
+        output.outputs = ({"output_type": "display_data", "metadata": {},
+                           "data": {"image/png": base64.b64encode(png).decode(),
+                                    "text/plain": "<figure>"}},)
+
     def _draw_log_tail(self) -> None:
         # Lines the algorithm wrote: escaped, so a control or bidi character shows as what it is.
         self.log_tail.value = "\n".join(printable(line) for line in self.c.log_tail)
@@ -265,40 +286,5 @@ class Panel:
         opt = self.c.optimization
         grid = opt.grid
         self.grid_view.value = grid.round(4).to_html(classes="qc-grid") if len(grid) else ""
-        names = opt.parameter_names
-        if len(names) >= 2 and len(grid):
-            _show_figure(self.heatmap_view, lambda: opt.heatmap(names[0], names[1],
-                                                                self.target.value, plot=True))
-
-    def _plot(self) -> None:
-        if not self.backtest.value:
-            self.c.say("plot: select a backtest")
-            return
-        try:
-            _show_figure(self.plot_view, lambda: self.c.backtest(self.backtest.value).plot())
-            self.c.say(f"plotted backtest {self.backtest.value}")
-        except Exception as e:
-            self.c.say(f"plot failed: {e}")
-
-
-def _show_figure(output: W.Output, draw) -> None:
-    """Draw with matplotlib and put the picture in an Output widget as PNG. Appending the image
-    (rather than capturing `plt.show()`) works the same in a kernel, a thread and a test."""
-    import base64
-    import io
-
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    if "inline" not in matplotlib.get_backend().lower():
-        plt.switch_backend("Agg")
-    draw()
-    figure = plt.gcf()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(figure)
-    # The output record itself: Output.append_display_data would make an InteractiveShell
-    # singleton of its own to format it, which clashes with the shell a test or app has.
-    output.outputs = ({"output_type": "display_data", "metadata": {},
-                       "data": {"image/png": base64.b64encode(buffer.getvalue()).decode(),
-                                "text/plain": "<figure>"}},)
+        if self.c.heatmap:
+            self._show_png(self.heatmap_view, self.c.heatmap)

@@ -1,0 +1,60 @@
+"""What a session is set to: the default project and folder, the API URL, how to wait and show.
+
+The magic keeps them as traitlets (`%config QCMagics.project = ...`), the shell in settings.json
+(`qc-magics use`); both hand the workspace a `Settings`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..vocabulary import DEFAULT_POLL
+
+
+@dataclass
+class Settings:
+    project: str | None = None
+    folder: str = "."
+    api_url: str | None = None
+    progress: str = "auto"
+    poll_interval: float = DEFAULT_POLL[0]
+    timeout: float | None = None
+    concurrency: int = 8
+    size_cap: int = 32_000
+
+    @property
+    def poll(self) -> tuple[float, float]:
+        """(first interval, cap): waits grow from the interval to at least the default cap."""
+        return (self.poll_interval, max(self.poll_interval, DEFAULT_POLL[1]))
+
+
+def settings_file() -> Path:
+    from ..config import config_dir
+    return config_dir() / "settings.json"
+
+
+def load_settings() -> Settings:
+    """The shell keeps its default project (from `qc-magics use`) in settings.json."""
+    data = _read()
+    project, folder = data.get("project"), data.get("folder", ".")
+    # A hand-edited file may hold anything: what is not text is ignored, not a traceback.
+    return Settings(project=str(project) if isinstance(project, (str, int)) and project != ""
+                    and not isinstance(project, bool) else None,
+                    folder=folder if isinstance(folder, str) and folder else ".")
+
+
+def _read() -> dict:
+    try:
+        data = json.loads(settings_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_project(ref: str) -> None:
+    """Remember the shell's default project (kept beside whatever else the file holds)."""
+    from ..sync.disk import write_atomic
+    data = _read()
+    data["project"] = ref
+    write_atomic(settings_file(), json.dumps(data, indent=2))
