@@ -1,0 +1,107 @@
+"""The panel, `%qc` and `qc-magics` are three faces of one workspace: the same action through each
+gives the same result (files on disk, states, estimates, what the service was sent)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import qc
+from qc_magics.cli import main
+from qc_magics.widgets.controller import PanelController, run_now
+from qc_magics.workspace import Settings, Workspace
+
+
+@pytest.fixture
+def flow(emu, monkeypatch, tmp_path):
+    monkeypatch.setenv("QC_USER_ID", emu.user_id)
+    monkeypatch.setenv("QC_API_TOKEN", emu.api_token)
+    monkeypatch.setenv("QC_API_URL", emu.api_url)
+    emu.app.timing.scale = 0.02
+    ws = Workspace(Settings(folder=str(tmp_path / "setup"), progress="none", poll_interval=0.01))
+    pid = ws.new_project("Agree")["projectId"]
+    emu.cloud_write(pid, "lib/helpers.py", "def helper():\n    return 1\n")
+    ws.client.close()
+    return pid
+
+
+@pytest.fixture
+def ip(ipshell, tmp_path):
+    ipshell.run_line_magic("load_ext", "qc_magics")
+    magics = ipshell.magics_manager.registry["QCMagics"]
+    magics.workspace.reconnect()
+    for line in ("QCMagics.progress = 'none'", "QCMagics.poll_interval = 0.01",
+                 "QCMagics.project = None", f"QCMagics.folder = {str(tmp_path / 'magic')!r}"):
+        ipshell.run_line_magic("config", line)
+    yield ipshell
+    magics.workspace.reconnect()
+    ipshell.run_line_magic("unload_ext", "qc_magics")
+
+
+def cli_json(capsys, *argv: str):
+    capsys.readouterr()
+    code = main(["--json", *argv])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return json.loads(out)
+
+
+def panel(tmp_path, project) -> PanelController:
+    c = PanelController(Workspace(Settings(folder=str(tmp_path / "panel"), progress="none",
+                                           poll_interval=0.01), prog="%qc"),
+                        str(project), namespace={}, runner=run_now)
+    c.connect()
+    return c
+
+
+def tree(root) -> dict[str, str]:
+    """The files a face left on disk, without its sync records (they hold times)."""
+    files = [p for p in sorted(root.rglob("*")) if p.is_file()]
+    return {p.relative_to(root).as_posix(): p.read_text() for p in files
+            if not any(part.startswith(".qc") for part in p.relative_to(root).parts)}
+
+
+def test_pull_and_status_agree(flow, emu, ip, tmp_path, capsys):
+    cli_json(capsys, "pull", "--all", "--project", "Agree", "--to", str(tmp_path / "cli"))
+    qc(ip, "pull --all --project Agree")
+    c = panel(tmp_path, flow)
+    c.pull(["main.py", "research.ipynb", "lib/helpers.py"])
+    trees = [tree(tmp_path / face) for face in ("cli", "magic", "panel")]
+    assert trees[0] == trees[1] == trees[2] and "lib/helpers.py" in trees[0]
+
+    (tmp_path / "cli" / "main.py").write_text("# changed here\n")
+    (tmp_path / "magic" / "main.py").write_text("# changed here\n")
+    (tmp_path / "panel" / "main.py").write_text("# changed here\n")
+    by_cli = {row["name"]: row["state"] for row in
+              cli_json(capsys, "status", "--project", "Agree", "--to", str(tmp_path / "cli"))}
+    by_magic = qc(ip, "status --project Agree")["state"].to_dict()
+    c.refresh_files()
+    assert by_cli == by_magic == c.files.states()
+    assert by_cli["main.py"] == "local-changed"
+
+
+def test_estimates_agree_and_send_the_same(flow, emu, ip, tmp_path, capsys):
+    emu.clear_log()
+    by_cli = cli_json(capsys, "optimize", "estimate", "--project", "Agree",
+                      "--param", "fast=5:30:5", "--param", "slow=50:100:50")
+    by_magic = qc(ip, "optimize estimate --project Agree --param fast=5:30:5 "
+                      "--param slow=50:100:50")
+    c = panel(tmp_path, flow)
+    c.estimate_optimization("fast=5:30:5 slow=50:100:50")
+    estimates = [(e["backtests"], e["parallel_nodes"], e["node_type"], e["cost"])
+                 for e in (by_cli, by_magic.__dict__, c.estimate.__dict__)]
+    assert estimates[0] == estimates[1] == estimates[2]
+    sent = [{k: v for k, v in r["fields"].items() if k != "name"} for r in emu.requests
+            if r["endpoint"] == "/optimizations/estimate"]
+    assert len(sent) == 3 and sent[0] == sent[1] == sent[2]
+
+
+def test_backtest_parameters_are_read_alike(flow, emu, ip, tmp_path, capsys):
+    cli_json(capsys, "backtest", "--project", "Agree", "--name", "cli",
+             "--param", "fast=10", "--param", "label=a b")
+    qc(ip, "backtest --project Agree --name magic --param fast=10 --param 'label=a b'")
+    c = panel(tmp_path, flow)
+    c.run_backtest("panel", "fast=10 'label=a b'")
+    sent = {r["fields"]["backtestName"]: r["fields"].get("parameters")
+            for r in emu.requests if r["endpoint"] == "/backtests/create"}
+    assert sent["cli"] == sent["magic"] == sent["panel"] == {"fast": 10, "label": "a b"}
