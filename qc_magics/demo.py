@@ -114,8 +114,7 @@ def run(args: argparse.Namespace) -> int:
     from .api import QCClient
     from .api.layout import main_file, research_notebook
     from .emulator import Emulator
-    from .jobs import estimate_optimization, run_backtest
-    from .sync import ProjectFolder
+    from .workspace import Settings, Workspace
 
     def show(title: str, frame) -> None:
         text = frame.to_string() if hasattr(frame, "to_string") else str(frame)
@@ -125,29 +124,31 @@ def run(args: argparse.Namespace) -> int:
     with Emulator(time_scale=args.time_scale) as emu, \
             tempfile.TemporaryDirectory(prefix="qc-magics-demo-") as tmp:
         print(f"Started a QuantConnect API emulator at {emu.api_url} (no account needed).")
-        client = QCClient(**emu.client_kwargs())
-        project = client.create_project("Demo Momentum")
+        root = Path(tmp) / "Demo Momentum"
+        # The same workspace `%qc` and `qc-magics` use, on the emulator's made-up credentials.
+        ws = Workspace(Settings(folder=str(root), poll_interval=0.1,
+                                progress="text" if sys.stdout.isatty() else "none"),
+                       client=QCClient(**emu.client_kwargs()))
+        project = ws.new_project("Demo Momentum")
         pid = project["projectId"]
-        folder = ProjectFolder(client, pid, Path(tmp) / "Demo Momentum", progress="none")
-        print(f"1. Created project {project['name']!r} (id {pid}); pulled it into {folder.root}:")
-        print(folder.pull(all=True))
+        print(f"1. Created project {project['name']!r} (id {pid}); pulled it into {root}:")
+        print(ws.pull(all=True, project=pid))
 
         # Py projects hold main.py and research.ipynb, C# ones Main.cs and Research.ipynb.
         names = list(emu.cloud_files(pid))
         main = main_file(project["language"], names)
         research = research_notebook(project["language"], names)
-        (folder.root / main).write_text(SAMPLE_ALGORITHM)
+        (root / main).write_text(SAMPLE_ALGORITHM)
         print(f"2. Wrote the sample algorithm to {main}; status and push:")
-        print(folder.status())
-        print(folder.push([main]))
+        print(ws.status())   # the folder knows its project now
+        print(ws.push([main]))
 
         emu.cloud_write(pid, research, emu.cloud_files(pid)[research].replace("360", "720"))
         print(f"3. Someone changed {research} in the cloud; pull brings it here:")
-        print(folder.pull(all=True))
+        print(ws.pull(all=True))
 
         print("4. Compile, run a backtest and follow it:")
-        bt = run_backtest(client, pid, "Demo backtest", {"ema_fast": 10, "ema_slow": 50},
-                          progress="text" if sys.stdout.isatty() else "none", poll=(0.1, 0.5))
+        bt = ws.run_backtest("Demo backtest", {"ema_fast": 10, "ema_slow": 50}, project=pid)
         # As QuantConnect shows them (15.08%, $315.90); bt.statistics holds the float64 values.
         show("   Key statistics:", bt.view(only=["Net Profit", "Compounding Annual Return",
                                                 "Sharpe Ratio", "Drawdown", "Total Orders",
@@ -156,8 +157,8 @@ def run(args: argparse.Namespace) -> int:
                                            "price"]].head(5))
         show("   Equity, last days:", bt.equity.tail(3).to_frame())
 
-        estimate = estimate_optimization(client, pid, [("ema_fast", 5, 30, 5),
-                                                       ("ema_slow", 40, 100, 20)])
+        estimate = ws.estimate_optimization(["ema_fast=5:30:5", "ema_slow=40:100:20"],
+                                            project=pid)
         print(f"\n5. Optimization {estimate}")
         print(f"\nDone: {len(emu.requests)} requests to the emulator. In Jupyter: "
               "%load_ext qc_magics, then %qc help; or qc-magics demo --lab.")
