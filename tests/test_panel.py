@@ -7,6 +7,7 @@ import matplotlib
 import pytest
 
 from qc_magics.workspace import Settings, Workspace
+from conftest import make_client
 from qc_magics.results import Backtest
 from qc_magics.widgets.controller import PanelController, find_notebook, run_now
 
@@ -19,8 +20,9 @@ def session(emu, tmp_path, monkeypatch):
     monkeypatch.setenv("QC_API_TOKEN", emu.api_token)
     monkeypatch.setenv("QC_API_URL", emu.api_url)
     emu.app.timing.scale = 0.02
+    # A client retrying in milliseconds: a test of a 500 must not sleep the real backoff.
     return Workspace(Settings(folder=str(tmp_path), progress="none", poll_interval=0.01),
-                     prog="%qc")
+                     client=make_client(emu), prog="%qc")
 
 
 @pytest.fixture
