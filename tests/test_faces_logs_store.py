@@ -253,3 +253,39 @@ def test_a_download_job_not_ready_in_time_names_the_job_and_the_retry(ip, emu):
         ip.run_line_magic("config", "QCMagics.timeout = None")
     emu.app.object_store.ready_after_reads = 2
     assert qc(ip, "store get slow.json") == [1, 2]    # two "not ready" answers, then the value
+
+
+def test_cli_store_put_with_an_empty_stdin_stores_nothing(run, emu):
+    assert run("store", "put", "keep.txt", stdin=b"precious")[0] == 0
+    code, out, err = run("store", "put", "keep.txt", stdin=b"")
+    assert code == 2 and "standard input is empty; nothing was stored" in err
+    code, out, err = run("store", "get", "keep.txt", "--to", "back.txt")
+    assert (run.work / "back.txt").read_bytes() == b"precious"     # the value is still there
+
+
+def test_cli_ctrl_c_in_a_download_wait_exits_130_and_names_the_job(run, emu):
+    import signal
+    import time
+    assert run("store", "put", "slow.json", stdin=b"[1]")[0] == 0
+    emu.app.object_store.ready_after_reads = 10_000
+    env = {**os.environ, "QC_USER_ID": emu.user_id, "QC_API_TOKEN": emu.api_token,
+           "QC_API_URL": emu.api_url, "QC_MAGICS_CONFIG_DIR": str(run.work / "cfg")}
+    before = len(emu.requests)
+    proc = subprocess.Popen([sys.executable, "-m", "qc_magics.cli", "store", "get", "slow.json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=run.work)
+    deadline = time.monotonic() + 60
+    while len(emu.requests) - before < 3 and time.monotonic() < deadline:   # it is waiting
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert "Traceback" not in err.decode()
+
+
+def test_emulator_refuses_a_state_dir_that_is_a_file(tmp_path, capsys):
+    from qc_magics.cli import main
+    (tmp_path / "state").write_text("not a folder")
+    assert main(["emulator", "--state-dir", str(tmp_path / "state"), "--port", "0"]) == 2
+    assert "--state-dir" in capsys.readouterr().err and (tmp_path / "state").read_text() == \
+        "not a folder"
