@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402,F401
 
 from .errors import (ApiError, AuthenticationError, ConfigError, ConflictError,  # noqa: E402
                      InvalidArgument, MalformedResponse, NotFoundError, QCError, RequestTimeout,

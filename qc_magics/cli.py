@@ -225,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = [a for a in argv if a != "--json"]
     try:
         if argv[:1] == ["--version"]:
-            from . import __version__
+            from .version import __version__
             print(__version__)
             return 0
         if argv[:1] == ["emulator"]:

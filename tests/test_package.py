@@ -79,3 +79,12 @@ def test_ci_runs_the_readme_commands():
                     ".venv/bin/qc-magics demo", ".venv/bin/python -m pytest"):
         assert command in readme, command
         assert command.replace(' -e', ' --quiet -e') in ci or command in ci, command
+
+
+def test_the_version_is_said_once_in_each_place_and_they_agree():
+    import tomllib
+    from pathlib import Path
+
+    from qc_magics import __version__
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert __version__ == pyproject["project"]["version"]

@@ -21,7 +21,7 @@ from .session import Refused, Session
 def _store(s: Session, a: Namespace, what: str) -> Iterator[Any]:
     """The workspace's Object Store, its download waits shown as a progress bar
     (settings.progress), its errors said in this face's words."""
-    from .. import progress as progress_bars
+    from ..progress import bar as progress_bar
     from ..store import PickleRefused, UnreadableValue
     st = s.settings()
     bar = None
@@ -29,7 +29,7 @@ def _store(s: Session, a: Namespace, what: str) -> Iterator[Any]:
     def progress(message: str) -> None:
         nonlocal bar
         if bar is None:   # the first report: a job is being prepared, so there is a wait
-            bar = progress_bars.bar(None, f"Object Store {what}"[:40], st.progress, unit="poll")
+            bar = progress_bar(None, f"Object Store {what}"[:40], st.progress, unit="poll")
         # Only the stage: the job id is in the error if the wait ends badly.
         bar.set_postfix_str("downloading" if message.startswith("downloading") else "preparing")
         bar.update()

@@ -80,7 +80,7 @@ def _object(value: dict, shape: Shape | None) -> dict:
 
 def report(result: Diagnosis) -> dict[str, Any]:
     """The report as plain JSON values."""
-    from .. import __version__
+    from ..version import __version__
     host = result.api_url.split("/")[2] if "//" in result.api_url else ""
     return {
         "qc_magics": __version__, "python": platform.python_version(),

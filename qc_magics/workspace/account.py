@@ -29,14 +29,14 @@ class Identity:
 class AccountActions(WorkspaceBase):
     def login(self, user_id: str, api_token: str) -> str:
         """Check the credentials against the service, then save them (mode 0600); the path."""
-        from .. import config
         from ..api import QCClient
+        from ..config import save
         if not user_id.strip() or not api_token.strip():
             raise Refused("login needs a user id and an API token")
         client = QCClient(user_id=user_id.strip(), api_token=api_token.strip(),
                           api_url=self.settings.api_url)
         client.authenticate()
-        path = config.save(client.credentials)
+        path = save(client.credentials)
         self.reconnect()
         return str(path)
 
