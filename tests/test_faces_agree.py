@@ -105,3 +105,27 @@ def test_backtest_parameters_are_read_alike(flow, emu, ip, tmp_path, capsys):
     sent = {r["fields"]["backtestName"]: r["fields"].get("parameters")
             for r in emu.requests if r["endpoint"] == "/backtests/create"}
     assert sent["cli"] == sent["magic"] == sent["panel"] == {"fast": 10, "label": "a b"}
+
+
+def test_one_default_project_for_the_shell_and_every_notebook(flow, ip, tmp_path, capsys):
+    assert main(["use", "Agree"]) == 0
+    assert qc(ip, "status")["state"].to_dict()["main.py"] == "cloud-only"   # no --project
+    qc(ip, "new Other")
+    qc(ip, "use Other")
+    capsys.readouterr()
+    assert main(["--json", "files"]) == 0
+    names = [row["name"] for row in json.loads(capsys.readouterr().out)]
+    assert "lib/helpers.py" not in names and "main.py" in names            # Other's files
+
+
+def test_a_second_project_of_a_name_is_asked_for(flow, emu, ip, capsys):
+    from IPython.core.error import UsageError
+    with pytest.raises(UsageError, match=r"a project named 'Agree' exists \(id \d+\); .*add "
+                                         r"--allow-duplicate"):
+        qc(ip, "new Agree")
+    assert main(["new", "agree"]) == 2
+    assert "add --allow-duplicate" in capsys.readouterr().err
+    before = len(qc(ip, "projects"))                   # the refusals created nothing
+    created = qc(ip, "new Agree --allow-duplicate")
+    assert created["name"] == "Agree" and created["projectId"] != flow
+    assert len(qc(ip, "projects")) == before + 1 == 2

@@ -97,9 +97,12 @@ def test_a_listing_makes_every_project_known(cloud, emu, tmp_path):
     emu.clear_log()
     assert ws.project("Flow")["projectId"] == cloud and ws.project(str(cloud))["name"] == "Flow"
     assert endpoints(emu) == []
-    ws.new_project("Flow")                                         # now the name is ambiguous
-    with pytest.raises(Exception, match="several projects are named 'Flow'"):
-        ws.project("Flow")
+    with pytest.raises(Refused, match=f"a project named 'Flow' exists \\(id {cloud}\\)"):
+        ws.new_project("flow")                                     # any case: one name
+    second = ws.new_project("Flow", allow_duplicate=True)["projectId"]
+    with pytest.raises(Exception, match=f"several projects are named 'Flow' \\(ids {cloud}, "
+                                        f"{second}\\)"):
+        ws.project("Flow")                                         # the name is ambiguous now
 
 
 def test_opening_the_panel_reads_the_project_once(cloud, emu, tmp_path):

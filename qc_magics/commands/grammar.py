@@ -79,7 +79,9 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("use", "make PROJECT the default for every command",
      lambda p: p.add_argument("project", metavar="PROJECT")),
     ("new", "create a project", lambda p: (p.add_argument("name", metavar="NAME"), p.add_argument(
-        "--language", "-l", choices=["Py", "C#"], default="Py"), _out(p))),
+        "--language", "-l", choices=["Py", "C#"], default="Py"),
+        p.add_argument("--allow-duplicate", action="store_true",
+                       help="create it even if a project of that name exists"), _out(p))),
     ("files", "the project's files in the cloud", lambda p: (_project(p), _out(p))),
     ("status", "each file's state, local folder vs cloud", lambda p: (
         p.add_argument("paths", nargs="*", metavar="PATH"), _project(p, True), _out(p))),

@@ -58,7 +58,13 @@ def _use(s: Session, a: Namespace, cell: str | None) -> str:
 
 def _new(s: Session, a: Namespace, cell: str | None):
     from .render import Summary
-    project = s.ws.new_project(a.name, a.language)
+    same = s.ws.projects_named(a.name)
+    if same and not a.allow_duplicate:
+        ids = ", ".join(str(p["projectId"]) for p in same)
+        s.confirm(f"a project named {same[0]['name']!r} exists (id {ids}); create another?",
+                  yes=False,
+                  how_to_skip="--allow-duplicate")
+    project = s.ws.new_project(a.name, a.language, allow_duplicate=True)
     return Summary(project, f"created project {project.get('name')!r} (id "
                             f"{project.get('projectId')}, {project.get('language', a.language)})")
 

@@ -51,7 +51,8 @@ class Session:
         if yes:
             return
         answer = self.asker.ask(f"{question} [y/N] ")
-        if answer is None:
-            raise Refused(f"cannot ask for confirmation here; add {how_to_skip} to go ahead")
+        if answer is None:   # say what was to be asked: the reason is in the question
+            raise Refused(f"{question.rstrip('?')}: cannot ask for confirmation here; add "
+                          f"{how_to_skip} to go ahead")
         if answer.strip().lower() not in ("y", "yes"):
             raise Refused("cancelled; nothing was changed")

@@ -16,7 +16,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, validate
 
 from ..commands import Asker, Session, execute, parse
-from ..workspace import Settings, Workspace
+from ..workspace import Settings, Workspace, load_settings, save_project
 from ..commands.numbers import MAX_WAIT
 from ..commands.render import printable
 from ..errors import QCError, WaitInterrupted
@@ -121,7 +121,10 @@ class QCMagics(Magics):
         self.observe(lambda change: self.workspace.reconnect(), names=["api_url"])
 
     def _settings(self) -> Settings:
-        return Settings(project=self.project, folder=self.folder, api_url=self.api_url,
+        # One default project for the shell and every notebook: `qc-magics use` and `%qc use`
+        # both keep it in settings.json; QCMagics.project set in this shell comes first.
+        project = self.project if self.project is not None else load_settings().project
+        return Settings(project=project, folder=self.folder, api_url=self.api_url,
                         progress=self.progress, poll_interval=self.poll_interval,
                         timeout=self.timeout, concurrency=self.concurrency,
                         size_cap=self.size_cap)
@@ -134,6 +137,7 @@ class QCMagics(Magics):
 
     def _remember_project(self, ref: str) -> None:
         self.project = ref
+        save_project(ref)
 
     def _variable(self, name: str):
         """A notebook variable for `--from VAR`; a missing one is a usage error, not a KeyError."""

@@ -70,8 +70,23 @@ class AccountActions(WorkspaceBase):
         chosen = self.project(project)
         return chosen
 
-    def new_project(self, name: str, language: str = "Py") -> dict:
-        """Create a project; the service's description of it (its name may differ from `name`)."""
+    def projects_named(self, name: str) -> list[dict]:
+        """The projects called `name` (any case): one listing."""
+        wanted = name.strip().lower()
+        return [p for p in self.client.list_projects()
+                if str(p.get("name", "")).lower() == wanted]
+
+    def new_project(self, name: str, language: str = "Py", *,
+                    allow_duplicate: bool = False) -> dict:
+        """Create a project; the service's description of it (its name may differ from `name`).
+        A second project of a name already taken is refused unless `allow_duplicate`: two of one
+        name make every later use of the name ambiguous."""
+        if not allow_duplicate:
+            same = self.projects_named(name)
+            if same:
+                ids = ", ".join(str(p["projectId"]) for p in same)
+                raise Refused(f"a project named {same[0]['name']!r} exists (id {ids}); "
+                              f"allow_duplicate=True creates another")
         created = self.client.create_project(name, language=language)
         self.forget_projects()   # `name` may now be ambiguous
         return created
