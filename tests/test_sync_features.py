@@ -312,10 +312,21 @@ def test_waiting_times_out_clearly_and_changes_nothing(world, emu, tmp_path):
         folder.wait_for_run("main.py")
 
 
-def test_a_cloud_notebook_stays_valid_json_after_push(world, emu):
+def test_a_cloud_notebook_stays_valid_json_after_push(world, emu, tmp_path):
     client, pid, folder = world
-    folder.push(["research.ipynb"], force=True, keep_outputs=False)
-    json.loads(emu.cloud_files(pid)["research.ipynb"])
+    path = tmp_path / "research.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("changed_here = 'é \\u2028 \"quoted\"'",
+                                              execution_count=1, outputs=[
+        nbformat.v4.new_output("stream", text="an output that is not sent\n")]))
+    nbformat.write(nb, path)
+    report = folder.push(["research.ipynb"])
+    assert report.changed == ["research.ipynb"]             # really sent, not "unchanged"
+    sent = json.loads(emu.cloud_files(pid)["research.ipynb"])
+    nbformat.validate(nbformat.from_dict(sent))
+    last = sent["cells"][-1]
+    assert "".join(last["source"]) == "changed_here = 'é \\u2028 \"quoted\"'"
+    assert last["outputs"] == [] and last["execution_count"] is None
 
 
 def test_stripping_outputs_gives_jupyters_own_file_without_importing_nbformat(tmp_path):
