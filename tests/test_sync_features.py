@@ -339,7 +339,7 @@ def test_stripping_outputs_gives_jupyters_own_file_without_importing_nbformat(tm
     nbformat.write(nb, tmp_path / "with.ipynb")
     nb.cells[0].outputs, nb.cells[0].execution_count = [], None
     nbformat.write(nb, tmp_path / "without.ipynb")
-    code = ("import sys\nfrom qc_magics.sync.content import strip_outputs\n"
+    code = ("import sys\nfrom qc_magics.sync.notebook_check import strip_outputs\n"
             f"text = open({str(tmp_path / 'with.ipynb')!r}, encoding='utf-8').read()\n"
             "sys.stdout.write(strip_outputs(text))\n"
             "sys.stderr.write(str('nbformat' in sys.modules))\n")
