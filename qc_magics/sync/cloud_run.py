@@ -7,20 +7,17 @@ Ctrl-C at any moment leaves both sides as they were.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from .. import progress as progress_bars
 from ..errors import InvalidArgument, WaitTimeout
 from .content import InvalidNotebook, fingerprint, is_notebook
-from .push import cloud_text
-
-if TYPE_CHECKING:
-    from .folder import ProjectFolder
-    from .status import SyncReport
+from .linked import Linked
+from .sides import cloud_content
+from .status import SyncReport
 
 
-def wait_for_run(folder: "ProjectFolder", name: str, *, timeout: float = 900.0,
-                 poll_interval: float = 5.0) -> "SyncReport":
+def wait_for_run(folder: Linked, name: str, *, timeout: float = 900.0,
+                 poll_interval: float = 5.0) -> SyncReport:
     """Poll the cloud copy of notebook `name` until its outputs differ from the last synced
     version, then pull it (local edits made meanwhile are kept, as in any pull)."""
     if not is_notebook(name):
@@ -34,7 +31,7 @@ def wait_for_run(folder: "ProjectFolder", name: str, *, timeout: float = 900.0,
                             unit="poll")
     try:
         while True:
-            content = cloud_text(folder.client.read_file(folder.project_id, name))
+            content = cloud_content(folder.client.read_file(folder.project_id, name))
             try:
                 changed = fingerprint(name, content).outputs != base.outputs
             except InvalidNotebook:

@@ -184,9 +184,3 @@ def migrate_fingerprint(name: str, stored: Fingerprint, base_text: str | None
         return fingerprint(name, base_text)
     except InvalidNotebook:
         return None
-
-
-def strip_outputs(text: str, name: str = "notebook.ipynb") -> str:
-    """The notebook without outputs or execution counts, checked (see notebook_check)."""
-    from .notebook_check import outgoing_notebook   # it builds on this module
-    return outgoing_notebook(name, text)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..errors import QCError
-from .names import RefusedName, check, printable, syncs
+from .names import Outside, RefusedName, check, outside, printable, syncs
 
 META_DIR = ".qc-sync"
 CONFLICT_TAG = ".cloud"
@@ -120,12 +120,15 @@ class LocalScan:
     files: dict[str, Path] = field(default_factory=dict)   # project files by name
     leftovers: list[Path] = field(default_factory=list)    # our temp files from killed runs
     gone_copies: list[str] = field(default_factory=list)   # recorded copies no longer here
+    # Names here the rule refuses (a bidi character, "x:y.py"), with why: shown, never synced.
+    # A refused folder is one entry; what is merely skipped (.env, __pycache__/) is not listed.
+    refused: dict[str, Outside] = field(default_factory=dict)
 
 
 def scan(root: Path) -> LocalScan:
-    """Project files under root by name (the sync rule decides), and our leftover temp files.
-    Symlinks are never followed; hidden and generated folders are not entered (except our own
-    metadata folder, for leftovers)."""
+    """Project files under root by name (the sync rule decides), our leftover temp files, and
+    the names the rule refuses. Symlinks are never followed; hidden and generated folders are
+    not entered (except our own metadata folder, for leftovers)."""
     found = LocalScan()
     if not root.is_dir():
         return found
@@ -133,8 +136,15 @@ def scan(root: Path) -> LocalScan:
         here = Path(dirpath)
         rel = here.relative_to(root).as_posix()
         in_meta = rel == META_DIR or rel.startswith(META_DIR + "/")
-        dirnames[:] = sorted(d for d in dirnames if not os.path.islink(here / d) and (
-            in_meta or (rel == "." and d == META_DIR) or _enterable(rel, d)))
+        entered = []
+        for d in sorted(dirnames):
+            if os.path.islink(here / d):
+                continue
+            if in_meta or (rel == "." and d == META_DIR) or _enterable(rel, d):
+                entered.append(d)
+            elif not in_meta:
+                _note_refused(found, d if rel == "." else f"{rel}/{d}")
+        dirnames[:] = entered
         for fname in sorted(filenames):
             full = here / fname
             if TEMP_NAME.match(fname):
@@ -151,7 +161,16 @@ def scan(root: Path) -> LocalScan:
             name = fname if rel == "." else f"{rel}/{fname}"
             if syncs(name):
                 found.files[name] = full
+            else:
+                _note_refused(found, name)
     return found
+
+
+def _note_refused(found: LocalScan, name: str) -> None:
+    # Only refusals are shown: a skipped name (.env, .git/, __pycache__/) is not a project file.
+    verdict = outside(name)
+    if verdict is not None and verdict.action == "refused":
+        found.refused[name] = verdict
 
 
 def _enterable(rel: str, d: str) -> bool:

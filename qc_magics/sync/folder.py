@@ -11,7 +11,11 @@ Rules (see the issue "Push and pull ... without ever losing work"):
 - push reads each changed file's cloud copy just before sending it and refuses one that changed
   since the last sync (pull, or force=True); a file unchanged here needs no request; it never
   deletes a cloud file;
-- a local file holding content never synced is backed up before anything replaces it.
+- a local file holding content never synced is backed up before anything replaces it;
+- a name the sync refuses, on either side, shows in status with why and is never synced.
+
+The work itself lives beside this class: listing.py (the cloud as the sync sees it), selection.py
+(which files a command names), pull.py, push.py, cloud_edits.py (rename, remove), cloud_run.py.
 """
 from __future__ import annotations
 
@@ -21,21 +25,24 @@ from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..errors import InvalidArgument, NotFoundError
 from .. import progress as progress_bars
-from ..api.lookup import find_project, near
+from ..api.lookup import find_project
+from ..errors import InvalidArgument
 from ..waiting import bounded_pool
+from . import cloud_edits
+from .clashes import local_clashes
 from .content import InvalidNotebook, is_notebook
-from .disk import (LocalScan, LocalWriteError, backup, check_name, clean_leftovers, list_local,
-                   local_path, read_text, scan, write_atomic)
+from .disk import LocalScan, check_name, clean_leftovers, list_local, local_path, read_text, scan
+from .errors import NoSuchFile, SyncError  # noqa: F401 (SyncError: re-exported, as before)
+from .listing import one_per_disk_name, read_cloud
 from .named import read_named, worth_reading_by_name
-from .names import Outside, folded, outside
+from .names import Outside
 from .pull import pull_one
+from .push import cloud_text, outgoing_item, prepare_outgoing, push_outgoing  # noqa: F401
+from .selection import refuse_named, select
 from .sides import cloud_content as _content, local_side as _local_side, side as _side, \
     size as _size
 from .state import SyncState
-from .push import (SyncError, cloud_text, outgoing_item,  # noqa: F401 (re-export)
-                   prepare_outgoing, push_outgoing)
 from .status import FileStatus, StatusReport, SyncReport, classify
 
 DEFAULT_SIZE_CAP = 32_000
@@ -72,12 +79,15 @@ class ProjectFolder:
     # --- what the two sides hold ----------------------------------------------------------------
     @property
     def project(self) -> dict:
+        """The cloud project, as `projects/read` gives it (asked for once, when first needed)."""
         if self._project is None:
             self._project = find_project(self.client, self._project_ref)
         return self._project
 
     @property
     def project_id(self) -> int:
+        """The project's id: from the folder's own state when it names this project (no
+        request), else from the project."""
         if self._project is None:
             if self._known_id is None:
                 self._known_id = self._recorded_id()
@@ -102,51 +112,14 @@ class ProjectFolder:
         return state
 
     def _cloud(self) -> tuple[dict[str, dict], dict[str, Outside]]:
-        """Cloud files by name (one request), and the names outside the sync rule (names.py),
-        with what is done about them and why. Those are reported, never written."""
-        files: dict[str, dict] = {}
-        refused: dict[str, Outside] = {}
-        for f in self.client.read_files(self.project_id):
-            if f.get("isLibrary") and not self.include_libraries:
-                continue
-            name = str(f.get("name") or "")
-            verdict = outside(name)
-            if verdict is None:
-                files[name] = f
-            else:
-                refused[name] = verdict
-        # "x" beside "x/y.py": a disk holds one or the other. The folder is kept (it holds the
-        # other files); the file is reported, so the pull is the same whatever order it runs in.
-        folders = {n.rsplit("/", i)[0]: n for n in files for i in range(1, n.count("/") + 1)}
-        for name in [n for n in files if n in folders]:
-            del files[name]
-            refused[name] = Outside("refused", f"is both a file and a folder in the cloud "
-                                               f"({folders[name]!r}); rename one of them there")
-        return files, refused
+        """Cloud files by name (one request), and the names refused, with why (listing.py)."""
+        return read_cloud(self.client, self.project_id, self.include_libraries)
 
-    @staticmethod
-    def _one_per_disk_name(cloud: dict[str, dict], refused: dict[str, Outside],
-                           known: set[str]) -> None:
-        """Cloud names that differ only in case or Unicode form ("Main.py", "main.py") are one
-        file on macOS and Windows disks: the one already synced or here is kept, the others are
-        refused, so a pull is the same on every disk and never writes one over the other."""
-        groups: dict[str, list[str]] = {}
-        for name in cloud:
-            groups.setdefault(folded(name), []).append(name)
-        for names in groups.values():
-            if len(names) < 2:
-                continue
-            keep = min(names, key=lambda n: (n not in known, n))
-            for name in names:
-                if name != keep:
-                    del cloud[name]
-                    refused[name] = Outside("refused", f"differs from {keep!r} only in case or "
-                                            "Unicode form, which macOS and Windows disks take "
-                                            "for one file; rename one of them in the cloud")
+    _one_per_disk_name = staticmethod(one_per_disk_name)
 
     def _scan(self, state: SyncState) -> LocalScan:
         """Project files here (the sync rule decides), less the conflict copies the state
-        recorded writing, plus our leftover temp files."""
+        recorded writing, plus our leftover temp files and the names refused here."""
         found = scan(self.root)
         found.gone_copies = [c for c in state.copies if c not in found.files]
         for copy in state.copies:
@@ -157,38 +130,34 @@ class ProjectFolder:
         """Project files here by name (see _scan)."""
         return self._scan(self._state()).files
 
+    def _where(self) -> str:
+        return f"project {self.project['name']!r} or in {self.root}"
+
     def _selection(self, names: Sequence[str] | str | None, everything: bool,
                    known: Iterable[str]) -> list[str]:
-        if isinstance(names, str):
-            names = [names]
-        if names and everything:
-            raise InvalidArgument("name files or ask for all of them, not both")
-        known = sorted(set(known))
-        if everything or names is None:
-            return known
-        missing = [n for n in names if n not in known]
-        if missing:
-            hints = {n: near(n, known) for n in missing}
-            text = "; ".join(f"{n!r}" + (f" (did you mean {', '.join(map(repr, h))}?)" if h else "")
-                             for n, h in hints.items())
-            raise NotFoundError("/files/read", [f"no such file: {text}"],
-                                f"no such file in project {self.project['name']!r} or in "
-                                f"{self.root}: {text}")
-        return list(dict.fromkeys(names))
+        return select(names, everything, known, where=self._where)
 
     # --- status ---------------------------------------------------------------------------------
     def status(self, names: Sequence[str] | str | None = None) -> StatusReport:
-        """Every file's state (see sync.status), with sizes and times."""
+        """Every file's state (see sync.status), with sizes and times; names the sync refuses,
+        on either side, with why."""
         cloud, refused = self._cloud()
         state = self._state()
-        local = self._scan(state).files
+        found = self._scan(state)
+        local = found.files
         self._one_per_disk_name(cloud, refused, set(state.bases) | set(local))
+        # What a push would refuse here: named by the rule (found.refused), or clashing with
+        # the cloud (a twin, a file where a folder is).
+        here = dict(found.refused)
+        here.update(local_clashes([n for n in local if n not in cloud], local,
+                                  set(cloud) | set(refused), state.bases))
         report = StatusReport(self.project_id, str(self.root))
-        known = set(cloud) | set(local) | set(state.bases)
-        for name in self._selection(names, False, known | set(refused)):
-            if name in refused:
-                report.files.append(FileStatus(name, "cloud-only", note=f"not synced: it "
-                                                                        f"{refused[name].why}"))
+        known = set(cloud) | set(local) | set(state.bases) | set(refused) | set(here)
+        for name in self._selection(names, False, known):
+            if name in refused or name in here:
+                side, verdict = ("cloud-only", refused[name]) if name in refused else \
+                    ("local-only", here[name])
+                report.files.append(FileStatus(name, side, note=f"not synced: it {verdict.why}"))
                 continue
             lpath = local.get(name)
             lside = _local_side(name, lpath) if lpath else None
@@ -235,14 +204,17 @@ class ProjectFolder:
             state.drop_copies(found.gone_copies)   # deleted by the user: names free again
         report = SyncReport("pull", dry_run)
         taken = frozenset(set(cloud) | set(local) | set(state.bases) | set(refused))
-        selected = self._selection(names, all, taken)
+        selected = self._selection(names, all, taken | set(found.refused))
         for name in selected:
             if name in refused:
                 report.add(name, refused[name].action, "cloud-only",
                            f"not written: it {refused[name].why}")
+            elif name in found.refused and not all:   # named: say why, not "no such file"
+                report.add(name, "refused", "local-only",
+                           f"not synced: it {found.refused[name].why}")
         bar = progress_bars.bar(len(selected), "pull", "none" if dry_run else self.progress,
                                 unit="file")
-        todo = [n for n in selected if n not in refused]
+        todo = [n for n in selected if n not in refused and n not in found.refused]
         stop = threading.Event()
 
         def one(name: str) -> None:
@@ -276,27 +248,42 @@ class ProjectFolder:
         last sync unless force=True. Notebooks go without outputs unless keep_outputs=True.
 
         as_name pushes one local file under another cloud name; parameters are injected into a
-        notebook (papermill-style, locally too, once the cloud write is going ahead).
+        notebook (papermill-style, locally too, once the cloud write is going ahead). A name the
+        sync refuses, or that would clash in the cloud (a twin, a file where a folder is), is
+        reported refused with why; the other files still go.
         """
         if names is None and not all:
             raise InvalidArgument("name the files to push, or push all=True")
-        found = self._scan(self._state())
+        state = self._state()
+        found = self._scan(state)
         local = found.files
         if not dry_run:
             clean_leftovers(found.leftovers)   # temp files of runs that were killed, as in pull
-        selected = self._selection(names, all, local)
+        selected = self._selection(names, all, set(local) | set(found.refused))
+        refused = {n: found.refused[n].why for n in selected if n in found.refused}
+        selected = [n for n in selected if n not in refused]
         if as_name is not None and len(selected) != 1:
             raise InvalidArgument("as_name renames one file; name exactly one")
         if parameters:
             for name in selected:
                 if not is_notebook(name):
                     raise InvalidArgument(f"parameters go into notebooks; {name} is not one")
+        here = set(local)
+        if as_name is not None:
+            check_name(as_name)
+            here = (here - set(selected)) | {as_name}
+        clashing = local_clashes([as_name or n for n in selected], here, state.bases,
+                                 state.bases)
+        refused.update({n: clashing[as_name or n].why for n in selected
+                        if (as_name or n) in clashing})
+        selected = [n for n in selected if n not in refused]
         skipped: dict[str, str] = {}
         outgoing = prepare_outgoing(selected, local, size_cap=self.size_cap,
                                     keep_outputs=keep_outputs, as_name=as_name,
                                     parameters=parameters, skipped=skipped)
         return push_outgoing(self, outgoing, force=force, dry_run=dry_run,
-                             keep_outputs=keep_outputs, skipped=skipped)
+                             keep_outputs=keep_outputs, skipped=skipped, refused=refused,
+                             local_names=here)
 
     def write(self, name: str, text: str, *, force: bool = False) -> SyncReport:
         """Make `text` the content of file `name` here and in the cloud (created or updated).
@@ -317,10 +304,16 @@ class ProjectFolder:
         except SyncError as e:
             raise SyncError(f"nothing was written: {e}") from None
         local_path(self.root, name)   # refuses a path that leads outside before any request
+        state = self._state()
+        here = set(self._scan(state).files) | {name}
+        clash = local_clashes([name], here, state.bases, state.bases).get(name)
+        if clash is not None:
+            raise SyncError(f"nothing was written: {name!r} {clash.why}")
         item.changes_local = True
-        return push_outgoing(self, {name: item}, force=force, dry_run=False, keep_outputs=False)
+        return push_outgoing(self, {name: item}, force=force, dry_run=False, keep_outputs=False,
+                             local_names=here)
 
-    # --- the rest -------------------------------------------------------------------------------
+    # --- one file at a time ---------------------------------------------------------------------
     def wait_for_run(self, name: str, *, timeout: float = 900.0, poll_interval: float = 5.0):
         """Wait until notebook `name` has been run in the cloud, then pull it (see cloud_run)."""
         from .cloud_run import wait_for_run
@@ -332,10 +325,11 @@ class ProjectFolder:
         if not is_notebook(name):
             raise InvalidArgument(f"{name} is not a notebook (.ipynb): outputs come from "
                                   "notebooks")
-        path = list_local(self.root).get(name)
+        found = scan(self.root)
+        refuse_named(name, found.refused, "here")
+        path = found.files.get(name)
         if path is None:
-            raise NotFoundError("/files/read", [f"{name} is not in {self.root}"],
-                                f"{name} is not in {self.root}; pull it first")
+            raise NoSuchFile(f"{name} is not in {self.root}; pull it first")
         return read_outputs(path)
 
     def diff(self, name: str, against: str = "cloud"):
@@ -343,91 +337,41 @@ class ProjectFolder:
         from .diff import diff_texts
         if against not in ("cloud", "base"):
             raise InvalidArgument(f"diff against 'cloud' or 'base', not {against!r}")
-        local = list_local(self.root)
+        found = scan(self.root)
+        refuse_named(name, found.refused, "here")
+        local = found.files
         lpath = local.get(name)
         ltext = read_text(lpath) if lpath else None
         if against == "base":
             other = self._state().base_text(name)
             label = "last synced"
         else:
-            cloud, _ = self._cloud()
+            cloud, refused = self._cloud()
+            refuse_named(name, refused, "in the cloud")
             self._selection([name], False, set(cloud) | set(local))
             other = cloud[name]["content"] if name in cloud else None
             label = "cloud"
         return diff_texts(name, other, ltext, a_label=f"{label}/{name}", b_label=f"local/{name}")
 
     def remove(self, name: str, *, force: bool = False, dry_run: bool = False) -> SyncReport:
-        """Delete a cloud file; the local copy moves to the backups folder.
+        """Delete a cloud file; the local copy moves to the backups folder (cloud_edits.py).
 
         A cloud copy that changed since the last sync (or that this folder never saw, beside a
         different local copy) holds work the local copy lacks: it is refused unless force=True.
-        Whenever the cloud text differs from the local copy it is backed up too, and the report
-        says where, so nothing deleted exists nowhere.
         """
-        cloud, _ = self._cloud()
+        cloud, refused = self._cloud()
+        # A refused name maps to no safe backup path here: rename it first (mv), then remove.
+        refuse_named(name, refused, "in the cloud")
         self._selection([name], False, cloud)
-        report = SyncReport("remove", dry_run)
-        lpath = list_local(self.root).get(name)
-        base = self._state().get(name)
-        cside = _side(name, cloud_text(cloud[name]))
-        lside = _local_side(name, lpath) if lpath else None
-        st = classify(lside and lside.fp, base, cside.fp) or "cloud-only"
-        unseen = (cside.fp.whole != base.whole) if base is not None else \
-            (lside is not None and lside.fp.whole != cside.fp.whole)
-        if unseen and not force:
-            why = ("its cloud copy changed since the last sync" if base is not None else
-                   "its cloud copy was never synced here and differs from the local file")
-            report.add(name, "refused", st, f"{why}: pull it first to keep that work, or "
-                                            "remove with --force (the cloud text is backed up)")
-            return report
-        keep_cloud = lside is None or lside.fp.whole != cside.fp.whole
-        notes = []
-        if not dry_run:
-            if keep_cloud:
-                saved = self._backup_cloud_text(name, cside.text)
-                notes.append(f"cloud copy backed up to {saved.relative_to(self.root)}")
-            self.client.delete_file(self.project_id, name)
-            if lpath is not None:
-                saved = backup(self.root, name, lpath)
-                lpath.unlink()
-                notes.append(f"local copy moved to {saved.relative_to(self.root)}")
-            self._state().forget(name)
-        elif keep_cloud:
-            notes.append("the cloud copy would be backed up")
-        report.add(name, "removed", st, "; ".join(notes))
-        return report
-
-    def _backup_cloud_text(self, name: str, text: str) -> Path:
-        """Keep a cloud file's text in .qc-sync/backups/<time>-cloud/<name> before deleting it."""
-        import time
-        from pathlib import PurePosixPath
-
-        from .disk import meta_path
-        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 1_000_000:06d}-cloud"
-        target = meta_path(self.root, "backups", stamp, *PurePosixPath(name).parts)
-        write_atomic(target, text)
-        return target
+        return cloud_edits.remove(self, name, cloud[name], force=force, dry_run=dry_run)
 
     def rename(self, old: str, new: str, *, dry_run: bool = False) -> SyncReport:
-        """Rename a cloud file; the local file and its sync state follow."""
+        """Rename a cloud file; the local file and its sync state follow (cloud_edits.py).
+
+        Any cloud name may be renamed, a refused one included (that is how it gets a name the
+        sync takes); the new name must be one the sync takes, free on both sides.
+        """
         check_name(new)
-        cloud, _ = self._cloud()
-        self._selection([old], False, cloud)
-        if new in cloud:
-            raise InvalidArgument(f"{new!r} already exists in the cloud project")
-        local = list_local(self.root)
-        target = local_path(self.root, new)
-        if new in local or target.exists():
-            raise InvalidArgument(f"{target} already exists locally; move it away first")
-        report = SyncReport("rename", dry_run)
-        if not dry_run:
-            self.client.rename_file(self.project_id, old, new)
-            if old in local:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.replace(local[old], target)
-                except OSError as e:
-                    raise LocalWriteError(f"renamed in the cloud, but not locally: {e}") from None
-            self._state().rename(old, new)
-        report.add(old, "renamed", "in-sync", f"now {new}")
-        return report
+        cloud, refused = self._cloud()
+        self._selection([old], False, set(cloud) | set(refused))
+        return cloud_edits.rename(self, old, new, set(cloud) | set(refused), dry_run=dry_run)

@@ -9,25 +9,26 @@ not yet pulled has that name, pulling it later finds the copy and backs it up fi
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 from ..errors import NotFoundError
 from ..waiting import bounded_pool
-from .names import Outside, folded, outside
-
-if TYPE_CHECKING:
-    from .folder import ProjectFolder
+from .clashes import (file_above, file_inside, holds_files_reason, twin_of, twin_reason,
+                      under_a_file_reason)
+from .linked import Linked
+from .names import Outside, outside
 
 CHEAPER = 4   # by name while the named files are at most a quarter of the known project
 
 
 def worth_reading_by_name(names: list[str], known: int) -> bool:
+    """Whether reading `names` one by one beats one read of a project of `known` files."""
     return len(names) == 1 or CHEAPER * len(names) <= known
 
 
-def read_named(folder: "ProjectFolder", names: list[str], known: Iterable[str]
+def read_named(folder: Linked, names: list[str], known: Iterable[str]
                ) -> tuple[dict[str, dict], dict[str, Outside]] | None:
-    """Cloud files by name and refused names, as ProjectFolder._cloud gives them, for `names`
+    """Cloud files by name and refused names, as listing.read_cloud gives them, for `names`
     only; None when a name is nowhere (in the cloud or here): the caller reads the whole
     project, which names near ones."""
     known = set(known)
@@ -56,20 +57,14 @@ def read_named(folder: "ProjectFolder", names: list[str], known: Iterable[str]
 
 
 def _clash(name: str, known: set[str]) -> Outside | None:
-    """The whole-listing checks (folder.py), against the names known here."""
-    inside = next((k for k in sorted(known) if k.startswith(name + "/")), None)
+    """The whole-listing checks (listing.py, clashes.py), against the names known here."""
+    inside = file_inside(name, known)
     if inside is not None:
-        return Outside("refused", f"is both a file and a folder ({inside!r}); rename one of "
-                                  "them in the cloud")
-    parts = name.split("/")
-    above = next((p for p in ("/".join(parts[:i]) for i in range(1, len(parts))) if p in known),
-                 None)
+        return Outside("refused", holds_files_reason(inside, "in the cloud"))
+    above = file_above(name, known)
     if above is not None:
-        return Outside("refused", f"is under {above!r}, which is a file; rename one of them in "
-                                  "the cloud")
-    twin = next((k for k in sorted(known) if k != name and folded(k) == folded(name)), None)
+        return Outside("refused", under_a_file_reason(above, "here"))
+    twin = twin_of(name, known)
     if twin is not None:
-        return Outside("refused", f"differs from {twin!r} only in case or Unicode form, which "
-                                  "macOS and Windows disks take for one file; rename one of them "
-                                  "in the cloud")
+        return Outside("refused", twin_reason(twin, "in the cloud"))
     return None

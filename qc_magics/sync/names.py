@@ -58,8 +58,11 @@ def _unsafe(name: str) -> str | None:
         return "is empty or holds a NUL character, so it could be written outside the local folder"
     if "\\" in name:
         return "holds a backslash, so it could be written outside the local folder"
-    if name.startswith("/") or _DRIVE.match(name):
+    if name.startswith("/"):
         return "is an absolute path, so it could be written outside the local folder"
+    if _DRIVE.match(name):
+        return (f"starts with a drive letter ({name[:2]!r}), so on Windows it could be written "
+                "outside the local folder")
     parts = name.split("/")
     if ".." in parts:
         return "holds '..', so it could be written outside the local folder"

@@ -224,3 +224,8 @@ def outgoing_notebook(name: str, text: str, *, keep_outputs: bool = False) -> st
                 cell["outputs"] = []
                 cell["execution_count"] = None
     return notebook_text(nb)
+
+
+def strip_outputs(text: str, name: str = "notebook.ipynb") -> str:
+    """The notebook without outputs or execution counts, checked (see check_notebook)."""
+    return outgoing_notebook(name, text)

@@ -30,7 +30,10 @@ def pull_one(root: Path, name: str, cfile: dict | None, lpath: Path | None, stat
         cside = side(name, cloud_content(cfile)) if cfile else None
         st = classify(lside and lside.fp, state.get(name), cside and cside.fp)
         _act(root, name, st, state.get(name), lpath, lside, cside, state, force, report, taken)
-    except (QCError, OSError, ValueError) as e:
+    except (QCError, OSError) as e:
+        # What the disk or the service refused, for this file alone. Not ValueError: the
+        # sync's own refusals are QCErrors (InvalidNotebook included), so any other exception
+        # is a bug, and keeps its traceback.
         report.add(name, "failed", st or "", one_line(e))
 
 

@@ -17,26 +17,23 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from .. import progress as progress_bars
 from ..errors import NotFoundError, QCError, TransportError
+from .clashes import local_clashes
 from .content import InvalidNotebook, fingerprint, is_notebook
-from .disk import NotText, backup, check_name, read_text, write_atomic
+from .disk import NotText, backup, check_name, local_path, read_text, write_atomic
+from .errors import SyncError
+from .linked import Linked
 from .notebook_check import outgoing_notebook
+from .sides import cloud_content, side
 from .state import SyncState
 from .status import SyncReport, classify
-
-if TYPE_CHECKING:
-    from .folder import ProjectFolder
 
 EMPTY_UPDATE = ("is empty, and the QuantConnect service does not accept empty content for a "
                 "file that exists in the cloud: give it content (a comment will do), or remove "
                 "the cloud file with rm")
-
-
-class SyncError(QCError):
-    """A push or pull that was refused as a whole, before anything was written or sent."""
 
 
 @dataclass
@@ -115,10 +112,7 @@ def outgoing_item(name: str, text: str, *, size_cap: int, keep_outputs: bool = F
     return Outgoing(name, text, content, text != original)
 
 
-def cloud_text(cfile: dict) -> str:
-    """A cloud file's text: the service may send null (or nothing) for an empty file."""
-    content = cfile.get("content")
-    return content if isinstance(content, str) else ""
+cloud_text = cloud_content   # the name push's callers know
 
 
 def unchanged_here(name: str, item: Outgoing, base, keep_outputs: bool) -> bool:
@@ -142,10 +136,9 @@ def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
              report: SyncReport, *, force: bool, keep_outputs: bool) -> Planned | None:
     """Decide one file on its cloud copy (None: not in the cloud); a refusal or a file already
     there goes to the report and None is returned."""
-    from .folder import _side   # the same reading of a side as status and pull
-    lside = _side(cname, item.text)
+    lside = side(cname, item.text)   # the same reading of a side as status and pull
     seen = cloud_text(cfile) if cfile else None
-    cside = _side(cname, seen) if cfile else None
+    cside = side(cname, seen) if cfile else None
     base = state.get(cname)
     st = classify(lside.fp, base, cside and cside.fp)
     sent = fingerprint(cname, item.content)
@@ -170,10 +163,9 @@ def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
     return Planned(cname, item.content, st, seen, item if item.changes_local else None)
 
 
-def apply_locally(folder: "ProjectFolder", name: str, text: str, state: SyncState) -> str:
+def apply_locally(folder: Linked, name: str, text: str, state: SyncState) -> str:
     """Make the local file hold `text`, backing up content that was never synced. Called only
     once the cloud write is going ahead. Returns a note for the report ("" when none)."""
-    from .disk import local_path
     path = local_path(folder.root, name)
     old = read_text(path) if path.exists() else None
     if old == text:
@@ -192,14 +184,21 @@ def apply_locally(folder: "ProjectFolder", name: str, text: str, state: SyncStat
     return note
 
 
-def push_outgoing(folder: "ProjectFolder", outgoing: dict[str, Outgoing], *, force: bool,
+def push_outgoing(folder: Linked, outgoing: dict[str, Outgoing], *, force: bool,
                   dry_run: bool, keep_outputs: bool,
-                  skipped: Mapping[str, str] | None = None) -> SyncReport:
-    """Report what has nothing to send; read, decide and send the rest, file by file."""
+                  skipped: Mapping[str, str] | None = None,
+                  refused: Mapping[str, str] | None = None,
+                  local_names: Iterable[str] = ()) -> SyncReport:
+    """Report what is refused or has nothing to send; read, decide and send the rest, file by
+    file. `refused` holds files refused before this (name -> why); `local_names` every file here
+    by the cloud name it would take, for the clash check of new names."""
     state = folder._state()
     report = SyncReport("push", dry_run)
     for name, why in (skipped or {}).items():
         report.add(name, "skipped", "", why)
+    for name, why in (refused or {}).items():
+        report.add(name, "refused", "local-only" if state.get(name) is None else "",
+                   f"not sent: it {why}")
     todo: dict[str, Outgoing] = {}
     for cname, item in outgoing.items():
         if not force and unchanged_here(cname, item, state.get(cname), keep_outputs):
@@ -207,6 +206,7 @@ def push_outgoing(folder: "ProjectFolder", outgoing: dict[str, Outgoing], *, for
                                                "to send")
         else:
             todo[cname] = item
+    _refuse_cloud_clashes(folder, todo, state, report, local_names)
     if not todo:
         return report
     known = len(set(state.bases) | set(outgoing))
@@ -214,8 +214,26 @@ def push_outgoing(folder: "ProjectFolder", outgoing: dict[str, Outgoing], *, for
         sent = send_files(folder, todo, state, report, force=force, keep_outputs=keep_outputs,
                           project_size=known)
     if len(sent) > 1:
-        verify_pushed(folder, report, sent)
+        verify_pushed(folder, report, sent, state)
     return report
+
+
+def _refuse_cloud_clashes(folder: Linked, todo: dict[str, Outgoing], state: SyncState,
+                          report: SyncReport, local_names: Iterable[str]) -> None:
+    """A name never synced may clash with a cloud name this folder does not know (created
+    there since): its twin, a file where its folder would be, files inside it. One read of the
+    project says, before any file is sent; names already synced need no read (status and pull
+    show a clash made since). Refused names leave `todo` and go to the report."""
+    new = [n for n in todo if state.get(n) is None]
+    if not new:
+        return
+    cloud = {str(f.get("name") or "") for f in folder.client.read_files(folder.project_id)
+             if folder.include_libraries or not f.get("isLibrary")}
+    clashing = local_clashes(new, set(local_names) | set(todo), cloud | set(state.bases),
+                             state.bases)
+    for name, verdict in clashing.items():
+        del todo[name]
+        report.add(name, "refused", "local-only", f"not sent: it {verdict.why}")
 
 
 def _same(name: str, a: str | None, b: str | None) -> bool:
@@ -230,7 +248,8 @@ def _same(name: str, a: str | None, b: str | None) -> bool:
         return False
 
 
-def verify_pushed(folder: "ProjectFolder", report: SyncReport, sent: dict[str, str]) -> None:
+def verify_pushed(folder: Linked, report: SyncReport, sent: dict[str, str],
+                  state: SyncState) -> None:
     """Read the cloud once more and say which pushed files no longer hold what was sent:
     someone edited them during or right after the push. Nothing is changed."""
     landed = {a.name: a for a in report.actions if a.action in ("pushed", "created")
@@ -243,7 +262,6 @@ def verify_pushed(folder: "ProjectFolder", report: SyncReport, sent: dict[str, s
         for a in landed.values():
             a.detail = f"sent; could not read it back to check ({e})"
         return
-    state = folder._state()
     for name, action in landed.items():
         if not _same(name, now.get(name), sent[name]):
             # What was sent is not what the cloud holds, so it is no synced version: without a
@@ -259,7 +277,7 @@ def verify_pushed(folder: "ProjectFolder", report: SyncReport, sent: dict[str, s
 WHOLE_READ = 4   # a wave reads the whole project in one request when it is this share or more
 
 
-def _whole_read(folder: "ProjectFolder", wave: list[str], project_size: int
+def _whole_read(folder: Linked, wave: list[str], project_size: int
                 ) -> dict[str, dict | None] | None:
     """The wave's cloud files in one request, when the project is at most WHOLE_READ times the
     wave: one answer a few times larger beats that many requests, each a round trip and a
@@ -270,7 +288,7 @@ def _whole_read(folder: "ProjectFolder", wave: list[str], project_size: int
     return {name: files.get(name) for name in wave}
 
 
-def send_files(folder: "ProjectFolder", todo: dict[str, Outgoing], state: SyncState,
+def send_files(folder: Linked, todo: dict[str, Outgoing], state: SyncState,
                report: SyncReport, *, force: bool, keep_outputs: bool,
                project_size: int) -> dict[str, str]:
     """Read, decide and send each file in adaptive waves; record each one as soon as it lands.
@@ -327,7 +345,7 @@ def send_files(folder: "ProjectFolder", todo: dict[str, Outgoing], state: SyncSt
 CREATE_ATTEMPTS = 6
 
 
-def _send_one(folder: "ProjectFolder", p: Planned, state: SyncState) -> bool:
+def _send_one(folder: Linked, p: Planned, state: SyncState) -> bool:
     """Send one planned file, decided on a read made just before; True when it was created."""
     pid = folder.project_id
     exists = p.seen is not None
