@@ -52,8 +52,8 @@ class ProjectFolder:
     """A cloud project (name, id, or the project as `projects/read` gave it, which saves asking
     again) and the local folder that mirrors it."""
 
-    def __init__(self, client: Any, project: int | str | Mapping[str, Any], folder: str | os.PathLike = ".", *,
-                 concurrency: int = 8, size_cap: int = DEFAULT_SIZE_CAP,
+    def __init__(self, client: Any, project: int | str | Mapping[str, Any],
+                 folder: str | os.PathLike = ".", *, concurrency: int = 8, size_cap: int = DEFAULT_SIZE_CAP,
                  include_libraries: bool = False, progress: str = "auto",
                  max_concurrency: int | None = None):
         if concurrency < 1:
