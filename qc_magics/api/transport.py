@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..config import Credentials
+from ..credentials import Credentials
 from ..errors import (AuthenticationError, FileTooLarge, InvalidArgument, MalformedResponse,
                       QCError, RequestTimeout, TransportError)
 from .answers import auth_message, classify, errors_of, is_auth_failure
