@@ -32,14 +32,13 @@ def _login(s: Session, a: Namespace, cell: str | None) -> str:
                       "kept in the notebook and its history. Run it alone and paste the token at "
                       "the prompt.")
     from .. import config
-    from ..api import QCClient
     user_id = s.asker.ask("QuantConnect user id: ")
     token = s.asker.secret("API token (hidden): ") if user_id is not None else None
     if not user_id or not token:
         raise Refused("login needs a terminal or notebook that can prompt; or set QC_USER_ID "
                       "and QC_API_TOKEN in the environment")
-    client = QCClient(user_id=user_id.strip(), api_token=token.strip(),
-                      api_url=s.settings().api_url)
+    client = config.client(user_id=user_id.strip(), api_token=token.strip(),
+                           api_url=s.settings().api_url)
     client.authenticate()
     path = config.save(client.credentials)
     s.reset_client()

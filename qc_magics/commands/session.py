@@ -55,10 +55,10 @@ class Session:
     @property
     def client(self) -> Any:
         if self._client is None:
-            from ..api import QCClient
+            from .. import config
             s = self.settings()
             # Room for a push's waves to grow (sync/waves.py): connections are made as needed.
-            self._client = QCClient(api_url=s.api_url, pool_size=max(64, s.concurrency))
+            self._client = config.client(api_url=s.api_url, pool_size=max(64, s.concurrency))
         return self._client
 
     def reset_client(self) -> None:
