@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from ..errors import InvalidArgument
 from ..vocabulary import DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, NODE_LIMITS, NODE_TYPES
-from .answers import first, listing, payload
+from .answers import first, identified, listing, payload
 from .base import Endpoints, need_finite, need_id, need_name, need_project_id
 
 STRATEGY_GRID = "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy"
@@ -199,7 +199,8 @@ class OptimizationEndpoints(Endpoints):
         body.update(compileId=need_id(compile_id, "compile id"), nodeType=node_type,
                     parallelNodes=parallel_nodes, estimatedCost=cost)
         data = self._post("/optimizations/create", body, idempotent=False)
-        return first(data, "optimizations", "/optimizations/create")
+        return identified(first(data, "optimizations", "/optimizations/create"),
+                          "optimizationId", "/optimizations/create")
 
     def read_optimization(self, optimization_id: str) -> dict[str, Any]:
         data = self._post("/optimizations/read",
