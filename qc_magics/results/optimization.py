@@ -16,6 +16,7 @@ from .. import progress as progress_bars
 from ..errors import InvalidArgument
 from ..vocabulary import DEFAULT_POLL
 from . import frames
+from .formats import LOWER_IS_BETTER
 from .handle import Handle
 from .parse import as_mapping, parse_number, percent_to_fraction, split_statistics
 from .times import to_utc
@@ -35,8 +36,6 @@ PERCENT = {"Average Loss", "Average Win", "Compounding Annual Return", "Drawdown
            "Net Profit", "Probabilistic Sharpe Ratio", "Win Rate"}
 SHORT = {"sharpe": "Sharpe Ratio", "car": "Compounding Annual Return",
          "psr": "Probabilistic Sharpe Ratio", "drawdown": "Drawdown", "sortino": "Sortino Ratio"}
-LOWER_IS_BETTER = {"Drawdown", "Annual Standard Deviation", "Annual Variance", "Total Fees",
-                   "Loss Rate", "Tracking Error", "Drawdown Recovery"}
 
 
 def _statistic(label: str, value: Any) -> float:
