@@ -53,7 +53,7 @@ TRADE_KINDS: dict[str, "Kind"] = {"averageLoss": "money"}
 # Renamed statistics: Lean's "Total Trades" became "Total Orders". Displays show one of them.
 RENAMED = {"Total Trades": "Total Orders"}
 
-# Statistics where less is better (a best row is their lowest), by the labels of backtest statistics.
+# Statistics where less is better (the best row has the lowest), by backtest statistics labels.
 LOWER_IS_BETTER = {"Drawdown", "Annual Standard Deviation", "Annual Variance", "Total Fees",
                    "Loss Rate", "Tracking Error", "Drawdown Recovery"}
 
