@@ -1,6 +1,6 @@
 """qc_magics: QuantConnect from a local Jupyter.
 
-`%load_ext qc_magics` for the magics; `from qc_magics import QCClient` for plain Python;
+`%load_ext qc_magics` for the magics; `qc_magics.workspace.Workspace` (or `qc_magics.config.client()` for the bare API client) in plain Python;
 `qc-magics` on the command line. Importing this package touches no network and imports neither
 pandas, ipywidgets nor matplotlib: each is imported where it is first needed.
 """

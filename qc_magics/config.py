@@ -9,94 +9,30 @@ The token lives in a `Secret`, whose repr and str never show it.
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
-import re
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import TYPE_CHECKING, Any
 
+# The value types live beside config, free of file I/O, so api/ can take them without config;
+# config re-exports them under the names it has always had.
+from .credentials import (DEFAULT_API_URL, Credentials, Secret, check_api_url,  # noqa: F401
+                          check_user_id)
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .api.client import QCClient
 
 log = logging.getLogger("qc_magics.config")
 
-DEFAULT_API_URL = "https://www.quantconnect.com/api/v2"
 ENV_USER_ID = "QC_USER_ID"
 ENV_API_TOKEN = "QC_API_TOKEN"
 ENV_ORGANIZATION_ID = "QC_ORGANIZATION_ID"
 ENV_API_URL = "QC_API_URL"
 ENV_CONFIG_DIR = "QC_MAGICS_CONFIG_DIR"
-
-
-class Secret:
-    """A string that will not print itself. `reveal()` is the only way to the value."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str):
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def masked(self) -> str:
-        """A hint at which token this is, short enough to be useless to anyone else."""
-        v = self._value
-        return "*" * 8 if len(v) < 12 else f"{v[:2]}{'*' * 8}{v[-2:]}"
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __reduce__(self):  # pickling would be a way to leak it into files
-        raise TypeError("a Secret cannot be pickled")
-
-
-@dataclass(frozen=True)
-class Credentials:
-    user_id: str
-    api_token: Secret = field(repr=False)
-    organization_id: str | None = None
-    api_url: str = DEFAULT_API_URL
-    source: str = "arguments"
-
-    def __post_init__(self):
-        check_user_id(self.user_id)
-        if not isinstance(self.api_token, Secret) or not self.api_token:
-            raise ConfigError("the API token is empty; copy it from "
-                              "https://www.quantconnect.com/account")
-
-    def __repr__(self) -> str:
-        return (f"Credentials(user_id={self.user_id!r}, api_token=<hidden>, "
-                f"organization_id={self.organization_id!r}, api_url={self.api_url!r}, "
-                f"source={self.source!r})")
-
-
-def check_user_id(user_id: str) -> str:
-    """A QuantConnect user id is ASCII digits; refuse anything else before it is signed or sent.
-
-    Why so strict: the id goes into an HTTP Basic header, and a character outside latin-1 made the
-    header encoding fail deep inside requests, in frames that hold the signed password.
-    """
-    if not isinstance(user_id, str) or not re.fullmatch(r"[0-9]{1,20}", user_id):
-        shown = user_id if isinstance(user_id, str) and len(user_id) <= 40 else "(not shown)"
-        raise ConfigError(f"user id {shown!r} is not a QuantConnect user id: it is the number "
-                          "shown at https://www.quantconnect.com/account (digits 0-9 only)")
-    return user_id
 
 
 def config_dir() -> Path:
@@ -151,35 +87,6 @@ def _secret(value: object) -> Secret | None:
     return Secret(str(value)) if str(value) else None
 
 
-def check_api_url(url: str) -> str:
-    """Return the URL without a trailing slash, or refuse it with the reason.
-
-    Plain http would send a replayable signature in the clear, so it is only allowed for loopback
-    hosts, which is where the emulator runs.
-    """
-    parsed = urlparse(url.strip())
-    if "@" in parsed.netloc:
-        # Never echoed: the URL may hold a password, and it would show in this very message.
-        raise ConfigError("the API URL holds a user name or password before '@'; remove it "
-                          "(credentials go in QC_USER_ID and QC_API_TOKEN, never in the URL)")
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigError(f"API URL {url!r} is not an http(s) URL; use e.g. {DEFAULT_API_URL}")
-    if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
-        raise ConfigError(
-            f"API URL {url!r} uses plain http to a non-loopback host; credentials would cross the "
-            "network unencrypted. Use https, or http only to 127.0.0.1/localhost (the emulator).")
-    return url.strip().rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def resolve(user_id: str | None = None, api_token: str | Secret | None = None,
             organization_id: str | None = None, api_url: str | None = None) -> Credentials:
     """Find credentials field by field, first hit wins (see module docstring).
@@ -232,6 +139,23 @@ def resolve(user_id: str | None = None, api_token: str | Secret | None = None,
         api_url=check_api_url(found.get("api_url", DEFAULT_API_URL)),
         source=source["api_token"],
     )
+
+
+def client(user_id: str | None = None, api_token: str | Secret | None = None,
+           organization_id: str | None = None, api_url: str | None = None,
+           **options: Any) -> "QCClient":
+    """A QCClient with credentials found as `resolve` finds them (the values given, then the
+    environment, then the saved files); `options` go to QCClient (timeouts, retry, pool_size...).
+    The one place that looks for credentials: api/ only takes them as values.
+
+    >>> client = config.client()                       # QC_USER_ID, QC_API_TOKEN, or a login
+    >>> client = config.client(api_url="http://127.0.0.1:5612/api/v2", pool_size=64)
+    """
+    # Imported here: config sits beneath api, and `import qc_magics.config` stays free of requests.
+    from .api.client import QCClient
+    return QCClient(credentials=resolve(user_id=None if user_id is None else str(user_id),
+                                        api_token=api_token, organization_id=organization_id,
+                                        api_url=api_url), **options)
 
 
 def _file_layer(path: Path, own: bool) -> dict[str, str | None]:

@@ -210,7 +210,6 @@ def example_setup(project_name: str = "Demo Momentum", *, time_scale: float = 0.
     from urllib.parse import urlparse
 
     from . import config
-    from .api import QCClient
     from .api.lookup import find_project
     from .errors import ConfigError, NotFoundError
 
@@ -225,7 +224,7 @@ def example_setup(project_name: str = "Demo Momentum", *, time_scale: float = 0.
         os.environ.update(QC_USER_ID=emulator.user_id, QC_API_TOKEN=emulator.api_token,
                           QC_API_URL=emulator.api_url)
         credentials = config.resolve()
-    client = QCClient()
+    client = config.client()
     host = urlparse(credentials.api_url).hostname or ""
     emulated = emulator is not None or host in ("127.0.0.1", "localhost", "::1")
     from .api.layout import main_file

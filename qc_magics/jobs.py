@@ -1,8 +1,9 @@
-"""Run and follow cloud jobs: compile, backtest, optimization.
+"""Run cloud jobs: compile, backtest, optimization; each run hands back a result handle.
 
-Waiting polls on a backoff schedule with one progress bar. Ctrl-C while waiting never deletes or
-aborts the cloud job: it raises WaitInterrupted with the job's handle and the exact call that
-resumes. Optimizations spend money, so none starts without an explicit yes to its estimate.
+Waiting belongs to the handles (`Backtest.wait`, `Optimization.wait`: one progress bar, Ctrl-C
+keeps the cloud job and says how to resume); `follow_backtest` and `follow_optimization` are the
+same waits by their older names. Optimizations spend money, so none starts without an explicit
+yes to its estimate. An optimization is described once, by an `OptimizationPlan`.
 """
 from __future__ import annotations
 
@@ -10,28 +11,20 @@ import math
 import numbers
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, Iterator, Mapping, Sequence
 
-from . import progress as progress_bars
 from .api.lookup import find_project
 from .api.optimizations import Constraint, ParameterRange, operator_name, target_name
-from .errors import (BacktestRuntimeError, CompileError, CostNotConfirmed, InvalidArgument,
-                     MalformedResponse, QCError, WaitInterrupted, WaitTimeout)
-from .results.backtest import Backtest
+from .errors import (CompileError, CostNotConfirmed, InvalidArgument, MalformedResponse,
+                     QCError)
+from .results.backtest import STATISTICS_GRACE, Backtest  # noqa: F401 - jobs' older name
+from .results.handle import OnProgress
 from .results.optimization import Optimization
+# The shared words, re-exported under the names jobs has always had.
+from .vocabulary import (DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, DEFAULT_POLL,  # noqa: F401
+                         DEFAULT_TARGET, NODE_LIMITS, NODE_PRICES, default_direction)
 from .waiting import check_waiting, poll_until
-
-DEFAULT_POLL = (0.5, 5.0)   # first interval and cap, seconds; each wait is 1.6 times the last
-STATISTICS_GRACE = 120.0    # how long "completed" may come without statistics before we give up
-
-# Hourly list prices per node (USD). The service's estimate gives the time; the cost follows from
-# these. They change rarely; pass node_prices= to use your organization's.
-NODE_PRICES = {"O2-8": 0.15, "O4-12": 0.30, "O8-16": 0.60}
-# How many nodes of each type may run at once (REAL-SERVICE.md), and the one default every face
-# uses: two runs in parallel without committing a small plan's every node.
-NODE_LIMITS = {"O2-8": 24, "O4-12": 12, "O8-16": 6}
-DEFAULT_PARALLEL_NODES = 2
 # A range past this many values is a typo (a step of 0.0001 for 1), and listing it would hang.
 MAX_RANGE_VALUES = 100_000
 
@@ -104,50 +97,13 @@ def run_backtest(client: Any, project: int | str, name: str | None = None,
         data = client.create_backtest(project_id, compile_id, name, values)
     bt = Backtest(client, project_id, data["backtestId"], data, progress=progress,
                   concurrency=concurrency, poll=poll)
-    return follow_backtest(bt, timeout=timeout) if wait else bt
-
-
-def resume_backtest_call(bt: Backtest) -> str:
-    return f"Backtest(client, {bt.project_id}, {bt.id!r}).wait()"
+    return bt.wait(timeout=timeout) if wait else bt
 
 
 def follow_backtest(bt: Backtest, *, timeout: float | None = None,
-                    on_progress: Callable[[float, str], None] | None = None) -> Backtest:
-    """Poll until the backtest is done: completed with its statistics, or failed.
-
-    on_progress(fraction, status) is called after every poll (a panel's progress bar); raising
-    KeyboardInterrupt from it stops waiting the way Ctrl-C does.
-    """
-    bar = progress_bars.bar(100, f"backtest {bt.name or bt.id}"[:40], bt.progress_mode, unit="%")
-    completed_at: list[float] = []
-
-    def done() -> bool:
-        bt.refresh()
-        bar.update(max(0.0, round(float(bt.data.get("progress") or 0) * 100) - bar.n))
-        # The service's running status is a template ("'Running: _%'"); the bar shows the number.
-        bar.set_postfix_str("running" if "Running" in bt.status else bt.status)
-        if on_progress:
-            on_progress(float(bt.data.get("progress") or 0), bt.status)
-        if bt.completed and not bt.done:
-            # The service says completed a moment before the statistics arrive: keep reading.
-            completed_at.append(time.monotonic())
-            if completed_at[-1] - completed_at[0] > STATISTICS_GRACE:
-                raise WaitTimeout(f"backtest {bt.id} completed but its statistics did not arrive "
-                                  f"within {STATISTICS_GRACE:g}s; read it again later")
-        return bt.done
-
-    try:
-        poll_until(done, poll=bt.poll, timeout=timeout, what=f"backtest {bt.id}")
-    except WaitTimeout as e:
-        e.handle = bt   # so a face can say how to go on waiting
-        raise
-    except KeyboardInterrupt:
-        raise WaitInterrupted(f"backtest {bt.id}", bt, resume_backtest_call(bt)) from None
-    finally:
-        bar.close()
-    if bt.failed:
-        raise BacktestRuntimeError(bt, bt.error or bt.status, bt.stacktrace)
-    return bt
+                    on_progress: OnProgress | None = None) -> Backtest:
+    """`bt.wait(timeout, on_progress)`, by its older name."""
+    return bt.wait(timeout=timeout, on_progress=on_progress)
 
 
 # --- optimizations -------------------------------------------------------------------------------
@@ -260,29 +216,89 @@ def _constraints(constraints: Sequence[Constraint | tuple]) -> list[Constraint]:
     return [check_constraint(c) for c in given]
 
 
-def estimate_optimization(client: Any, project: int | str, parameters: Sequence, *,
-                          target: str = "sharpe", direction: str = "max",
-                          constraints: Sequence = (), node_type: str = "O2-8",
+@dataclass(frozen=True)
+class OptimizationPlan:
+    """One optimization as every face describes it: the grid, what to optimise, on which nodes.
+
+    `direction` None means the target's own (`vocabulary.default_direction`: drawdown is
+    minimised, the rest maximised). Building a plan checks nothing; `check()` checks all of it.
+
+    >>> plan = OptimizationPlan([ParameterRange("ema_fast", 5, 30, 5)], target="drawdown")
+    >>> run_optimization(client, "Momentum", plan=plan.check(), max_cost=2.0)
+    """
+
+    parameters: Sequence[ParameterRange]
+    target: str = DEFAULT_TARGET
+    direction: str | None = None
+    constraints: Sequence[Constraint] = ()
+    node_type: str = DEFAULT_NODE_TYPE
+    parallel_nodes: int = DEFAULT_PARALLEL_NODES
+    name: str | None = None
+
+    def check(self, node_prices: Mapping[str, float] | None = None) -> "OptimizationPlan":
+        """The same plan with every value checked (InvalidArgument naming the first bad one):
+        ranges and constraints as their value types, the direction filled in, the node count a
+        plain int (numpy integers do not go into JSON)."""
+        ranges, constraints = _ranges(self.parameters), _constraints(self.constraints)
+        target_name(self.target)   # an unknown one raises, naming the choices
+        direction = default_direction(self.target) if self.direction is None else self.direction
+        if direction not in ("min", "max"):
+            raise InvalidArgument(f"direction is 'min' or 'max' (or None: the target's own), "
+                                  f"not {self.direction!r}")
+        _check_nodes(self.node_type, self.parallel_nodes, node_prices)
+        # None or "" gets a dated default name when the run starts.
+        if self.name and (not isinstance(self.name, str) or not self.name.strip()):
+            raise InvalidArgument(f"an optimization's name is text, not {self.name!r}")
+        return replace(self, parameters=tuple(ranges), constraints=tuple(constraints),
+                       direction=direction, parallel_nodes=int(self.parallel_nodes))
+
+
+_PLAN_DEFAULTS = {f.name: f.default for f in fields(OptimizationPlan) if f.name != "parameters"}
+
+
+def _plan_of(plan: OptimizationPlan | None, parameters: Sequence | None,
+             parts: dict[str, Any], node_prices: Mapping[str, float] | None) -> OptimizationPlan:
+    """The checked plan from either `plan=` or the keyword form; both at once is refused, so a
+    keyword beside a plan is never silently ignored."""
+    if plan is None:
+        if parameters is None:
+            raise InvalidArgument("an optimization needs parameter ranges (or plan=)")
+        return OptimizationPlan(parameters, **parts).check(node_prices)
+    if not isinstance(plan, OptimizationPlan):
+        raise InvalidArgument(f"plan= takes an OptimizationPlan, not {type(plan).__name__}")
+    beside = ["parameters"] if parameters is not None else []
+    beside += [k for k, v in parts.items()
+               if (tuple(v) if k == "constraints" else v) != _PLAN_DEFAULTS[k]]
+    if beside:
+        raise InvalidArgument(f"plan= describes the whole optimization; put {', '.join(beside)} "
+                              "in the plan, not beside it")
+    return plan.check(node_prices)
+
+
+def estimate_optimization(client: Any, project: int | str, parameters: Sequence | None = None,
+                          *, plan: OptimizationPlan | None = None, target: str = DEFAULT_TARGET,
+                          direction: str | None = None, constraints: Sequence = (),
+                          node_type: str = DEFAULT_NODE_TYPE,
                           parallel_nodes: int = DEFAULT_PARALLEL_NODES, name: str | None = None,
                           node_prices: Mapping[str, float] | None = None) -> OptimizationEstimate:
-    """Ask the service how long the grid would take, and price it. Costs nothing."""
-    _ranges(parameters), _constraints(constraints), target_name(target)
-    _check_nodes(node_type, parallel_nodes, node_prices)
-    parallel_nodes = int(parallel_nodes)   # numpy integers do not go into JSON
+    """Ask the service how long the grid would take, and price it. Costs nothing.
+
+    Describe the optimization by `plan=` or by the keywords (direction None: the target's own).
+    """
+    plan = _plan_of(plan, parameters, dict(
+        target=target, direction=direction, constraints=constraints, node_type=node_type,
+        parallel_nodes=parallel_nodes, name=name), node_prices)
     project_id = int(find_project(client, project)["projectId"])
-    return _estimate(client, project_id, parameters, target=target, direction=direction,
-                     constraints=constraints, node_type=node_type, parallel_nodes=parallel_nodes,
-                     name=name, node_prices=node_prices)
+    return _estimate(client, project_id, plan, node_prices)
 
 
-def _estimate(client: Any, project_id: int, parameters: Sequence, *, target: str, direction: str,
-              constraints: Sequence, node_type: str, parallel_nodes: int, name: str | None,
+def _estimate(client: Any, project_id: int, plan: OptimizationPlan,
               node_prices: Mapping[str, float] | None) -> OptimizationEstimate:
-    ranges = _ranges(parameters)
     answer = client.estimate_optimization(
-        project_id, name or "qc_magics estimate", target=target_name(target), target_to=direction,
-        parameters=ranges, constraints=_constraints(constraints), node_type=node_type,
-        parallel_nodes=parallel_nodes)
+        project_id, plan.name or "qc_magics estimate", target=target_name(plan.target),
+        target_to=plan.direction, parameters=list(plan.parameters),
+        constraints=list(plan.constraints), node_type=plan.node_type,
+        parallel_nodes=plan.parallel_nodes)
     try:
         seconds = float(answer.get("time") or 0)
     except (TypeError, ValueError):
@@ -292,18 +308,20 @@ def _estimate(client: Any, project_id: int, parameters: Sequence, *, target: str
         raise MalformedResponse(f"/optimizations/estimate: the service's time "
                                 f"{answer.get('time')!r} is not a number of seconds; nothing "
                                 "was started", endpoint="/optimizations/estimate")
-    price = (node_prices or NODE_PRICES)[node_type]
+    price = (node_prices or NODE_PRICES)[plan.node_type]
     return OptimizationEstimate(
-        backtests=math.prod(range_size(r) for r in ranges), seconds=seconds,
+        backtests=math.prod(range_size(r) for r in plan.parameters), seconds=seconds,
         # Exact, not rounded: a max_cost or a confirmed figure is held against what it costs.
-        cost=seconds / 3600 * parallel_nodes * price,
-        balance=float(answer.get("balance") or 0), node_type=node_type,
-        parallel_nodes=parallel_nodes, estimate_id=str(answer.get("estimateId") or ""))
+        cost=seconds / 3600 * plan.parallel_nodes * price,
+        balance=float(answer.get("balance") or 0), node_type=plan.node_type,
+        parallel_nodes=plan.parallel_nodes, estimate_id=str(answer.get("estimateId") or ""))
 
 
-def run_optimization(client: Any, project: int | str, parameters: Sequence, *,
-                     target: str = "sharpe", direction: str = "max", constraints: Sequence = (),
-                     node_type: str = "O2-8", parallel_nodes: int = DEFAULT_PARALLEL_NODES,
+def run_optimization(client: Any, project: int | str, parameters: Sequence | None = None, *,
+                     plan: OptimizationPlan | None = None, target: str = DEFAULT_TARGET,
+                     direction: str | None = None, constraints: Sequence = (),
+                     node_type: str = DEFAULT_NODE_TYPE,
+                     parallel_nodes: int = DEFAULT_PARALLEL_NODES,
                      name: str | None = None, confirm: bool = False,
                      max_cost: float | None = None,
                      confirmed: OptimizationEstimate | None = None, wait: bool = True,
@@ -312,21 +330,20 @@ def run_optimization(client: Any, project: int | str, parameters: Sequence, *,
                      node_prices: Mapping[str, float] | None = None) -> Optimization:
     """Estimate, then start the optimization only with confirm=True, a cost within max_cost, or
     `confirmed=` an estimate the person accepted: the run then never costs more than it.
+    Describe the optimization by `plan=` or by the keywords, as for estimate_optimization.
 
     >>> run_optimization(client, "Momentum", [("ema_fast", 5, 30, 5)], max_cost=2.0).grid
     """
     # Every value is checked before the first request: a bad one must not leave a compile behind.
-    _ranges(parameters), _constraints(constraints), target_name(target)
-    _check_nodes(node_type, parallel_nodes, node_prices)
-    parallel_nodes = int(parallel_nodes)   # numpy integers do not go into JSON
+    plan = _plan_of(plan, parameters, dict(
+        target=target, direction=direction, constraints=constraints, node_type=node_type,
+        parallel_nodes=parallel_nodes, name=name), node_prices)
     _check_cost(max_cost)
     if confirmed is not None:
         _check_cost(confirmed.cost)
     check_waiting(poll, timeout)
     project_id = int(find_project(client, project)["projectId"])
-    estimate = _estimate(client, project_id, parameters, target=target, direction=direction,
-                         constraints=constraints, node_type=node_type,
-                         parallel_nodes=parallel_nodes, name=name, node_prices=node_prices)
+    estimate = _estimate(client, project_id, plan, node_prices)
     if max_cost is not None and estimate.cost > max_cost:
         raise CostNotConfirmed(estimate, f"the estimate {dollars(estimate.cost)} is over the "
                                          f"maximum of ${max_cost:.2f} you set")
@@ -340,40 +357,16 @@ def run_optimization(client: Any, project: int | str, parameters: Sequence, *,
     with _creating("/optimizations/create", "optimization",
                    f"optimizations_frame(client, {project_id})"):
         summary = client.create_optimization(
-            project_id, name or time.strftime("qc_magics %Y-%m-%d %H:%M:%S"),
-            compile_id=compile_id, target=target_name(target), target_to=direction,
-            parameters=_ranges(parameters), constraints=_constraints(constraints),
-            estimated_cost=estimate.cost, node_type=node_type, parallel_nodes=parallel_nodes)
+            project_id, plan.name or time.strftime("qc_magics %Y-%m-%d %H:%M:%S"),
+            compile_id=compile_id, target=target_name(plan.target), target_to=plan.direction,
+            parameters=list(plan.parameters), constraints=list(plan.constraints),
+            estimated_cost=estimate.cost, node_type=plan.node_type,
+            parallel_nodes=plan.parallel_nodes)
     opt = Optimization(client, summary["optimizationId"], progress=progress, poll=poll)
-    return follow_optimization(opt, timeout=timeout) if wait else opt
+    return opt.wait(timeout=timeout) if wait else opt
 
 
 def follow_optimization(opt: Optimization, *, timeout: float | None = None,
-                        on_progress: Callable[[float, str], None] | None = None) -> Optimization:
-    bar = progress_bars.bar(None, f"optimization {opt.id}"[:40], opt.progress_mode,
-                            unit="backtest")
-
-    def done() -> bool:
-        opt.refresh()
-        # Parsed by results: `[]` while empty, counts from their text ("1,234" included).
-        counts = {k: v for k, v in opt.runtime.items() if isinstance(v, float)}
-        total, finished = int(counts.get("Total", 0)), int(counts.get("Completed", 0))
-        if total and bar.total != total:
-            bar.total = total
-        bar.update(finished - bar.n)
-        bar.set_postfix_str(opt.status)
-        if on_progress:
-            on_progress(finished / total if total else 0.0, opt.status)
-        return opt.status in ("completed", "aborted")
-
-    try:
-        poll_until(done, poll=opt.poll, timeout=timeout, what=f"optimization {opt.id}")
-    except WaitTimeout as e:
-        e.handle = opt
-        raise
-    except KeyboardInterrupt:
-        raise WaitInterrupted(f"optimization {opt.id}", opt,
-                              f"Optimization(client, {opt.id!r}).wait()") from None
-    finally:
-        bar.close()
-    return opt
+                        on_progress: OnProgress | None = None) -> Optimization:
+    """`opt.wait(timeout, on_progress)`, by its older name."""
+    return opt.wait(timeout=timeout, on_progress=on_progress)

@@ -6,7 +6,7 @@ records comes back as a DataFrame), `.pkl`/`.pickle`/`.joblib` are pickles, refu
 `allow_pickle=True` because unpickling runs whatever code the pickle names. Anything else is bytes.
 pandas is imported only when a value needs it.
 
->>> store = ObjectStore(QCClient())
+>>> store = ObjectStore(config.client())
 >>> store.put("results/folds.csv", frame)          # written as CSV, by the extension
 >>> store.get("results/folds.csv")                 # a DataFrame again
 >>> store.ls("results")                            # [{key, name, size, folder, ...}, ...]

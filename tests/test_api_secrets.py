@@ -13,7 +13,7 @@ import traceback
 import pytest
 
 from conftest import make_client, new_token
-from qc_magics import ConfigError, InvalidArgument, QCClient
+from qc_magics import ConfigError, InvalidArgument, QCClient, config
 from qc_magics.api import RetryPolicy, Timeouts
 from qc_magics.api.transport import signature
 
@@ -110,7 +110,7 @@ def test_a_user_id_that_is_not_ascii_digits_is_refused_before_any_signing(emu, u
 def test_a_user_id_from_the_environment_is_checked_too(emu, monkeypatch):
     monkeypatch.setenv("QC_USER_ID", "Ω42")
     with pytest.raises(ConfigError, match="not a QuantConnect user id"):
-        QCClient(api_token=new_token(), api_url=emu.api_url)
+        config.client(api_token=new_token(), api_url=emu.api_url)
 
 
 def test_a_number_user_id_is_taken(emu):
@@ -131,7 +131,7 @@ def test_a_config_error_shows_no_token_from_the_environment(monkeypatch):
     monkeypatch.setenv("QC_API_TOKEN", token)
     monkeypatch.setenv("QC_API_URL", "http://10.0.0.5/api/v2")   # refused: plain http elsewhere
     with pytest.raises(ConfigError) as e:
-        QCClient()
+        config.client()
     assert token not in rendered(e.value)
 
 
@@ -142,7 +142,7 @@ def test_a_broken_credentials_file_shows_no_token_in_its_error(isolated_home):
     for text in (f'{{"user-id": "42", "api-token": "{token}"', f'["{token}"]'):
         path.write_text(text)
         with pytest.raises(ConfigError) as e:
-            QCClient()
+            config.client()
         assert token not in rendered(e.value)
         assert e.value.__context__ is None
 

@@ -292,6 +292,39 @@ def test_a_missing_payload_is_a_malformed_response_not_a_key_error(canned, api, 
         call(api)
 
 
+def test_a_handle_waiting_on_an_answer_without_its_payload_gets_a_malformed_response(canned,
+                                                                                     api):
+    from qc_magics.results import Backtest, Optimization
+    canned.answer("/backtests/read", {"success": True, "backtests": [{"backtestId": "b1"}]})
+    canned.answer("/optimizations/read", {"success": True})
+    for handle in (Backtest(api, 7, "b1", progress="none", poll=(0.01, 0.01)),
+                   Optimization(api, "O-1", progress="none", poll=(0.01, 0.01))):
+        with pytest.raises(MalformedResponse, match=f"no '{handle.kind}' object"):
+            handle.wait(timeout=1)
+
+
+@pytest.mark.parametrize("created", [{}, {"name": "bt"}, {"backtestId": None}])
+def test_a_started_backtest_without_its_id_is_a_malformed_response(canned, api, created):
+    from qc_magics.jobs import run_backtest
+    canned.answer("/projects/read", PROJECTS)
+    canned.answer("/compile/create", {"success": True, "compileId": "c-1", "state": "InQueue"})
+    canned.answer("/compile/read", {"success": True, "compileId": "c-1",
+                                    "state": "BuildSuccess", "logs": []})
+    canned.answer("/backtests/create", {"success": True, "backtest": created})
+    with pytest.raises(MalformedResponse, match="/backtests/create: the answer has no backtestId"):
+        run_backtest(api, "Momentum", progress="none", poll=(0.01, 0.01))
+    assert canned.count("/backtests/read") == 0
+
+
+def test_a_started_optimization_without_its_id_is_a_malformed_response(canned, api):
+    from qc_magics import ParameterRange
+    canned.answer("/optimizations/create", {"success": True, "optimizations": [{"name": "o"}]})
+    with pytest.raises(MalformedResponse, match="no optimizationId"):
+        api.create_optimization(7, "o", compile_id="c-1", target="sharpe", target_to="max",
+                                parameters=[ParameterRange("a", 1, 2, 1)], estimated_cost=0.1,
+                                node_type="O2-8", parallel_nodes=2)
+
+
 def test_null_lists_read_as_empty(canned, api):
     canned.answer("/backtests/list", {"success": True, "backtests": None})
     assert api.list_backtests(7) == []

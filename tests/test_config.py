@@ -219,3 +219,57 @@ def test_an_api_url_holding_a_password_is_refused_without_showing_it():
         with pytest.raises(ConfigError) as e:
             check_api_url(url)
         assert "SECRETPW" not in str(e.value) and "user name or password" in str(e.value)
+
+
+def test_a_client_without_credentials_names_the_call_that_finds_them(monkeypatch):
+    from qc_magics import QCClient
+    monkeypatch.setenv("QC_USER_ID", "42")
+    monkeypatch.setenv("QC_API_TOKEN", new_token())   # there to be found, but not by QCClient
+    for partial in ({}, {"user_id": "42"}, {"api_token": new_token()}):
+        with pytest.raises(ConfigError, match=r"config\.client\(\)"):
+            QCClient(**partial)
+
+
+def test_a_client_of_values_reads_no_environment_and_no_file(isolated_home, monkeypatch):
+    from qc_magics import QCClient
+    monkeypatch.setenv("QC_API_URL", "http://127.0.0.1:1/api/v2")
+    monkeypatch.setenv("QC_ORGANIZATION_ID", "org-env")
+    write_json(config.config_file(), {"user-id": "300", "api-token": new_token(),
+                                      "organization-id": "org-own"})
+    monkeypatch.setattr(config, "_read_json", lambda p: pytest.fail(f"read {p}"))
+    c = QCClient(user_id=7, api_token=new_token())
+    assert (c.user_id, c.api_url, c.credentials.organization_id) == (
+        "7", config.DEFAULT_API_URL, None)
+
+
+def test_a_client_of_values_checks_its_url_and_takes_credentials_or_values_not_both():
+    from qc_magics import QCClient
+    with pytest.raises(ConfigError, match="plain http"):
+        QCClient(user_id="7", api_token=new_token(), api_url="http://10.0.0.5/api/v2")
+    credentials = Credentials("9", Secret(new_token()))
+    with pytest.raises(ConfigError, match="not both"):
+        QCClient(credentials=credentials, api_url="http://127.0.0.1:9/api/v2")
+
+
+def test_config_client_finds_credentials_and_passes_options_on(four_sources, monkeypatch):
+    from qc_magics.api import RetryPolicy
+    monkeypatch.setenv("QC_API_URL", "http://127.0.0.1:9/api/v2")
+    c = config.client(pool_size=3, retry=RetryPolicy(attempts=1))
+    assert (c.user_id, c.api_url, c.credentials.source) == ("200", "http://127.0.0.1:9/api/v2",
+                                                            "environment")
+    assert c.credentials.api_token.reveal() == four_sources["env"]
+    assert c.credentials.organization_id == "org-own"       # the file fills what env lacks
+    assert (c.pool_size, c.transport.retry.attempts) == (3, 1)
+    given = config.client(user_id=100, api_token=four_sources["args"])
+    assert (given.user_id, given.credentials.source) == ("100", "arguments")
+
+
+def test_the_api_package_does_not_import_config():
+    """api/ takes credentials as values; finding them (files, environment) is config's alone."""
+    import subprocess
+    import sys
+    code = ("import sys, qc_magics.api; "
+            "print('qc_magics.config' in sys.modules, 'qc_magics.credentials' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.stdout.split() == ["False", "True"]

@@ -203,3 +203,102 @@ def test_max_cost_zero_refuses_a_run_that_would_cost_a_fraction_of_a_cent(client
         run_optimization(client, project, [("a", 1, 1, 1)], max_cost=0, wait=False,
                          progress="none")
     assert emu.count("/optimizations/create") == 0
+
+
+# --- waiting on handles, the plan, the vocabulary ----------------------------------------------
+
+def test_handles_wait_with_progress_and_stop_when_on_progress_interrupts(client, emu, project):
+    bt = run_backtest(client, project, wait=False, **FAST)
+    seen = []
+    assert bt.wait(on_progress=lambda f, status: seen.append((f, status))) is bt
+    assert bt.done and seen[-1] == (1.0, "Completed.")
+    assert all(0 <= f <= 1 for f, _ in seen)
+    opt = run_optimization(client, project, [("ema_fast", 1, 3, 1)], confirm=True, wait=False,
+                           **FAST)
+
+    def stop(fraction, status):
+        raise KeyboardInterrupt
+    with pytest.raises(WaitInterrupted) as e:
+        opt.wait(on_progress=stop)
+    assert e.value.handle is opt and e.value.resume == f"Optimization(client, {opt.id!r}).wait()"
+    assert emu.count("/optimizations/abort") == 0
+    assert opt.wait().status == "completed" and len(opt.grid) == 3
+
+
+def test_a_wait_that_times_out_carries_the_handle(client, project):
+    from qc_magics.errors import WaitTimeout
+    bt = run_backtest(client, project, wait=False, **FAST)
+    with pytest.raises(WaitTimeout) as e:
+        bt.wait(timeout=0)
+    assert e.value.handle is bt and "checked once" in str(e.value)
+
+
+def test_results_do_not_import_jobs():
+    """Waiting belongs to the handles: results/ never reaches up to jobs."""
+    import subprocess
+    import sys
+    code = ("import sys, qc_magics.results; "
+            "print('qc_magics.jobs' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_a_plan_is_checked_whole_and_fills_in_the_targets_direction():
+    from qc_magics.api.optimizations import Constraint, ParameterRange
+    from qc_magics.errors import InvalidArgument
+    from qc_magics.jobs import OptimizationPlan
+    plan = OptimizationPlan([("a", 1, 3, 1), {"name": "b", "min": 0, "max": 1, "step": 0.5}],
+                            target="drawdown", constraints=[("sharpe", ">=", 1)])
+    checked = plan.check()
+    assert checked.parameters == (ParameterRange("a", 1, 3, 1), ParameterRange("b", 0, 1, 0.5))
+    assert checked.constraints == (Constraint("sharpe", ">=", 1),)
+    assert (checked.direction, checked.node_type, checked.parallel_nodes) == ("min", "O2-8", 2)
+    assert OptimizationPlan([("a", 1, 3, 1)], direction="max", target="drawdown"
+                            ).check().direction == "max"
+    for bad, words in [(dict(target="alpha"), "unknown optimization target"),
+                       (dict(direction="up"), "'min' or 'max'"),
+                       (dict(node_type="O16-32"), "node type"),
+                       (dict(node_type="O8-16", parallel_nodes=7), "1 to 6"),
+                       (dict(constraints=[("sharpe", ">=", float("nan"))]), "finite"),
+                       (dict(name="  "), "name")]:
+        with pytest.raises(InvalidArgument, match=words):
+            OptimizationPlan([("a", 1, 3, 1)], **bad).check()
+    with pytest.raises(InvalidArgument, match="at least one parameter"):
+        OptimizationPlan([]).check()
+
+
+def test_plan_and_keywords_give_the_same_run_and_do_not_mix(client, emu, project):
+    from qc_magics.errors import InvalidArgument
+    from qc_magics.jobs import OptimizationPlan
+    plan = OptimizationPlan([("ema_fast", 1, 3, 1)], target="drawdown", parallel_nodes=3)
+    by_plan = estimate_optimization(client, project, plan=plan)
+    by_words = estimate_optimization(client, project, [("ema_fast", 1, 3, 1)],
+                                     target="drawdown", parallel_nodes=3)
+    assert (by_plan.backtests, by_plan.parallel_nodes) == (by_words.backtests, 3) == (3, 3)
+    sent = [r["fields"] for r in emu.requests if r["endpoint"] == "/optimizations/estimate"]
+    assert sent[0]["targetTo"] == sent[1]["targetTo"] == "min"
+    emu.clear_log()
+    for mixed in (dict(parameters=[("a", 1, 2, 1)]), dict(target="car"),
+                  dict(constraints=[("sharpe", ">", 1)])):
+        with pytest.raises(InvalidArgument, match="in the plan, not beside it"):
+            run_optimization(client, project, plan=plan, confirm=True, **mixed, **FAST)
+    assert emu.requests == []
+    opt = run_optimization(client, project, plan=plan, confirm=True, **FAST)
+    assert opt.status == "completed" and opt.data["criterion"]["extremum"] == "min"
+
+
+def test_one_vocabulary_for_jobs_the_api_and_results():
+    from qc_magics import jobs, vocabulary
+    from qc_magics.api import optimizations
+    from qc_magics.results.optimization import SHORT
+    assert list(optimizations.TARGETS) == vocabulary.TARGETS
+    assert set(vocabulary.TARGETS) <= set(SHORT)
+    assert list(vocabulary.NODE_LIMITS) == list(vocabulary.NODE_PRICES) == vocabulary.NODE_TYPES
+    assert optimizations.NODE_LIMITS is jobs.NODE_LIMITS is vocabulary.NODE_LIMITS
+    assert (jobs.NODE_PRICES, jobs.DEFAULT_PARALLEL_NODES, jobs.DEFAULT_POLL) == (
+        vocabulary.NODE_PRICES, 2, (0.5, 5.0))
+    assert vocabulary.DEFAULT_TARGET in vocabulary.TARGETS
+    assert vocabulary.DEFAULT_NODE_TYPE == "O2-8"
+    assert {t: vocabulary.default_direction(t) for t in vocabulary.TARGETS} == {
+        "sharpe": "max", "car": "max", "psr": "max", "drawdown": "min"}
+    assert vocabulary.default_direction(optimizations.TARGETS["drawdown"]) == "min"

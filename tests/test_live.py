@@ -22,7 +22,7 @@ pytestmark = [
 
 @pytest.fixture
 def live_client(monkeypatch):
-    from qc_magics import QCClient
+    from qc_magics import config
     seen = []
     original = Transport.post
 
@@ -32,7 +32,7 @@ def live_client(monkeypatch):
         return answer
 
     monkeypatch.setattr(Transport, "post", recording)
-    client = QCClient()
+    client = config.client()
     client.seen = seen
     return client
 

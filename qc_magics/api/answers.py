@@ -95,6 +95,14 @@ def payload(data: dict, key: str, endpoint: str) -> dict[str, Any]:
     return value
 
 
+def identified(item: dict, key: str, endpoint: str) -> dict[str, Any]:
+    """`item` when it carries its id under `key` as text; MalformedResponse otherwise, so that a
+    new job without an id fails here and not as a KeyError where the id is first used."""
+    if not isinstance(item.get(key), str) or not item[key]:
+        raise MalformedResponse(f"{endpoint}: the answer has no {key}", endpoint=endpoint)
+    return item
+
+
 def listing(data: dict, key: str, endpoint: str) -> list[Any]:
     """The list under `key`; null reads as empty, a missing key or another type is malformed.
 

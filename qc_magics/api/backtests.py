@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..errors import InvalidArgument, MalformedResponse
-from .answers import listing, payload, strip_envelope
+from .answers import identified, listing, payload, strip_envelope
 from .base import Endpoints, need_id, need_name, need_project_id, need_window
 
 LOG_WINDOW = 200   # /backtests/read/log: end - start <= 200 (docs, Lean's and lean-cli's clients)
@@ -39,7 +39,8 @@ class BacktestEndpoints(Endpoints):
             "projectId": need_project_id(project_id), "compileId": need_id(compile_id, "compile id"),
             "backtestName": need_name(name, "backtest name"), "parameters": params or None,
         }, idempotent=False)
-        return payload(data, "backtest", "/backtests/create")
+        return identified(payload(data, "backtest", "/backtests/create"), "backtestId",
+                          "/backtests/create")
 
     def read_backtest(self, project_id: int, backtest_id: str) -> dict[str, Any]:
         data = self._post("/backtests/read", {"projectId": need_project_id(project_id),

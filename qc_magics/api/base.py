@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from ..config import Credentials
+from ..credentials import Credentials
 from ..errors import InvalidArgument
 from .transport import Transport
 

@@ -10,7 +10,7 @@ Facts this follows (sources in docs/real-service.md, "Object Store"):
   part `objectData`.
 - Storage is per organization: 50 MB and 1,000 files free, plans up to 50 GB and 500,000 files.
 
->>> client = QCClient()
+>>> client = config.client()
 >>> client.set_object(None, "results/run1.csv", b"a,b\\n1,2\\n")
 >>> client.get_objects(None, ["results/run1.csv"])
 {'results/run1.csv': b'a,b\\n1,2\\n'}

@@ -11,19 +11,18 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..errors import InvalidArgument
-from .answers import first, listing, payload
+from ..vocabulary import DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, NODE_LIMITS, NODE_TYPES
+from .answers import first, identified, listing, payload
 from .base import Endpoints, need_finite, need_id, need_name, need_project_id
 
 STRATEGY_GRID = "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy"
+# The service's name of each target in vocabulary.TARGETS (tests hold the two to the same keys).
 TARGETS = {
     "sharpe": "TotalPerformance.PortfolioStatistics.SharpeRatio",
     "car": "TotalPerformance.PortfolioStatistics.CompoundingAnnualReturn",
     "psr": "TotalPerformance.PortfolioStatistics.ProbabilisticSharpeRatio",
     "drawdown": "TotalPerformance.PortfolioStatistics.Drawdown",
 }
-# How many nodes of each type may run at once (lean-cli's available_nodes); more is refused.
-NODE_LIMITS = {"O2-8": 24, "O4-12": 12, "O8-16": 6}
-NODE_TYPES = tuple(NODE_LIMITS)
 OPERATORS = {"<=": "LessOrEqual", "<": "Less", ">=": "GreaterOrEqual", ">": "Greater",
              "!=": "NotEqual", "==": "Equals", "=": "Equals"}
 
@@ -173,8 +172,9 @@ class OptimizationEndpoints(Endpoints):
     def estimate_optimization(self, project_id: int, name: str, *, target: str, target_to: str,
                               parameters: Sequence[ParameterRange],
                               constraints: Sequence[Constraint] = (),
-                              compile_id: str | None = None, node_type: str = "O2-8",
-                              parallel_nodes: int = 4,
+                              compile_id: str | None = None,
+                              node_type: str = DEFAULT_NODE_TYPE,
+                              parallel_nodes: int = DEFAULT_PARALLEL_NODES,
                               target_value: float | None = None) -> dict[str, Any]:
         """{estimateId, time (seconds), balance}: what running it would take. Costs nothing."""
         check_nodes(node_type, parallel_nodes)
@@ -199,7 +199,8 @@ class OptimizationEndpoints(Endpoints):
         body.update(compileId=need_id(compile_id, "compile id"), nodeType=node_type,
                     parallelNodes=parallel_nodes, estimatedCost=cost)
         data = self._post("/optimizations/create", body, idempotent=False)
-        return first(data, "optimizations", "/optimizations/create")
+        return identified(first(data, "optimizations", "/optimizations/create"),
+                          "optimizationId", "/optimizations/create")
 
     def read_optimization(self, optimization_id: str) -> dict[str, Any]:
         data = self._post("/optimizations/read",

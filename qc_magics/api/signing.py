@@ -15,7 +15,7 @@ from typing import Callable
 
 import requests
 
-from ..config import Credentials, check_user_id
+from ..credentials import Credentials, check_user_id
 
 
 def signature(api_token: str, timestamp: str) -> str:

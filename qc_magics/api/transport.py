@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..config import Credentials
+from ..credentials import Credentials
 from ..errors import (AuthenticationError, FileTooLarge, InvalidArgument, MalformedResponse,
                       QCError, RequestTimeout, TransportError)
 from .answers import auth_message, classify, errors_of, is_auth_failure
@@ -149,31 +149,47 @@ class Transport:
                       (time.monotonic() - started) * 1000, attempt)
             status = response.status_code
             body = _json_of(response)
-            refused = status != 200 or not isinstance(body, dict) or body.get("success") is not True
-            errors = errors_of(body) if refused else []
-            if status == 401 or is_auth_failure(errors):
-                # 401 per the spec; lean-cli has met "Hash doesn't match." in a 200 and a 500,
-                # so the wording counts on any refusal (and a 500 saying it is not retried).
-                raise AuthenticationError(auth_message(errors, self._clock_skew(response)))
-            if status == 413:
-                raise FileTooLarge(endpoint, errors, name=_text(payload.get("name")),
-                                   size=_size(payload.get("content")))
-            if status in RETRY_STATUSES:
-                # 429 means "not now": nothing was done, so creates may retry too.
-                if (idempotent or status == 429) and attempt < self.retry.attempts:
-                    self._sleep(endpoint, attempt, _retry_after(response), f"HTTP {status}")
-                    continue
-                raise self._server_error(endpoint, response, attempt, idempotent)
-            if status >= 400:
-                said = f": {'; '.join(errors)}" if errors else ""
-                raise TransportError(f"{endpoint}: the service answered HTTP {status} "
-                                     f"{response.reason or ''}".rstrip() + said,
-                                     endpoint=endpoint, status=status)
-            data = _decode(endpoint, response, body)
-            if check_success and data.get("success") is False:
-                raise classify(endpoint, errors, file_name=_text(payload.get("name")),
-                               file_size=_size(payload.get("content")))
-            return data
+            error = self._error_of(endpoint, response, body, payload, attempt=attempt,
+                                   idempotent=idempotent, check_success=check_success)
+            if error is None:
+                return body
+            # 429 means "not now": nothing was done, so creates may retry too. A refusal of the
+            # credentials is never retried, whatever its status.
+            if status in RETRY_STATUSES and not isinstance(error, AuthenticationError) \
+                    and (idempotent or status == 429) and attempt < self.retry.attempts:
+                self._sleep(endpoint, attempt, _retry_after(response), f"HTTP {status}")
+                continue
+            raise error
+
+    def _error_of(self, endpoint: str, response: requests.Response, body: Any,
+                  payload: Mapping[str, Any], *, attempt: int, idempotent: bool,
+                  check_success: bool) -> QCError | None:
+        """What is wrong with this answer, as the typed error to raise, or None when it is a
+        usable JSON object. Returned, never raised: post() alone decides to retry or raise."""
+        status = response.status_code
+        refused = status != 200 or not isinstance(body, dict) or body.get("success") is not True
+        errors = errors_of(body) if refused else []
+        if status == 401 or is_auth_failure(errors):
+            # 401 per the spec; lean-cli has met "Hash doesn't match." in a 200 and a 500,
+            # so the wording counts on any refusal (and a 500 saying it is not retried).
+            return AuthenticationError(auth_message(errors, self._clock_skew(response)))
+        if status == 413:
+            return FileTooLarge(endpoint, errors, name=_text(payload.get("name")),
+                                size=_size(payload.get("content")))
+        if status in RETRY_STATUSES:
+            return self._server_error(endpoint, response, attempt, idempotent)
+        if status >= 400:
+            said = f": {'; '.join(errors)}" if errors else ""
+            return TransportError(f"{endpoint}: the service answered HTTP {status} "
+                                  f"{response.reason or ''}".rstrip() + said,
+                                  endpoint=endpoint, status=status)
+        malformed = _malformed(endpoint, response, body)
+        if malformed is not None:
+            return malformed
+        if check_success and body.get("success") is False:
+            return classify(endpoint, errors, file_name=_text(payload.get("name")),
+                            file_size=_size(payload.get("content")))
+        return None
 
     def _send(self, url: str, raw: bytes) -> "requests.Response | _Failed":
         """One attempt. Failures come back as values, so that what the caller raises carries no
@@ -338,13 +354,15 @@ def _json_of(response: requests.Response) -> Any:
         return _NOT_JSON
 
 
-def _decode(endpoint: str, response: requests.Response, body: Any) -> dict:
+def _malformed(endpoint: str, response: requests.Response,
+               body: Any) -> MalformedResponse | None:
+    """The error for an answer that is not a JSON object, or None."""
     if body is _NOT_JSON:
         snippet = response.text[:80].replace("\n", " ")
-        raise MalformedResponse(f"{endpoint}: the service answered with something that is not "
-                                f"JSON (HTTP {response.status_code}, starts {snippet!r})",
-                                endpoint=endpoint, status=response.status_code)
+        return MalformedResponse(f"{endpoint}: the service answered with something that is "
+                                 f"not JSON (HTTP {response.status_code}, starts {snippet!r})",
+                                 endpoint=endpoint, status=response.status_code)
     if not isinstance(body, dict):
-        raise MalformedResponse(f"{endpoint}: expected a JSON object, got {type(body).__name__}",
-                                endpoint=endpoint, status=response.status_code)
-    return body
+        return MalformedResponse(f"{endpoint}: expected a JSON object, got {type(body).__name__}",
+                                 endpoint=endpoint, status=response.status_code)
+    return None

@@ -1,7 +1,7 @@
 """`qc-magics doctor`: a read-only, free conformance probe of a QuantConnect account.
 
 >>> from qc_magics.doctor import probe, write_report
->>> result = probe(QCClient())
+>>> result = probe(config.client())
 >>> print(result); write_report(result, "doctor.json")
 """
 from .checks import Check, Diagnosis, probe

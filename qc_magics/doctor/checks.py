@@ -4,7 +4,7 @@ It calls the client's own methods (so the same code paths run as in daily use), 
 answer of each through the client's transport, and checks that answer with `shapes`. It only
 reads: the recorder refuses any endpoint outside `shapes.READS` before a byte is sent.
 
->>> result = probe(QCClient())
+>>> result = probe(config.client())
 >>> print(result)            # one line per check, then a summary
 >>> result.exit_code         # 0 when every check passed
 """

@@ -13,9 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import NotFoundError
+from .. import progress as progress_bars
+from ..errors import BacktestRuntimeError, NotFoundError, WaitTimeout
+from ..vocabulary import DEFAULT_POLL
 from ..waiting import poll_until
 from . import frames
+from .handle import Handle, OnProgress
 from .parse import as_mapping, parse_number, parse_timespan, split_statistics
 from .report import REPORT_TIMEOUT, wait_for_report
 from .times import epoch_seconds, to_timestamp
@@ -26,6 +29,8 @@ EQUITY = ("Strategy Equity", "Equity")
 RETURNS = ("Strategy Equity", "Return")
 DRAWDOWN = ("Drawdown", "Equity Drawdown")
 BENCHMARK = ("Benchmark", "Benchmark")
+# How long "completed" may come without statistics before waiting gives up.
+STATISTICS_GRACE = 120.0
 
 
 @dataclass
@@ -83,20 +88,18 @@ def _either(raw: dict, camel: str) -> Any:
     return value if value is not None else raw.get(camel[:1].upper() + camel[1:])
 
 
-class Backtest:
+class Backtest(Handle):
     """A handle on a cloud backtest. Nothing is read until a property asks for it."""
+
+    kind = "backtest"
 
     def __init__(self, client: Any, project_id: int, backtest_id: str, data: dict | None = None,
                  *, progress: str = "auto", concurrency: int = 8,
-                 poll: tuple[float, float] = (0.5, 5.0)):
-        self.client = client
+                 poll: tuple[float, float] = DEFAULT_POLL):
+        super().__init__(client, backtest_id, data, progress=progress, poll=poll)
         self.project_id = int(project_id)
-        self.id = backtest_id
-        self.progress_mode = progress
         self.concurrency = concurrency
-        self.poll = poll
-        self._data = data
-        self._cache: dict[str, Any] = {}
+        self._completed_at: float | None = None
 
     def __repr__(self) -> str:
         status = self._data.get("status", "?") if self._data else "not read yet"
@@ -116,24 +119,8 @@ class Backtest:
         return self.view().to_text(max_rows=None)
 
     # --- the backtest record --------------------------------------------------------------------
-    @property
-    def data(self) -> dict:
-        if self._data is None:
-            self.refresh()
-        return self._data
-
-    def refresh(self) -> "Backtest":
-        self._data = self.client.read_backtest(self.project_id, self.id)
-        self._cache.clear()
-        return self
-
-    @property
-    def name(self) -> str:
-        return self.data.get("name", "")
-
-    @property
-    def status(self) -> str:
-        return self.data.get("status", "")
+    def _read(self) -> dict:
+        return self.client.read_backtest(self.project_id, self.id)
 
     @property
     def completed(self) -> bool:
@@ -169,17 +156,43 @@ class Backtest:
         """When the backtest was created, in UTC (NaT if the service did not say)."""
         return to_timestamp(self.data.get("created"))
 
-    def wait(self, timeout: float | None = None) -> "Backtest":
-        """Follow the backtest until done, with a progress bar (see jobs.follow_backtest)."""
-        from ..jobs import follow_backtest
-        return follow_backtest(self, timeout=timeout)
+    # --- waiting --------------------------------------------------------------------------------
+    def wait(self, timeout: float | None = None,
+             on_progress: OnProgress | None = None) -> "Backtest":
+        """Follow the backtest until done: completed with its statistics, or failed
+        (BacktestRuntimeError, the backtest kept on it). See Handle.wait for the rest."""
+        self._completed_at = None   # each wait gives the statistics their full grace
+        super().wait(timeout, on_progress)
+        if self.failed:
+            raise BacktestRuntimeError(self, self.error or self.status, self.stacktrace)
+        return self
+
+    def resume_call(self) -> str:
+        return f"Backtest(client, {self.project_id}, {self.id!r}).wait()"
+
+    def _finished(self) -> bool:
+        if self.completed and not self.done:
+            # The service says completed a moment before the statistics arrive: keep reading.
+            now = time.monotonic()
+            if self._completed_at is None:
+                self._completed_at = now
+            elif now - self._completed_at > STATISTICS_GRACE:
+                raise WaitTimeout(f"backtest {self.id} completed but its statistics did not "
+                                  f"arrive within {STATISTICS_GRACE:g}s; read it again later")
+        return self.done
+
+    def _bar(self) -> Any:
+        return progress_bars.bar(100, f"backtest {self.name or self.id}"[:40],
+                                 self.progress_mode, unit="%")
+
+    def _show(self, bar: Any) -> float:
+        fraction = float(self.data.get("progress") or 0)
+        bar.update(max(0.0, round(fraction * 100) - bar.n))
+        # The service's running status is a template ("'Running: _%'"); the bar shows the number.
+        bar.set_postfix_str("running" if "Running" in self.status else self.status)
+        return fraction
 
     # --- statistics -----------------------------------------------------------------------------
-    def _cached(self, key: str, make):
-        if key not in self._cache:
-            self._cache[key] = make()
-        return self._cache[key]
-
     def _split(self, field: str) -> tuple[dict, dict]:
         return self._cached(f"split:{field}", lambda: split_statistics(self.data.get(field)))
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .formats import (RENAMED, SHORT_LABELS, TRADE_KINDS, Kind, currency_of, format_date,
-                      format_plain, format_statistic, format_value, is_statistic,
+from .formats import (LOWER_IS_BETTER, RENAMED, SHORT_LABELS, TRADE_KINDS, Kind, currency_of,
+                      format_date, format_plain, format_statistic, format_value, is_statistic,
                       one_name_per_statistic, statistic_kind)
 from .layout import WIDTH, Cells, shorten, to_html, to_text
 
@@ -317,7 +317,6 @@ def optimization_target(opt: "Optimization",
                         grid: pd.DataFrame | None = None) -> tuple[str | None, bool]:
     """(the grid column the optimization targets, whether higher is better); the column is
     None when the grid has no such statistic (yet)."""
-    from .optimization import LOWER_IS_BETTER
     grid = opt.grid if grid is None else grid
     criterion = opt.data.get("criterion") or {}
     target = str(criterion.get("target") or "").rsplit(".", 1)[-1]

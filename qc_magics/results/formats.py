@@ -53,6 +53,10 @@ TRADE_KINDS: dict[str, "Kind"] = {"averageLoss": "money"}
 # Renamed statistics: Lean's "Total Trades" became "Total Orders". Displays show one of them.
 RENAMED = {"Total Trades": "Total Orders"}
 
+# Statistics where less is better (the best row has the lowest), by backtest statistics labels.
+LOWER_IS_BETTER = {"Drawdown", "Annual Standard Deviation", "Annual Variance", "Total Fees",
+                   "Loss Rate", "Tracking Error", "Drawdown Recovery"}
+
 # Short labels for compact tables' headers (the full name stays in the frames).
 SHORT_LABELS = {"Compounding Annual Return": "CAR", "Probabilistic Sharpe Ratio": "PSR",
                 "Sharpe Ratio": "Sharpe", "Sortino Ratio": "Sortino"}

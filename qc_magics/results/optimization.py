@@ -12,8 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import progress as progress_bars
 from ..errors import InvalidArgument
+from ..vocabulary import DEFAULT_POLL
 from . import frames
+from .formats import LOWER_IS_BETTER
+from .handle import Handle
 from .parse import as_mapping, parse_number, percent_to_fraction, split_statistics
 from .times import to_utc
 
@@ -32,8 +36,6 @@ PERCENT = {"Average Loss", "Average Win", "Compounding Annual Return", "Drawdown
            "Net Profit", "Probabilistic Sharpe Ratio", "Win Rate"}
 SHORT = {"sharpe": "Sharpe Ratio", "car": "Compounding Annual Return",
          "psr": "Probabilistic Sharpe Ratio", "drawdown": "Drawdown", "sortino": "Sortino Ratio"}
-LOWER_IS_BETTER = {"Drawdown", "Annual Standard Deviation", "Annual Variance", "Total Fees",
-                   "Loss Rate", "Tracking Error", "Drawdown Recovery"}
 
 
 def _statistic(label: str, value: Any) -> float:
@@ -106,16 +108,14 @@ def _number(text: Any) -> Any:
     return int(value) if integral else value
 
 
-class Optimization:
+class Optimization(Handle):
     """A handle on a cloud optimization; `grid` and the rest are read lazily."""
 
+    kind = "optimization"
+
     def __init__(self, client: Any, optimization_id: str, data: dict | None = None, *,
-                 progress: str = "auto", poll: tuple[float, float] = (0.5, 5.0)):
-        self.client = client
-        self.id = optimization_id
-        self.progress_mode = progress
-        self.poll = poll
-        self._data = data
+                 progress: str = "auto", poll: tuple[float, float] = DEFAULT_POLL):
+        super().__init__(client, optimization_id, data, progress=progress, poll=poll)
 
     def __repr__(self) -> str:
         status = self._data.get("status", "?") if self._data else "not read yet"
@@ -133,27 +133,29 @@ class Optimization:
     def __str__(self) -> str:
         return self.view().to_text()
 
-    @property
-    def data(self) -> dict:
-        if self._data is None:
-            self.refresh()
-        return self._data
+    # --- the record and waiting (Handle.wait) ---------------------------------------------------
+    def _read(self) -> dict:
+        return self.client.read_optimization(self.id)
 
-    def refresh(self) -> "Optimization":
-        self._data = self.client.read_optimization(self.id)
-        return self
+    def resume_call(self) -> str:
+        return f"Optimization(client, {self.id!r}).wait()"
 
-    def wait(self, timeout: float | None = None) -> "Optimization":
-        from ..jobs import follow_optimization
-        return follow_optimization(self, timeout=timeout)
+    def _finished(self) -> bool:
+        return self.status in ("completed", "aborted")
 
-    @property
-    def name(self) -> str:
-        return self.data.get("name", "")
+    def _bar(self) -> Any:
+        return progress_bars.bar(None, f"optimization {self.id}"[:40], self.progress_mode,
+                                 unit="backtest")
 
-    @property
-    def status(self) -> str:
-        return self.data.get("status", "")
+    def _show(self, bar: Any) -> float:
+        # Parsed by results: `[]` while empty, counts from their text ("1,234" included).
+        counts = {k: v for k, v in self.runtime.items() if isinstance(v, float)}
+        total, finished = int(counts.get("Total", 0)), int(counts.get("Completed", 0))
+        if total and bar.total != total:
+            bar.total = total
+        bar.update(finished - bar.n)
+        bar.set_postfix_str(self.status)
+        return finished / total if total else 0.0
 
     @property
     def project_id(self) -> int:

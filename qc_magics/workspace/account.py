@@ -29,12 +29,11 @@ class Identity:
 class AccountActions(WorkspaceBase):
     def login(self, user_id: str, api_token: str) -> str:
         """Check the credentials against the service, then save them (mode 0600); the path."""
-        from ..api import QCClient
-        from ..config import save
+        from ..config import client as connect, save
         if not user_id.strip() or not api_token.strip():
             raise Refused("login needs a user id and an API token")
-        client = QCClient(user_id=user_id.strip(), api_token=api_token.strip(),
-                          api_url=self.settings.api_url)
+        client = connect(user_id=user_id.strip(), api_token=api_token.strip(),
+                         api_url=self.settings.api_url)
         client.authenticate()
         path = save(client.credentials)
         self.reconnect()

@@ -24,14 +24,14 @@ class BacktestActions(WorkspaceBase):
         Progress shows as a bar (settings.progress), or goes to `on_progress(fraction, status)`.
         >>> ws.run_backtest("ema 10", {"ema_fast": 10}).statistics["Sharpe Ratio"]
         """
-        from ..jobs import follow_backtest, run_backtest
+        from ..jobs import run_backtest
         s = self.settings
         bt = run_backtest(self.client, self.project(project), name, dict(parameters or {}),
                           wait=False, progress="none" if on_progress else s.progress,
                           poll=s.poll, timeout=s.timeout, concurrency=s.concurrency)
         if not wait:
             return bt
-        return follow_backtest(bt, timeout=s.timeout, on_progress=on_progress)
+        return bt.wait(timeout=s.timeout, on_progress=on_progress)
 
     def backtests(self, *, project: str | None = None):
         """The project's backtests with their statistics, newest first (a DataFrame)."""
@@ -59,8 +59,7 @@ class BacktestActions(WorkspaceBase):
 
     def wait_backtest(self, backtest, *, on_progress: Progress | None = None):
         """Follow a started backtest to the end (Ctrl-C stops waiting, never the backtest)."""
-        from ..jobs import follow_backtest
-        return follow_backtest(backtest, timeout=self.settings.timeout, on_progress=on_progress)
+        return backtest.wait(timeout=self.settings.timeout, on_progress=on_progress)
 
     def rename_backtest(self, backtest_id: str, name: str, *, project: str | None = None):
         return self.backtest(backtest_id, project=project, read=False).rename(name)

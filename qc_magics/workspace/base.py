@@ -39,10 +39,10 @@ class WorkspaceBase:
     @property
     def client(self) -> Any:
         if self._client is None:
-            from ..api import QCClient
+            from ..config import client
             s = self.settings
             # Room for a push's waves to grow (sync/waves.py): connections are made as needed.
-            self._client = QCClient(api_url=s.api_url, pool_size=max(64, s.concurrency))
+            self._client = client(api_url=s.api_url, pool_size=max(64, s.concurrency))
         return self._client
 
     def reconnect(self, client: Any = None) -> None:

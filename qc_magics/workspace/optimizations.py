@@ -37,7 +37,7 @@ class OptimizationActions(WorkspaceBase):
         """Start the optimization only when paid for in advance: `confirmed=` the estimate the
         person accepted (the run never costs more than it), `max_cost=` dollars, or
         `confirm=True`. It is estimated again just before it starts, and refused if over."""
-        from ..jobs import follow_optimization, run_optimization
+        from ..jobs import run_optimization
         s = self.settings
         opt = run_optimization(
             self.client, self.project(project), _ranges(parameters), target=target,
@@ -47,7 +47,7 @@ class OptimizationActions(WorkspaceBase):
             progress="none" if on_progress else s.progress, poll=s.poll, timeout=s.timeout)
         if not wait:
             return opt
-        return follow_optimization(opt, timeout=s.timeout, on_progress=on_progress)
+        return opt.wait(timeout=s.timeout, on_progress=on_progress)
 
     def optimizations(self, *, project: str | None = None):
         """The project's optimizations, newest first (a DataFrame)."""
@@ -62,9 +62,7 @@ class OptimizationActions(WorkspaceBase):
         return opt.refresh() if read else opt
 
     def wait_optimization(self, optimization, *, on_progress: Progress | None = None):
-        from ..jobs import follow_optimization
-        return follow_optimization(optimization, timeout=self.settings.timeout,
-                                   on_progress=on_progress)
+        return optimization.wait(timeout=self.settings.timeout, on_progress=on_progress)
 
     def abort_optimization(self, optimization_id: str):
         return self.optimization(optimization_id, read=False).abort()
