@@ -284,7 +284,8 @@ def test_every_action_sets_its_tabs_status_line(controller, emu, tmp_path):
     assert "files" in controller.status_failed
     (tmp_path / "main.py").write_text("x = 1\n")
     controller.push(["main.py"])
-    assert controller.status["files"] == "pushed main.py" and "files" not in controller.status_failed
+    assert controller.status["files"] == "pushed main.py"
+    assert "files" not in controller.status_failed
     emu.script_fault("/files/read", "500", times=10)
     controller.refresh_files()
     assert controller.status["files"].startswith("refresh files failed:")

@@ -150,7 +150,8 @@ class Panel:
             self.ranges.value, self.target.value, self.direction.value, self.node.value,
             self.parallel.value))
         self.confirm_button.on_click(lambda b: c.confirm_optimization())
-        opt_tab = W.VBox([self.status_views["optimizations"], self.ranges, W.HBox([self.target, self.direction]),
+        opt_tab = W.VBox([self.status_views["optimizations"], self.ranges,
+                          W.HBox([self.target, self.direction]),
                           W.HBox([self.node, self.parallel]), self.estimate_button,
                           self.estimate_view, W.HBox([self.confirm_button, self.opt_progress]),
                           self.grid_view, self.heatmap_view])
