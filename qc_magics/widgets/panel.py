@@ -89,7 +89,7 @@ class Panel:
                                    layout=W.Layout(width="420px"))
         self.bt_name = W.Text(description="Name", placeholder="optional", style=WIDE)
         self.bt_params = W.Text(description="Parameters", style=WIDE,
-                                placeholder="e.g. ema_fast=10 ema_slow=50 (optional)")
+                                placeholder="e.g. ema_fast=10, ema_slow=50")
         self.run_button = _button("Run backtest", "success")
         self.cancel_button = _button("Cancel", "warning", "Stop waiting; the job goes on")
         # Shown only while a job runs; when it ends the tab's status line says how it ended.
