@@ -271,3 +271,205 @@ def test_widgets_show_the_selected_backtests_log(panel, emu):
     panel.backtest.value = other      # selecting another reads that one's log
     assert emu.count("/backtests/read/log") - before == 2
     assert panel.log_tail.value.splitlines() == panel.c.log_tail
+
+
+# --- what a user sees: feedback next to the action ---------------------------------------------
+
+def test_every_action_sets_its_tabs_status_line(controller, emu, tmp_path):
+    assert controller.status["files"].startswith("refreshed: 2 files")
+    controller.pull(["main.py"])
+    assert controller.status["files"] == "pulled main.py"
+    controller.push([])
+    assert controller.status["files"] == "push: select the files first"
+    assert "files" in controller.status_failed
+    (tmp_path / "main.py").write_text("x = 1\n")
+    controller.push(["main.py"])
+    assert controller.status["files"] == "pushed main.py"
+    assert "files" not in controller.status_failed
+    emu.script_fault("/files/read", "500", times=10)
+    controller.refresh_files()
+    assert controller.status["files"].startswith("refresh files failed:")
+    assert "HTTP 500" in controller.status["files"] and "files" in controller.status_failed
+    assert controller.status["backtests"].startswith("refreshed: 0 backtests")   # untouched
+    controller.run_backtest("status run")
+    bid = controller.backtests.index[0]
+    # The job's end as plain text: what a saved notebook still shows once the bar is gone.
+    assert controller.status["backtests"].startswith(f"backtest {bid} ('status run'): Completed")
+    assert "Sharpe" in controller.status["backtests"]
+    controller.load_backtest(None, "not an identifier")
+    assert controller.status["backtests"].startswith("load: select a backtest")
+    controller.confirm_optimization()
+    assert controller.status["optimizations"] == "run optimization: estimate it first, then confirm"
+
+
+def test_a_failed_job_says_so_in_its_tab(controller, emu):
+    emu.script_fault("/backtests/create", "500", times=10)
+    controller.run_backtest("doomed")
+    assert controller.status["backtests"].startswith("run backtest failed:")
+    assert "backtests" in controller.status_failed and not controller.busy
+    assert controller.log[-1].endswith(controller.status["backtests"])
+
+
+def test_diff_and_refresh_are_logged(controller, tmp_path):
+    controller.pull(["main.py"])
+    (tmp_path / "main.py").write_text("changed = 1\n")
+    controller.refresh_files()
+    assert controller.log[-1].endswith("refreshed: 2 files: 1 local-changed, 1 cloud-only")
+    controller.show_diff("main.py")
+    assert controller.log[-1].endswith("diff main.py: differences shown below")
+    assert controller.status["files"] == "diff main.py: differences shown below"
+    controller.refresh_backtests()
+    assert controller.log[-1].endswith("refreshed: 0 backtests")
+
+
+def test_push_and_pull_clear_the_stale_diff(controller, tmp_path):
+    controller.pull(["main.py"])
+    (tmp_path / "main.py").write_text("changed = 1\n")
+    controller.show_diff("main.py")
+    assert controller.diff
+    controller.push(["main.py"])
+    assert controller.diff is None
+    controller.show_diff("main.py")
+    assert controller.diff is not None
+    controller.pull(["main.py"])
+    assert controller.diff is None
+
+
+def test_an_empty_estimate_asks_nothing(controller, emu):
+    before = len(emu.requests)
+    controller.estimate_optimization("  \n ")
+    assert len(emu.requests) == before and emu.count("/optimizations/estimate") == 0
+    assert controller.status["optimizations"].startswith("estimate: no ranges; type one NAME=")
+    assert "optimizations" in controller.status_failed and controller.estimate is None
+
+
+def test_the_backtest_just_run_is_selected_and_loaded(controller):
+    controller.run_backtest("first")
+    first = controller.selected_backtest
+    assert controller.log_tail_of == first and controller.log_tail
+    controller.run_backtest("second")
+    second = controller.selected_backtest
+    assert second != first and controller.log_tail_of == second
+    controller.select_backtest(first)
+    controller.run_backtest("third")       # the new one wins over the person's earlier choice
+    third = controller.selected_backtest
+    assert third not in (first, second) and controller.log_tail_of == third
+    controller.load_backtest(None, "bt")   # no id: the selected one
+    assert controller.namespace["bt"].id == third
+    controller.refresh_backtests()         # a refresh keeps the selection
+    assert controller.selected_backtest == third
+
+
+def test_the_estimate_stays_and_the_run_ends_in_a_summary(controller):
+    controller.estimate_optimization("fast=1:3:1\nslow=10:20:10", "sharpe", "max", "O2-8", 2)
+    estimate = controller.estimate
+    controller.confirm_optimization()
+    assert controller.estimate is None and controller.spent_estimate is estimate
+    opt = controller.optimization
+    line = controller.status["optimizations"]
+    assert line.startswith(f"optimization {opt.id} completed: 6 backtests; best: fast=")
+    assert "Sharpe" in line
+
+
+# --- the same, through the widgets --------------------------------------------------------------
+
+def test_widgets_status_lines_are_escaped_and_next_to_the_action(panel, emu, tmp_path):
+    files_tab, backtests_tab, opt_tab = panel.tabs.children
+    assert files_tab.children[0] is panel.status_views["files"]
+    assert backtests_tab.children[0] is panel.status_views["backtests"]
+    assert opt_tab.children[0] is panel.status_views["optimizations"]
+    panel.files.value = ("main.py",)
+    panel.pull_button.click()
+    assert ">pulled main.py</div>" in panel.status_views["files"].value
+    panel.files.value = ()
+    panel.push_button.click()
+    assert "qc-status-failed" in panel.status_views["files"].value
+    assert "push: select the files first" in panel.status_views["files"].value
+    panel.bt_name.value = "<img src=x onerror=alert(1)>"
+    panel.run_button.click()
+    shown = panel.status_views["backtests"].value
+    assert "&lt;img src=x onerror=alert(1)&gt;" in shown and "<img" not in shown
+    assert ": Completed, Sharpe" in shown
+    # The bar is gone once the job ended; the status line holds the result.
+    assert panel.progress.layout.display == "none" and not panel.progress.description
+
+
+def test_widgets_log_shows_the_newest_first(panel, tmp_path):
+    panel.files.value = ("main.py",)
+    panel.pull_button.click()
+    panel.refresh_button.click()
+    panel.diff_button.click()
+    lines = panel.log.value.splitlines()
+    assert lines[0].endswith("diff main.py: no differences")
+    assert lines[1].endswith("refreshed: 2 files: 1 in-sync, 1 cloud-only")
+    assert lines.index(next(l for l in lines if l.endswith("pulled main.py"))) > 1
+
+
+def test_widgets_clear_the_diff_after_push(panel, tmp_path):
+    panel.files.value = ("main.py",)
+    panel.pull_button.click()
+    (tmp_path / "main.py").write_text("changed = True\n")
+    panel.files.value = ("main.py",)
+    panel.diff_button.click()
+    assert "+changed = True" in panel.diff_view.value
+    panel.push_button.click()
+    assert panel.diff_view.value == ""
+
+
+def test_widgets_empty_ranges_show_a_hint_and_ask_nothing(panel, emu):
+    assert panel.ranges.value == ""
+    assert panel.ranges.placeholder.startswith("one NAME=MIN:MAX:STEP per line")
+    for widget in (panel.ranges, panel.parallel, panel.target, panel.bt_params, panel.variable):
+        assert widget.style.description_width == "initial"
+    assert panel.parallel.description == "Parallel nodes"
+    before = len(emu.requests)
+    panel.estimate_button.click()
+    assert len(emu.requests) == before
+    assert "estimate: no ranges" in panel.status_views["optimizations"].value
+    assert panel.estimate_view.value == "" and panel.confirm_button.disabled
+
+
+def test_widgets_select_the_backtest_just_run_and_load_it(panel):
+    panel.bt_name.value = "one"
+    panel.run_button.click()
+    panel.bt_name.value = "two"
+    panel.run_button.click()
+    newest = panel.c.backtests.index[0]
+    older = panel.c.backtests.index[1]
+    assert panel.backtest.value == newest
+    panel.backtest.value = older                 # the person picks the older one
+    assert panel.c.selected_backtest == older and panel.c.log_tail_of == older
+    panel.bt_name.value = "three"
+    panel.run_button.click()
+    newest = panel.c.backtests.index[0]
+    assert panel.backtest.value == newest and panel.backtest.label.startswith("three")
+    assert panel.log_tail.value.splitlines() == panel.c.log_tail and panel.c.log_tail_of == newest
+    panel.variable.value = "chosen"
+    panel.load_button.click()
+    assert panel.c.namespace["chosen"].id == newest
+    panel.backtest.value = older
+    panel.load_button.click()
+    assert panel.c.namespace["chosen"].id == older
+
+
+def test_widgets_grid_is_compact_scrolls_and_the_estimate_stays(panel):
+    panel.ranges.value = "a=1:2:1\nb=5:10:5"
+    panel.parallel.value = 2
+    panel.estimate_button.click()
+    panel.confirm_button.click()
+    grid = panel.grid_view.value
+    assert "overflow-x:auto" in grid and "max-width:100%" in grid
+    opt = panel.c.optimization
+    from qc_magics.results.display import grid_view
+    view = grid_view(opt)
+    headers = view.cells.headers
+    assert headers[:2] == ["a", "b"] and len(headers) <= 2 + 7 < len(opt.grid.columns)
+    assert all(f">{h}</th>" in grid for h in headers)
+    assert headers[2] == "Sharpe"                        # the target, then key statistics
+    best = opt.grid.sort_values("Sharpe Ratio", ascending=False).iloc[0]
+    assert view.cells.rows[0][:2] == [str(int(best["a"])), str(int(best["b"]))]   # best first
+    assert "best: a=" in grid
+    # The estimate the run was held to is still in view, the run's summary in its status line.
+    assert "4 backtests" in panel.estimate_view.value and panel.confirm_button.disabled
+    assert "completed: 4 backtests; best: a=" in panel.status_views["optimizations"].value
+    assert panel.opt_progress.layout.display == "none"

@@ -14,9 +14,10 @@ import ipywidgets as W
 from ..text import printable
 from ..vocabulary import (DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, DEFAULT_TARGET, NODE_LIMITS,
                           NODE_TYPES, TARGETS, default_direction)
-from .controller import LOG_TAIL_LINES, PanelController
+from .controller import LOG_TAIL_LINES, RANGES_HINT, TABS, PanelController
 
 CELL = "padding:2px 10px;text-align:left"
+WIDE = {"description_width": "initial"}   # labels in full, never "Paramet..."
 
 STATE_COLORS = {"in-sync": "#2e7d32", "local-changed": "#1565c0", "cloud-changed": "#6a1b9a",
                 "conflict": "#c62828", "local-only": "#00838f", "cloud-only": "#ef6c00",
@@ -49,14 +50,17 @@ class Panel:
     def _build(self) -> None:
         c = self.c
         self.header = W.HTML("<b>QuantConnect</b> connecting…")
-        self.project = W.Dropdown(description="Project", options=[], layout=W.Layout(width="420px"))
+        self.project = W.Dropdown(description="Project", options=[], style=WIDE,
+                                  layout=W.Layout(width="420px"))
+        # Each tab's last action's result or error, next to its buttons (controller.status).
+        self.status_views = {tab: W.HTML(layout=W.Layout(min_height="1.6em")) for tab in TABS}
         self._drawing = False   # set while redrawing, so widget events we cause are not actions
         self.project.observe(lambda ch: ch["new"] and not self._drawing
                              and c.select_project(ch["new"]), names="value")
 
         # files
         self.files_table = W.HTML()
-        self.files = W.SelectMultiple(options=[], rows=8, description="Files",
+        self.files = W.SelectMultiple(options=[], rows=8, description="Files", style=WIDE,
                                       layout=W.Layout(width="420px"))
         self.pull_button = _button("Pull", "primary", "Bring cloud changes here")
         self.push_button = _button("Push", "primary", "Send local changes to the cloud")
@@ -73,7 +77,7 @@ class Panel:
                                                         else None))
         self.refresh_button.on_click(lambda b: c.refresh_files())
         self.sync_button.on_click(lambda b: c.sync_notebook(self.notebook.value.strip() or None))
-        files_tab = W.VBox([self.files_table, self.files,
+        files_tab = W.VBox([self.status_views["files"], self.files_table, self.files,
                             W.HBox([self.pull_button, self.push_button, self.diff_button,
                                     self.refresh_button]),
                             W.HBox([self.sync_button, self.notebook]), self.conflict_box,
@@ -81,30 +85,34 @@ class Panel:
 
         # backtests
         self.backtests_table = W.HTML()
-        self.backtest = W.Dropdown(description="Backtest", options=[],
+        self.backtest = W.Dropdown(description="Backtest", options=[], style=WIDE,
                                    layout=W.Layout(width="420px"))
-        self.bt_name = W.Text(description="Name", placeholder="optional")
-        self.bt_params = W.Text(description="Parameters", placeholder="ema_fast=10 ema_slow=50")
+        self.bt_name = W.Text(description="Name", placeholder="optional", style=WIDE)
+        self.bt_params = W.Text(description="Parameters", style=WIDE,
+                                placeholder="e.g. ema_fast=10, ema_slow=50")
         self.run_button = _button("Run backtest", "success")
         self.cancel_button = _button("Cancel", "warning", "Stop waiting; the job goes on")
-        self.progress = W.FloatProgress(value=0, min=0, max=1, description="",
-                                        layout=W.Layout(width="300px"))
-        self.variable = W.Text(value="bt", description="Variable", layout=W.Layout(width="220px"))
+        # Shown only while a job runs; when it ends the tab's status line says how it ended.
+        self.progress = W.FloatProgress(value=0, min=0, max=1, description="", style=WIDE,
+                                        layout=W.Layout(width="360px", display="none"))
+        self.variable = W.Text(value="bt", description="Variable", style=WIDE,
+                               layout=W.Layout(width="220px"))
         self.load_button = _button("Load", tooltip="Put the selected backtest in the variable")
         self.plot_button = _button("Plot", tooltip="Equity and drawdown of the selected backtest")
         self.plot_view = W.Output()
         self.log_tail = W.Textarea(value="", disabled=True, rows=LOG_TAIL_LINES,
                                    placeholder="the selected backtest's last log lines",
-                                   description="Its log", layout=W.Layout(width="100%"))
+                                   description="Its log", style=WIDE,
+                                   layout=W.Layout(width="100%"))
         # A person's selection reads its log; a redraw's passing values do not (see below).
-        self.backtest.observe(lambda ch: not self._drawing and c.show_log_tail(ch["new"]),
+        self.backtest.observe(lambda ch: not self._drawing and c.select_backtest(ch["new"]),
                               names="value")
         self.run_button.on_click(lambda b: c.run_backtest(self.bt_name.value, self.bt_params.value))
         self.cancel_button.on_click(lambda b: c.cancel())
         self.load_button.on_click(lambda b: c.load_backtest(self.backtest.value,
                                                             self.variable.value))
         self.plot_button.on_click(lambda b: c.plot_backtest(self.backtest.value))
-        backtests_tab = W.VBox([self.backtests_table,
+        backtests_tab = W.VBox([self.status_views["backtests"], self.backtests_table,
                                 W.HBox([self.bt_name, self.bt_params]),
                                 W.HBox([self.run_button, self.cancel_button, self.progress]),
                                 self.backtest, W.HBox([self.variable, self.load_button,
@@ -112,15 +120,18 @@ class Panel:
                                 self.plot_view])
 
         # optimizations
-        self.ranges = W.Textarea(description="Ranges", placeholder="ema_fast=5:30:5\n"
-                                 "ema_slow=50:150:50", layout=W.Layout(width="420px"))
-        self.target = W.Dropdown(description="Target", options=TARGETS, value=DEFAULT_TARGET)
-        self.direction = W.ToggleButtons(options=["max", "min"], description="Aim",
+        # Empty, with a hint that reads as a hint (a sample grid would look like a typed value).
+        self.ranges = W.Textarea(value="", description="Ranges", placeholder=RANGES_HINT,
+                                 rows=3, style=WIDE, layout=W.Layout(width="460px"))
+        self.target = W.Dropdown(description="Target", options=TARGETS, value=DEFAULT_TARGET,
+                                 style=WIDE)
+        self.direction = W.ToggleButtons(options=["max", "min"], description="Aim", style=WIDE,
                                          value=default_direction(DEFAULT_TARGET))
-        self.node = W.Dropdown(description="Node", options=NODE_TYPES, value=DEFAULT_NODE_TYPE)
+        self.node = W.Dropdown(description="Node", options=NODE_TYPES, value=DEFAULT_NODE_TYPE,
+                               style=WIDE)
         self.parallel = W.BoundedIntText(value=DEFAULT_PARALLEL_NODES, min=1,
                                          max=NODE_LIMITS[DEFAULT_NODE_TYPE],
-                                         description="Parallel")
+                                         description="Parallel nodes", style=WIDE)
         # The aim follows the target (drawdown is minimised), the most nodes follow the node.
         self.target.observe(lambda ch: setattr(self.direction, "value",
                                                default_direction(ch["new"])), names="value")
@@ -131,15 +142,16 @@ class Panel:
         self.confirm_button = _button("Confirm and run", "danger",
                                       "Start the optimization just estimated; this costs money")
         self.confirm_button.disabled = True
-        self.opt_progress = W.FloatProgress(value=0, min=0, max=1,
-                                            layout=W.Layout(width="300px"))
+        self.opt_progress = W.FloatProgress(value=0, min=0, max=1, style=WIDE,
+                                            layout=W.Layout(width="360px", display="none"))
         self.grid_view = W.HTML()
         self.heatmap_view = W.Output()
         self.estimate_button.on_click(lambda b: c.estimate_optimization(
             self.ranges.value, self.target.value, self.direction.value, self.node.value,
             self.parallel.value))
         self.confirm_button.on_click(lambda b: c.confirm_optimization())
-        opt_tab = W.VBox([self.ranges, W.HBox([self.target, self.direction]),
+        opt_tab = W.VBox([self.status_views["optimizations"], self.ranges,
+                          W.HBox([self.target, self.direction]),
                           W.HBox([self.node, self.parallel]), self.estimate_button,
                           self.estimate_view, W.HBox([self.confirm_button, self.opt_progress]),
                           self.grid_view, self.heatmap_view])
@@ -147,7 +159,7 @@ class Panel:
         self.tabs = W.Tab(children=[files_tab, backtests_tab, opt_tab])
         for i, title in enumerate(["Files", "Backtests", "Optimizations"]):
             self.tabs.set_title(i, title)
-        self.log = W.Textarea(value="", disabled=True, rows=6,
+        self.log = W.Textarea(value="", disabled=True, rows=6, style=WIDE,
                               layout=W.Layout(width="100%"), description="Activity")
         self.widget = W.VBox([W.HBox([self.header]), self.project, self.tabs, self.log],
                              layout=W.Layout(border="1px solid #ddd", padding="6px"))
@@ -165,7 +177,18 @@ class Panel:
             self._drawing = False
 
     def _draw_log(self) -> None:
-        self.log.value = "\n".join(self.c.log[-200:])
+        # Newest first: the line an action just wrote is the one in view.
+        self.log.value = "\n".join(reversed(self.c.log[-200:]))
+
+    def _draw_status(self) -> None:
+        for tab, view in self.status_views.items():
+            line = self.c.status.get(tab, "")
+            failed = tab in self.c.status_failed
+            color = "#c62828" if failed else "#2e7d32"
+            view.value = (f"<div class='qc-status qc-status-{tab}"
+                          f"{' qc-status-failed' if failed else ''}' style='color:{color};"
+                          f"font-size:12px;padding:2px 0'>{html.escape(line)}</div>"
+                          if line else "")
 
     def _draw_connection(self) -> None:
         info = self.c.connection
@@ -217,8 +240,6 @@ class Panel:
         if frame is None or frame.empty:
             self.backtests_table.value = "<i>no backtests yet</i>"
             self.backtest.options = []
-            if self.c.log_tail_of is not None:
-                self.c.show_log_tail(None)
             return
         def pct(x: float) -> str:
             return "" if x != x else f"{x * 100:.1f}%"
@@ -241,14 +262,11 @@ class Panel:
             "<table class='qc-backtests' style='border-collapse:collapse;font-size:12px'>"
             f"<tr>{head}</tr>{rows.replace('<td>', f'<td style={chr(34)}{CELL}{chr(34)}>')}"
             "</table>")
-        current = self.backtest.value
         self.backtest.options = [(f"{row['name']} ({bid[:8]})", bid)
                                  for bid, row in frame.iterrows()]
-        # Keep the selection; otherwise select the newest (lists come newest first), which is
-        # what was just run.
-        self.backtest.value = current if current in frame.index else frame.index[0]
-        if self.backtest.value != self.c.log_tail_of:   # once for the final selection
-            self.c.show_log_tail(self.backtest.value)
+        # The controller's choice: a backtest just run, else the kept selection, else the newest.
+        if self.c.selected_backtest in frame.index:
+            self.backtest.value = self.c.selected_backtest
 
     def _draw_figure(self) -> None:
         self._show_png(self.plot_view, self.c.figure or b"")
@@ -273,18 +291,30 @@ class Panel:
         self.confirm_button.disabled = busy or self.c.estimate is None
         self.cancel_button.disabled = not busy
         target = self.opt_progress if self.c.job_label == "run optimization" else self.progress
-        target.value = self.c.job_progress if busy else (1.0 if target.value else 0.0)
-        target.description = self.c.job_label[:12] if busy else ""
+        # Only while a job runs: a saved notebook keeps the status line's summary, not a bar.
+        for bar in (self.progress, self.opt_progress):
+            shown = busy and bar is target
+            bar.layout.display = "" if shown else "none"
+            bar.value = self.c.job_progress if shown else 0.0
+            bar.description = self.c.job_label if shown else ""
 
     def _draw_estimate(self) -> None:
-        est = self.c.estimate
-        self.estimate_view.value = (f"<div class='qc-estimate'>{html.escape(str(est))}</div>"
-                                    if est else "")
+        est, spent = self.c.estimate, self.c.spent_estimate
+        # The estimate stays in view after its run, marked as what the run was held to.
+        text = (str(est) if est else
+                f"{spent} Confirmed for the last run; estimate again for another." if spent
+                else "")
+        self.estimate_view.value = (f"<div class='qc-estimate'>{html.escape(text)}</div>"
+                                    if text else "")
         self.confirm_button.disabled = self.c.busy or est is None
 
     def _draw_optimization(self) -> None:
+        from ..results.display import grid_view
         opt = self.c.optimization
-        grid = opt.grid
-        self.grid_view.value = grid.round(4).to_html(classes="qc-grid") if len(grid) else ""
+        # Compact (parameters, the target, key statistics, best first) and scrolling sideways
+        # inside the panel rather than widening it.
+        self.grid_view.value = (
+            "<div class='qc-grid' style='overflow-x:auto;max-width:100%'>"
+            f"{grid_view(opt)._repr_html_()}</div>" if len(opt.grid) else "")
         if self.c.heatmap:
             self._show_png(self.heatmap_view, self.c.heatmap)
