@@ -89,6 +89,17 @@ def emu():
         yield e
 
 
+@pytest.fixture
+def emu_env(emu, monkeypatch):
+    """The emulator's credentials in the environment, as a user's shell would hold them, and its
+    jobs fast: for faces that find credentials themselves (a Workspace, %qc, qc-magics)."""
+    monkeypatch.setenv("QC_USER_ID", emu.user_id)
+    monkeypatch.setenv("QC_API_TOKEN", emu.api_token)
+    monkeypatch.setenv("QC_API_URL", emu.api_url)
+    emu.app.timing.scale = 0.02
+    return emu
+
+
 def make_client(emu, **kwargs):
     from qc_magics.api import QCClient, RetryPolicy, Timeouts
     kwargs.setdefault("retry", RetryPolicy(attempts=6, base=0.01, cap=0.05))

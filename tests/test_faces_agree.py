@@ -13,11 +13,7 @@ from qc_magics.workspace import Settings, Workspace
 
 
 @pytest.fixture
-def flow(emu, monkeypatch, tmp_path):
-    monkeypatch.setenv("QC_USER_ID", emu.user_id)
-    monkeypatch.setenv("QC_API_TOKEN", emu.api_token)
-    monkeypatch.setenv("QC_API_URL", emu.api_url)
-    emu.app.timing.scale = 0.02
+def flow(emu_env, emu, tmp_path):
     ws = Workspace(Settings(folder=str(tmp_path / "setup"), progress="none", poll_interval=0.01))
     pid = ws.new_project("Agree")["projectId"]
     emu.cloud_write(pid, "lib/helpers.py", "def helper():\n    return 1\n")

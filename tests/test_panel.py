@@ -15,11 +15,7 @@ matplotlib.use("Agg")
 
 
 @pytest.fixture
-def session(emu, tmp_path, monkeypatch):
-    monkeypatch.setenv("QC_USER_ID", emu.user_id)
-    monkeypatch.setenv("QC_API_TOKEN", emu.api_token)
-    monkeypatch.setenv("QC_API_URL", emu.api_url)
-    emu.app.timing.scale = 0.02
+def session(emu_env, emu, tmp_path):
     # A client retrying in milliseconds: a test of a 500 must not sleep the real backoff.
     return Workspace(Settings(folder=str(tmp_path), progress="none", poll_interval=0.01),
                      client=make_client(emu), prog="%qc")

@@ -14,21 +14,13 @@ from qc_magics.widgets.controller import PanelController, run_now
 from qc_magics.workspace import Refused, Settings, Workspace
 
 
-@pytest.fixture
-def creds(emu, monkeypatch):
-    monkeypatch.setenv("QC_USER_ID", emu.user_id)
-    monkeypatch.setenv("QC_API_TOKEN", emu.api_token)
-    monkeypatch.setenv("QC_API_URL", emu.api_url)
-    emu.app.timing.scale = 0.02
-
-
 def workspace(folder, project=None) -> Workspace:
     return Workspace(Settings(project=project, folder=str(folder), progress="none",
                               poll_interval=0.01))
 
 
 @pytest.fixture
-def cloud(creds, emu, tmp_path):
+def cloud(emu_env, emu, tmp_path):
     """A project named "Flow" with two extra files; its id."""
     ws = workspace(tmp_path / "setup")
     pid = ws.new_project("Flow")["projectId"]
