@@ -212,3 +212,18 @@ def test_notebooks_are_pushed_without_outputs_unless_asked(setup, emu):
     sent = json.loads(cloud_has(emu, pid, "study.ipynb"))
     assert "".join(sent["cells"][1]["outputs"][0]["text"]) == "ran here\n"
     assert folder.status().states() == {"study.ipynb": "in-sync"}
+
+
+def test_reports_say_what_they_hold_in_one_line():
+    from qc_magics.sync.status import FileStatus, StatusReport, SyncReport
+    report = StatusReport(1, "/tmp/x", [FileStatus(name=n, state=s) for n, s in
+                                        [("a.py", "in-sync"), ("b.py", "in-sync"),
+                                         ("c.py", "local-changed")]])
+    assert report.summary() == "3 files: 2 in-sync, 1 local-changed"
+    assert StatusReport(1, "/tmp/x").summary() == "0 files"
+    done = SyncReport("push")
+    assert done.summary() == ""
+    done.add("main.py", "pushed", "local-changed")
+    done.add("x:y.py", "refused", "local-only", "not a name the cloud takes")
+    done.add("lib/a.py", "pushed", "local-only")
+    assert done.summary() == "pushed main.py, lib/a.py; refused x:y.py"

@@ -96,6 +96,14 @@ class StatusReport:
                 return f
         raise KeyError(name)
 
+    def summary(self) -> str:
+        """One line: "3 files: 2 in-sync, 1 local-changed"."""
+        counts: dict[str, int] = {}
+        for f in self.files:
+            counts[f.state] = counts.get(f.state, 0) + 1
+        states = ", ".join(f"{n} {state}" for state, n in counts.items())
+        return f"{len(self.files)} files" + (f": {states}" if states else "")
+
     def states(self) -> dict[str, str]:
         return {f.name: f.state for f in self.files}
 
@@ -153,6 +161,13 @@ class SyncReport:
 
     def add(self, name: str, action: str, state: str, detail: str = "") -> None:
         self.actions.append(FileAction(name, action, state, detail))
+
+    def summary(self) -> str:
+        """What was done, in one line ("pushed main.py; refused x:y.py"); "" when nothing."""
+        by_action: dict[str, list[str]] = {}
+        for action in self.actions:
+            by_action.setdefault(action.action, []).append(action.name)
+        return "; ".join(f"{action} {', '.join(names)}" for action, names in by_action.items())
 
     def _with(self, *actions: str) -> list[FileAction]:
         return [a for a in self.actions if a.action in actions]

@@ -9,7 +9,6 @@ with the name of what changed.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 import traceback
@@ -19,6 +18,7 @@ from typing import Any, Callable
 from ..errors import QCError, WaitInterrupted
 from ..vocabulary import DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, DEFAULT_TARGET
 from ..workspace.words import parameters as parameters_from
+from .notebook import find_notebook
 
 Listener = Callable[[str], None]
 LOG_TAIL_LINES = 10   # the last lines of the selected backtest's log the panel shows
@@ -42,24 +42,6 @@ def run_now(fn: Callable[[], None]) -> None:
 
 def run_in_thread(fn: Callable[[], None]) -> None:
     threading.Thread(target=fn, name="qc-panel", daemon=True).start()
-
-
-def find_notebook(namespace: dict, folder: Path) -> str | None:
-    """The notebook this kernel runs, relative to the synced folder, if the front end says."""
-    candidates = [namespace.get("__vsc_ipynb_file__"), os.environ.get("JPY_SESSION_NAME")]
-    for raw in candidates:
-        if not raw or not str(raw).endswith(".ipynb"):
-            continue
-        path = Path(str(raw))
-        for guess in ([path] if path.is_absolute() else [Path.cwd() / path,
-                                                           Path.cwd() / path.name]):
-            if not guess.exists():
-                continue
-            try:
-                return guess.resolve().relative_to(folder.resolve()).as_posix()
-            except ValueError:
-                continue
-    return None
 
 
 class PanelController:
@@ -196,7 +178,7 @@ class PanelController:
         def work():
             self.files = self.ws.status(project=self.project_ref)
             self._emit("files")
-            self.say(f"refreshed: {_states_line(self.files)}", "refresh files")
+            self.say(f"refreshed: {self.files.summary()}", "refresh files")
         self._act("refresh files", work)
 
     def _sync(self, label: str, call: Callable[[], Any]) -> None:
@@ -207,7 +189,7 @@ class PanelController:
                          + (f" ({action.detail})" if action.detail else ""))
                 if action.action == "conflict-copy" and action.name not in self.conflicts:
                     self.conflicts.append(action.name)
-            self.say(_sync_line(label, report), label,
+            self.say(report.summary() or f"{label}: nothing to do", label,
                      failed=bool(report.conflicts or report.refused))
             self._emit("conflicts")
             self.diff = None        # what it showed is no longer what is on either side
@@ -431,21 +413,3 @@ class PanelController:
         self._emit("estimate")
         self._act("run optimization", work, background=True)
 
-
-def _states_line(report: Any) -> str:
-    """ "3 files: 2 in-sync, 1 local-changed"."""
-    counts: dict[str, int] = {}
-    for f in report.files:
-        counts[f.state] = counts.get(f.state, 0) + 1
-    states = ", ".join(f"{n} {state}" for state, n in counts.items())
-    return f"{len(report.files)} files" + (f": {states}" if states else "")
-
-
-def _sync_line(label: str, report: Any) -> str:
-    """What a pull or push did, in one line: "pushed main.py", "pulled a.py, b.py; kept c.py"."""
-    if not report.actions:
-        return f"{label}: nothing to do"
-    by_action: dict[str, list[str]] = {}
-    for action in report.actions:
-        by_action.setdefault(action.action, []).append(action.name)
-    return "; ".join(f"{action} {', '.join(names)}" for action, names in by_action.items())
