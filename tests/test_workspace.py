@@ -122,6 +122,8 @@ def test_parameters_read_the_same_from_a_line_or_a_field(cloud, emu, tmp_path):
     assert parameters(["fast=10", "slow=50", "symbol=SPY"]) == parameters("fast=10 slow=50 "
                                                                            "symbol=SPY")
     assert parameters("note='a b'") == {"note": "a b"}
+    assert parameters("a=1,b=2 w=[1,2]") == {"a": 1, "b": 2, "w": [1, 2]}   # no spaces needed
+    assert [r.name for r in ranges("a=1:3:1,b=5:10:5")] == ["a", "b"]
     with pytest.raises(InvalidArgument, match="'fast' is given twice"):
         parameters("fast=1 fast=2")
     assert [r.name for r in ranges("a=1:3:1\nb=5:10:5")] == ["a", "b"]

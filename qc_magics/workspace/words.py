@@ -7,10 +7,13 @@ holds a space. A name given twice is refused: which one was meant cannot be gues
 """
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any, Iterable, Sequence
 
 from ..errors import InvalidArgument
+
+_ITEM_BREAK = re.compile(r",(?=[A-Za-z_]\w*=)")
 
 
 def split_words(text: str) -> list[str]:
@@ -19,7 +22,9 @@ def split_words(text: str) -> list[str]:
         words = shlex.split(text.replace("\n", " "))
     except ValueError as e:
         raise InvalidArgument(f"cannot read {text!r}: {e}; check its quotes") from None
-    return [w.strip().rstrip(",") for w in words if w.strip().rstrip(",")]
+    # "a=1,b=2" is two items; the comma inside "w=[1,2]" is not followed by a NAME=.
+    items = [part for w in words for part in _ITEM_BREAK.split(w)]
+    return [i.strip().rstrip(",") for i in items if i.strip().rstrip(",")]
 
 
 def _once(names: Iterable[str], what: str) -> None:
