@@ -165,8 +165,14 @@ def test_push_reads_a_wave_in_one_request_when_the_project_is_small(world, emu, 
 
 def test_a_refused_push_with_parameters_leaves_the_local_notebook_alone(world, emu, tmp_path):
     client, pid, folder = world
-    before = (tmp_path / "research.ipynb").read_text()
+    # The same cell edited on both sides: the merge a push tries first clashes, so it refuses.
+    path = tmp_path / "research.ipynb"
+    mine = nbformat.read(path, as_version=4)
+    mine.cells[0].source += "\n# mine"
+    nbformat.write(mine, path)
+    before = path.read_text()
     nb = nbformat.reads(emu.cloud_files(pid)["research.ipynb"], as_version=4)
+    nb.cells[0].source += "\n# theirs"
     nb.cells.append(nbformat.v4.new_code_cell("cloud_cell = 1"))
     emu.cloud_write(pid, "research.ipynb", nbformat.writes(nb))
     report = folder.push(["research.ipynb"], parameters={"n": 1})

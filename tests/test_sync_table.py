@@ -184,7 +184,9 @@ NB = {
     ("B+local-out", "B", "in-sync", "ran here\n", False),          # local runs are not work
     ("B", "B+cloud-out", "cloud-changed", "ran in the cloud\n", False),
     ("B+local-out", "B+cloud-out", "cloud-changed", "ran in the cloud\n", True),
-    ("L", "B+cloud-out", "conflict", None, False),                 # never replace local inputs
+    # An edit here and a run in the cloud do not overlap: merged, the local edit with the
+    # cloud's outputs, the local file before the merge backed up (no conflict copy).
+    ("L", "B+cloud-out", "conflict", "ran in the cloud\n", True),
 ])
 def test_notebook_outputs_and_inputs(setup, tmp_path, local, cloud, state, pulled_outputs, backed_up):
     arrange, _ = setup
@@ -192,11 +194,11 @@ def test_notebook_outputs_and_inputs(setup, tmp_path, local, cloud, state, pulle
     assert folder.status().states() == {"study.ipynb": state}
     folder.pull(all=True)
     nb = nbformat.reads(path.read_text(), as_version=4)
-    if state == "conflict":
+    assert nb.cells[1].outputs[0]["text"] == pulled_outputs
+    if state == "conflict":   # never replace local inputs
         assert nb.cells[0].source == "x = 2"
-        assert (tmp_path / "study.cloud.ipynb").exists()
-    else:
-        assert nb.cells[1].outputs[0]["text"] == pulled_outputs
+        assert not (tmp_path / "study.cloud.ipynb").exists()
+        assert folder.status().states() == {"study.ipynb": "local-changed"}
     backups = list((tmp_path / ".qc-sync" / "backups").rglob("study.ipynb"))
     assert bool(backups) == backed_up
 

@@ -9,8 +9,13 @@ versions as before (a conflict copy on pull, a refusal on push).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .content import InvalidNotebook, is_notebook
+
+if TYPE_CHECKING:
+    from .sides import Side
+    from .state import SyncState
 
 
 @dataclass
@@ -81,3 +86,16 @@ def _notebook(name: str, base: str, local: str, cloud: str) -> FileMerge | None:
     if m.order:
         parts.append(f"cell order from {'the cloud' if m.order == 'cloud' else 'local'}")
     return FileMerge(m.text, "; ".join(parts), m.clashes)
+
+
+def try_merge(name: str, lside: Side | None, cside: Side | None,
+              state: SyncState) -> FileMerge | None:
+    """Merge both sides' changes against the last synced version (merge.py); None when there is
+    nothing to merge from: no base copy, or a side that is not text or not a valid notebook."""
+    if lside is None or cside is None or lside.text is None or cside.text is None \
+            or lside.invalid or cside.invalid:
+        return None
+    base = state.base_text(name)
+    if base is None:
+        return None
+    return merge_file(name, base, lside.text, cside.text)

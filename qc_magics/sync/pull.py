@@ -1,19 +1,23 @@
 """Pulling one file: its action from its state, written safely, reported in one line.
 
 The rules (see folder.py): cloud-changed files are taken; local changes are kept; when both
-sides changed the local file stays and the cloud version goes beside it as a conflict copy,
-recorded in the sync state; nothing holding unsynced content is replaced without a backup; a
-file that cannot be written is reported and the others are still pulled.
+sides changed, the changes are merged against the last synced version when they do not overlap
+(merge.py: the local file before the merge goes to the backups, the report says `merged` and
+from where each change came); when they overlap, the local file stays and the cloud version goes
+beside it as a conflict copy, recorded in the sync state, and the report names what clashes;
+nothing holding unsynced content is replaced without a backup; a file that cannot be written is
+reported and the others are still pulled.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import QCError
-from .content import InvalidNotebook, is_notebook
+from .content import InvalidNotebook, fingerprint, is_notebook
 from .disk import CONFLICT_TAG, INVALID_TAG, backup, copy_name as first_copy_name, local_path, \
     read_bytes, write_atomic
 from .names import printable
+from .merge import FileMerge, try_merge
 from .sides import Side, cloud_content, local_side, side
 from .state import Base, SyncState
 from .status import SyncReport, classify
@@ -63,6 +67,21 @@ def write_copy(root: Path, copy: str, origin: str, text: str, state: SyncState) 
     write_atomic(path, text)
 
 
+def _write_merge(root: Path, name: str, lpath: Path, merge: FileMerge, cside: Side,
+                 state: SyncState, report: SyncReport) -> None:
+    """Write a clean merge over the local file, its pre-merge content in the backups first.
+    The base becomes the cloud version: the merge holds local work the cloud has not got, so
+    status says local-changed and the next push sends it (and `diff --base` shows it)."""
+    detail = f"both sides changed; merged: {merge.taken or 'the same changes'}"
+    pending = fingerprint(name, merge.text or "").work != cside.fp.work
+    if not report.dry_run:
+        saved = backup(root, name, lpath)
+        write_atomic(lpath, merge.text or "")
+        state.record(name, cside.text or "")
+        detail += f"; previous local content backed up to {saved.relative_to(root)}"
+    report.add(name, "merged", "conflict", detail + ("; push to send the merge" if pending else ""))
+
+
 def _not_a_notebook(name: str, cside: Side) -> str | None:
     """Why the cloud's .ipynb cannot replace a local notebook, by the same check push, write and
     outputs use (notebook_check): a cloud copy push would refuse never lands on a good one."""
@@ -108,6 +127,14 @@ def _act(root: Path, name: str, st: str | None, base: Base | None, lpath: Path |
         # Deleted here, but changed in the cloud since: restoring loses nothing and keeps
         # the cloud's new work in sight.
         force = True
+    clashing = ""
+    if st == "conflict" and not force and lpath is not None:
+        merge = try_merge(name, lside, cside, state)
+        if merge is not None and merge.clean:
+            _write_merge(root, name, lpath, merge, cside, state, report)
+            return
+        if merge is not None:
+            clashing = f" (clashing: {'; '.join(merge.clashes)})"
     if st in ("local-changed", "deleted-locally", "conflict") and not force:
         if st == "local-changed":
             report.add(name, "kept", st, "local changes kept; push them, or pull with force"
@@ -119,7 +146,8 @@ def _act(root: Path, name: str, st: str | None, base: Base | None, lpath: Path |
             if not dry:
                 write_copy(root, copy, name, cside.text or "", state)
             report.add(name, "conflict-copy", st,
-                       f"both sides changed: local kept, cloud version saved as {copy}; "
+                       f"both sides changed{clashing}: local kept, cloud version saved as "
+                       f"{copy}; "
                        f"compare with diff({name!r}), then push with force or pull with force"
                        + note)
         return

@@ -7,6 +7,10 @@ API has no conditional write, so that read is what keeps the window for a cloud 
 overwritten small. Files go out in adaptive waves (waves.py); a wave reads its files by name, or
 the whole project in one request when that is about as small.
 
+A file both sides changed is merged against the last synced version first when the changes do
+not overlap (merge.py): the merge goes out, the local file holds it (its content before goes to
+the backups), and the report says `merged`; overlapping changes are refused, naming the clash.
+
 A push of several files takes long enough for someone to edit one in the cloud while the rest go
 out, so afterwards the cloud is read once more and any file that no longer holds what was sent is
 reported (nothing is changed). A push of one file skips that read: its check came just before its
@@ -26,6 +30,7 @@ from .content import InvalidNotebook, fingerprint, is_notebook
 from .disk import NotText, backup, check_name, local_path, read_text, write_atomic
 from .errors import SyncError
 from .linked import Linked
+from .merge import FileMerge, try_merge
 from .notebook_check import outgoing_notebook
 from .sides import cloud_content, side
 from .state import SyncState
@@ -52,6 +57,7 @@ class Planned:
     seen: str | None          # the cloud text the decision was made on (None: not in the cloud)
     local: Outgoing | None = None   # a local file to rewrite once the write is going ahead
     note: str = ""
+    merged: bool = False      # both sides' changes, merged here first (merge.py)
 
 
 def prepare_outgoing(selected: list[str], local: dict[str, Path], *, size_cap: int,
@@ -133,9 +139,11 @@ def unchanged_here(name: str, item: Outgoing, base, keep_outputs: bool) -> bool:
 
 
 def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
-             report: SyncReport, *, force: bool, keep_outputs: bool) -> Planned | None:
+             report: SyncReport, *, force: bool, keep_outputs: bool,
+             size_cap: int | None = None) -> Planned | None:
     """Decide one file on its cloud copy (None: not in the cloud); a refusal or a file already
-    there goes to the report and None is returned."""
+    there goes to the report and None is returned. A file both sides changed is merged first
+    when the changes do not overlap (see merge_first)."""
     lside = side(cname, item.text)   # the same reading of a side as status and pull
     seen = cloud_text(cfile) if cfile else None
     cside = side(cname, seen) if cfile else None
@@ -147,6 +155,11 @@ def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
             state.record(cname, item.content)
         report.add(cname, "up-to-date", st)
         return None
+    if st == "conflict" and not force and item.local_name == cname:
+        merge = try_merge(cname, lside, cside, state)
+        if merge is not None:   # else there is nothing to merge from: refused below, as before
+            return merge_first(cname, merge, seen, report, keep_outputs=keep_outputs,
+                               size_cap=size_cap)
     if st in ("conflict", "cloud-changed", "deleted-in-cloud") and not force:
         why = {"conflict": "both sides changed since the last sync",
                "cloud-changed": "the cloud copy changed since the last sync",
@@ -161,6 +174,30 @@ def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
         report.add(cname, "refused", st, f"{item.local_name} {EMPTY_UPDATE}")
         return None
     return Planned(cname, item.content, st, seen, item if item.changes_local else None)
+
+
+def merge_first(cname: str, merge: FileMerge, seen: str | None, report: SyncReport, *,
+                keep_outputs: bool, size_cap: int | None) -> Planned | None:
+    """A file both sides changed, merged against the last synced version, planned to go out as
+    the merge, which the local file then holds (its content before goes to the backups, see
+    apply_locally): a pull-merge and a push in one call. When the changes overlap, or the merge
+    could not be sent, it is refused as before, with what clashes, and None is returned."""
+    if not merge.clean:
+        report.add(cname, "refused", "conflict", "both sides changed since the last sync "
+                   f"(clashing: {'; '.join(merge.clashes)}): pull first (a conflict keeps "
+                   "both versions), or push with force to overwrite")
+        return None
+    try:
+        merged = outgoing_item(cname, merge.text or "", keep_outputs=keep_outputs,
+                               size_cap=size_cap if size_cap is not None else 1 << 62)
+    except (InvalidNotebook, SyncError) as e:
+        report.add(cname, "refused", "conflict", f"both sides changed; the merge cannot be "
+                                                  f"sent: {e}")
+        return None
+    merged.changes_local = True
+    return Planned(cname, merged.content, "conflict", seen, merged,
+                   note=f"both sides changed; merged first: {merge.taken or 'the same changes'}",
+                   merged=True)
 
 
 def apply_locally(folder: Linked, name: str, text: str, state: SyncState) -> str:
@@ -252,7 +289,7 @@ def verify_pushed(folder: Linked, report: SyncReport, sent: dict[str, str],
                   state: SyncState) -> None:
     """Read the cloud once more and say which pushed files no longer hold what was sent:
     someone edited them during or right after the push. Nothing is changed."""
-    landed = {a.name: a for a in report.actions if a.action in ("pushed", "created")
+    landed = {a.name: a for a in report.actions if a.action in ("pushed", "merged", "created")
               and a.name in sent}
     if not landed:
         return
@@ -314,7 +351,7 @@ def send_files(folder: Linked, todo: dict[str, Outgoing], state: SyncState,
             except NotFoundError:
                 cfile = None
         p = plan_one(name, todo[name], cfile, state, report, force=force,
-                     keep_outputs=keep_outputs)
+                     keep_outputs=keep_outputs, size_cap=folder.size_cap)
         if p is None or report.dry_run:
             return p, False
         created = _send_one(folder, p, state)
@@ -332,9 +369,11 @@ def send_files(folder: Linked, todo: dict[str, Outgoing], state: SyncState,
                 report.add(name, "failed", "", str(e))
             else:
                 if p is not None and report.dry_run:
-                    report.add(p.name, "pushed" if p.seen is not None else "created", p.state)
+                    report.add(p.name, "merged" if p.merged else "pushed" if p.seen is not None
+                               else "created", p.state, p.note)
                 elif p is not None:
-                    report.add(p.name, "created" if created else "pushed", p.state, p.note)
+                    report.add(p.name, "merged" if p.merged else "created" if created
+                               else "pushed", p.state, p.note)
                     sent[p.name] = p.content
             bar.update()
     finally:
@@ -350,7 +389,8 @@ def _send_one(folder: Linked, p: Planned, state: SyncState) -> bool:
     pid = folder.project_id
     exists = p.seen is not None
     if p.local is not None:   # every check passed: the local file follows (parameters, write)
-        p.note = apply_locally(folder, p.local.local_name, p.local.text, state)
+        backed_up = apply_locally(folder, p.local.local_name, p.local.text, state)
+        p.note = "; ".join(n for n in (p.note, backed_up) if n)
     if exists:
         folder.client.update_file(pid, p.name, p.content)   # idempotent: the client retries it
         return False

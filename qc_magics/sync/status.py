@@ -146,7 +146,7 @@ class StatusReport:
 @dataclass
 class FileAction:
     name: str
-    action: str        # pulled, pushed, created, kept, conflict-copy, refused, skipped, ...
+    action: str        # pulled, pushed, merged, created, kept, conflict-copy, refused, ...
     state: str         # the state before the action
     detail: str = ""
 
@@ -174,7 +174,7 @@ class SyncReport:
 
     @property
     def changed(self) -> list[str]:
-        return [a.name for a in self._with("pulled", "pushed", "created", "restored")]
+        return [a.name for a in self._with("pulled", "pushed", "merged", "created", "restored")]
 
     @property
     def conflicts(self) -> list[FileAction]:
