@@ -110,7 +110,7 @@ def merge_cell(base: dict, local: dict, cloud: dict) -> CellMerge:
     cloud_ran = ran(cloud) != ran(base)
     runner = cloud if cloud_ran else local
     meta = merge_keys(_meta(base), _meta(local), _meta(cloud),
-                      soft=(CELL_NOISE - RUN_KEYS), nested={"jupyter": JUPYTER_VIEW})
+                      soft=CELL_NOISE, nested={"jupyter": JUPYTER_VIEW})
     meta.value = {k: v for k, v in meta.value.items() if k not in RUN_KEYS}
     for key in RUN_KEYS:   # run timing goes with the outputs it timed
         if key in _meta(runner):
