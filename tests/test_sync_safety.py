@@ -43,6 +43,24 @@ def test_random_histories_never_lose_a_cell(emu, tmp_path, seed):
     name = "research.ipynb"
     path = tmp_path / name
     written: set[str] = set()
+
+    def sides_sources() -> set[str]:
+        """Every cell source the local notebook and the cloud's hold now."""
+        found = set()
+        for text in (path.read_text() if path.exists() else None,
+                     emu.cloud_files(pid).get(name)):
+            if text is not None:
+                found |= {c.source for c in nbformat.reads(text, as_version=4).cells}
+        return found
+
+    def check_merge(report, before: set[str]) -> None:
+        """Neither side deletes cells here, so a clean merge keeps every source of both."""
+        if any(a.name == name and a.action == "merged" for a in report.actions):
+            merged = {c.source for c in nbformat.read(path, as_version=4).cells}
+            assert before <= merged, (step, before - merged)
+            merges.append(step)
+
+    merges: list[int] = []
     for step in range(30):
         op = rng.choice(["local", "local", "cloud", "cloud", "pull", "push", "force-pull",
                          "delete-local"])
@@ -58,9 +76,11 @@ def test_random_histories_never_lose_a_cell(emu, tmp_path, seed):
             emu.cloud_write(pid, name, add_cell(current, source))
             written.add(source)
         elif op == "pull":
-            folder.pull(all=True)
+            before = sides_sources()
+            check_merge(folder.pull(all=True), before)
         elif op == "push":
-            folder.push(all=True)
+            before = sides_sources()
+            check_merge(folder.push(all=True), before)
         elif op == "force-pull":
             folder.pull(all=True, force=True)
         elif op == "delete-local" and path.exists():
@@ -72,6 +92,18 @@ def test_random_histories_never_lose_a_cell(emu, tmp_path, seed):
     folder.pull(all=True)
     missing = written - all_sources_on_disk(tmp_path)
     assert missing == set()
+    MERGES[seed] = len(merges)
+
+
+MERGES: dict[int, int] = {}
+
+
+def test_random_histories_merged_on_the_way():
+    """Both sides add cells in these histories: most runs see clean merges, not only copies
+    (run with the seeds above; skipped alone)."""
+    if len(MERGES) < 40:
+        pytest.skip("runs after test_random_histories_never_lose_a_cell")
+    assert sum(1 for n in MERGES.values() if n) >= 10
 
 
 def make_files(n: int, tag: str) -> dict[str, str]:
