@@ -83,8 +83,8 @@ CASES = {
         nb(A, edited(C, "c = 30")), nb(ran(A, "1"), ran(B, "2"), ran(C, "3")),
         ["a = 1", "c = 30"], ["1 cell removed here"]),
     "added at the same place, the same cell": (
-        nb(A, B, C, cell("d = 4", "x1"), cell("e = 5", "e1")), nb(A, B, C, cell("d = 4", "x2")), ["a = 1", "b = 2", "c = 3", "d = 4", "e = 5"],
-        ["cell 4 from local"]),
+        nb(A, B, C, cell("d = 4", "x1"), cell("e = 5", "e1")), nb(A, B, C, cell("d = 4", "x2")),
+        ["a = 1", "b = 2", "c = 3", "d = 4", "e = 5"], ["cell 4 from local"]),
     "added at the same place, different cells: both, local first": (
         nb(A, B, C, NEW_L), nb(A, B, C, NEW_C), ["a = 1", "b = 2", "c = 3", "mine = 1",
                                                  "theirs = 1"],
@@ -388,3 +388,14 @@ def test_without_a_base_copy_there_is_no_merge_and_both_are_kept(synced, emu):
     action = {a.name: a for a in folder.pull(all=True).actions}["algo.py"]
     assert action.action == "conflict-copy"
     assert (root / "algo.cloud.py").read_text() == T.replace("return 2", "return 20")
+
+
+def test_write_is_the_content_given_and_never_merges(synced, emu):
+    """`write NAME` says what the file is to hold: a cloud edit since the base is refused, not
+    merged into it (push merges; write does not)."""
+    folder, pid, root = synced
+    emu.cloud_write(pid, "algo.py", T.replace("return 2", "return 20"))
+    report = folder.write("algo.py", T.replace("return 1", "return 10"))
+    assert [a.action for a in report.actions] == ["refused"]
+    assert emu.cloud_files(pid)["algo.py"] == T.replace("return 2", "return 20")
+    assert (root / "algo.py").read_text() == T

@@ -6,10 +6,13 @@
 >>> folder.push(["research.ipynb"])
 
 Rules (see the issue "Push and pull ... without ever losing work"):
-- pull updates cloud-changed files, keeps local changes, and on a conflict keeps the local file and
-  writes the cloud version beside it (research.cloud.ipynb); it never deletes a local file;
-- push reads each changed file's cloud copy just before sending it and refuses one that changed
-  since the last sync (pull, or force=True); a file unchanged here needs no request; it never
+- pull updates cloud-changed files, keeps local changes, merges a file both sides changed when
+  the changes do not overlap (merge.py; reported `merged`), and on a real conflict keeps the local
+  file and writes the cloud version beside it (research.cloud.ipynb); it never deletes a local
+  file;
+- push reads each changed file's cloud copy just before sending it, merges first a file both
+  sides changed when the changes do not overlap, and refuses one that changed since the last
+  sync otherwise (pull, or force=True); a file unchanged here needs no request; it never
   deletes a cloud file;
 - a local file holding content never synced is backed up before anything replaces it;
 - a name the sync refuses, on either side, shows in status with why and is never synced.
@@ -310,8 +313,9 @@ class ProjectFolder:
         if clash is not None:
             raise SyncError(f"nothing was written: {name!r} {clash.why}")
         item.changes_local = True
+        # No merge: the text given is to be the content; a cloud edit since is refused.
         return push_outgoing(self, {name: item}, force=force, dry_run=False, keep_outputs=False,
-                             local_names=here)
+                             local_names=here, merge=False)
 
     # --- one file at a time ---------------------------------------------------------------------
     def wait_for_run(self, name: str, *, timeout: float = 900.0, poll_interval: float = 5.0):

@@ -56,10 +56,10 @@ class _Side:
     name: str
     cells: list[dict]
     found: list[int | None]            # base index of each cell, None for added ones
+    where: dict[int, int] = field(init=False)   # base index -> this side's index
 
-    @property
-    def where(self) -> dict[int, int]:
-        return {i: k for k, i in enumerate(self.found) if i is not None}
+    def __post_init__(self) -> None:
+        self.where = {i: k for k, i in enumerate(self.found) if i is not None}
 
     def order(self) -> list[int]:
         return [i for i in self.found if i is not None]

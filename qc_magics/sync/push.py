@@ -140,10 +140,10 @@ def unchanged_here(name: str, item: Outgoing, base, keep_outputs: bool) -> bool:
 
 def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
              report: SyncReport, *, force: bool, keep_outputs: bool,
-             size_cap: int | None = None) -> Planned | None:
+             size_cap: int | None = None, merge: bool = True) -> Planned | None:
     """Decide one file on its cloud copy (None: not in the cloud); a refusal or a file already
     there goes to the report and None is returned. A file both sides changed is merged first
-    when the changes do not overlap (see merge_first)."""
+    when the changes do not overlap (see merge_first), unless merge=False."""
     lside = side(cname, item.text)   # the same reading of a side as status and pull
     seen = cloud_text(cfile) if cfile else None
     cside = side(cname, seen) if cfile else None
@@ -155,10 +155,10 @@ def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
             state.record(cname, item.content)
         report.add(cname, "up-to-date", st)
         return None
-    if st == "conflict" and not force and item.local_name == cname:
-        merge = try_merge(cname, lside, cside, state)
-        if merge is not None:   # else there is nothing to merge from: refused below, as before
-            return merge_first(cname, merge, seen, report, keep_outputs=keep_outputs,
+    if st == "conflict" and not force and merge and item.local_name == cname:
+        merged = try_merge(cname, lside, cside, state)
+        if merged is not None:   # else there is nothing to merge from: refused below, as before
+            return merge_first(cname, merged, seen, report, keep_outputs=keep_outputs,
                                size_cap=size_cap)
     if st in ("conflict", "cloud-changed", "deleted-in-cloud") and not force:
         why = {"conflict": "both sides changed since the last sync",
@@ -225,10 +225,11 @@ def push_outgoing(folder: Linked, outgoing: dict[str, Outgoing], *, force: bool,
                   dry_run: bool, keep_outputs: bool,
                   skipped: Mapping[str, str] | None = None,
                   refused: Mapping[str, str] | None = None,
-                  local_names: Iterable[str] = ()) -> SyncReport:
+                  local_names: Iterable[str] = (), merge: bool = True) -> SyncReport:
     """Report what is refused or has nothing to send; read, decide and send the rest, file by
     file. `refused` holds files refused before this (name -> why); `local_names` every file here
-    by the cloud name it would take, for the clash check of new names."""
+    by the cloud name it would take, for the clash check of new names. merge=False refuses a
+    file both sides changed instead of merging it first (`write`: its text is the content)."""
     state = folder._state()
     report = SyncReport("push", dry_run)
     for name, why in (skipped or {}).items():
@@ -249,7 +250,7 @@ def push_outgoing(folder: Linked, outgoing: dict[str, Outgoing], *, force: bool,
     known = len(set(state.bases) | set(outgoing))
     with state.batch():
         sent = send_files(folder, todo, state, report, force=force, keep_outputs=keep_outputs,
-                          project_size=known)
+                          project_size=known, merge=merge)
     if len(sent) > 1:
         verify_pushed(folder, report, sent, state)
     return report
@@ -327,7 +328,7 @@ def _whole_read(folder: Linked, wave: list[str], project_size: int
 
 def send_files(folder: Linked, todo: dict[str, Outgoing], state: SyncState,
                report: SyncReport, *, force: bool, keep_outputs: bool,
-               project_size: int) -> dict[str, str]:
+               project_size: int, merge: bool = True) -> dict[str, str]:
     """Read, decide and send each file in adaptive waves; record each one as soon as it lands.
     Returns what was sent, by name."""
     sent: dict[str, str] = {}
@@ -351,7 +352,7 @@ def send_files(folder: Linked, todo: dict[str, Outgoing], state: SyncState,
             except NotFoundError:
                 cfile = None
         p = plan_one(name, todo[name], cfile, state, report, force=force,
-                     keep_outputs=keep_outputs, size_cap=folder.size_cap)
+                     keep_outputs=keep_outputs, size_cap=folder.size_cap, merge=merge)
         if p is None or report.dry_run:
             return p, False
         created = _send_one(folder, p, state)
