@@ -10,7 +10,7 @@ import pytest
 
 from conftest import make_client
 from qc_magics.sync import ProjectFolder
-from qc_magics.sync.cell_match import match_cells
+from qc_magics.sync.cell_match import match_cells, source
 from qc_magics.sync.merge import merge_file, numbers
 from qc_magics.sync.merge_notebook import merge_notebooks
 from qc_magics.sync.merge_text import merge_text
@@ -399,3 +399,64 @@ def test_write_is_the_content_given_and_never_merges(synced, emu):
     assert [a.action for a in report.actions] == ["refused"]
     assert emu.cloud_files(pid)["algo.py"] == T.replace("return 2", "return 20")
     assert (root / "algo.py").read_text() == T
+
+
+# --- property: a clean merge keeps every change of both sides -----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+OPS = st.sampled_from(["keep", "keep", "edit", "delete", "rerun"])
+
+
+@st.composite
+def histories(draw):
+    n = draw(st.integers(0, 6))
+    ids = draw(st.booleans())
+    base = [cell(f"base_{i}", f"b{i}" if ids else None) for i in range(n)]
+    sides = {}
+    for side in ("local", "cloud"):
+        ops = draw(st.lists(OPS, min_size=n, max_size=n))
+        adds = draw(st.lists(st.integers(0, n), max_size=3))
+        cells: list[dict] = []
+        for i, op in enumerate(ops):
+            cells += [cell(f"{side}_added_{i}_{j}", f"{side[0]}{i}x{j}" if ids else None)
+                      for j, at in enumerate(adds) if at == i]
+            if op == "edit":
+                cells.append(edited(base[i], f"{side}_edit_{i}"))
+            elif op == "rerun":
+                cells.append(ran(base[i], side))
+            elif op == "keep":
+                cells.append(copy.deepcopy(base[i]))
+        cells += [cell(f"{side}_added_{n}_{j}", f"{side[0]}{n}x{j}" if ids else None)
+                  for j, at in enumerate(adds) if at == n]
+        sides[side] = (ops, cells)
+    return ids, base, sides
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories())
+def test_a_clean_merge_keeps_every_change_of_both_sides(history):
+    ids, base, sides = history
+    (lops, lcells), (cops, ccells) = sides["local"], sides["cloud"]
+    minor = 5 if ids else 4
+    m = merge_notebooks(text(nb(*base, minor=minor)), text(nb(*lcells, minor=minor)),
+                        text(nb(*ccells, minor=minor)))
+    clash = any(a != b and "edit" in (a, b) and "keep" not in (a, b) and "rerun" not in (a, b)
+                or (a == b == "edit") for a, b in zip(lops, cops))
+    if ids:   # ids say exactly which cell is which: a clash exactly where both touched one
+        assert (m.text is None) == clash, (lops, cops, m.clashes)
+    if m.text is None:
+        assert m.clashes
+        return
+    merged = [source(c) for c in json.loads(m.text)["cells"]]
+    written = {source(c) for c in lcells + ccells if not source(c).startswith("base_")}
+    assert written <= set(merged)
+    for i, (a, b) in enumerate(zip(lops, cops)):
+        if "delete" in (a, b):
+            assert f"base_{i}" not in merged
+        elif "edit" not in (a, b):
+            assert f"base_{i}" in merged
+    kept = [s for s in merged if s.startswith("base_")]
+    assert kept == sorted(kept, key=lambda s: int(s.split("_")[1]))   # no move: base order
+    assert len(merged) == len(set(merged))

@@ -4,8 +4,9 @@ Cells are matched by id where both versions carry the same id (nbformat 4.5; an 
 within a version matches nothing). The cells left (a 4.4 notebook has no ids, and an id may be
 regenerated) are matched by aligning their sources, as nbdime does: a longest-matching-run
 alignment over (cell type, source), where, within a replaced stretch, a cell pairs with the next
-cell of the same type on the other side (an edit), and the rest were removed or added. Ids can
-show a cell moved; an alignment cannot (a move reads as a removal and an addition).
+cell of the same type on the other side (an edit), unless both carry ids that differ; the rest
+were removed or added. Ids can show a cell moved; an alignment cannot (a move reads as a removal
+and an addition).
 """
 from __future__ import annotations
 
@@ -55,13 +56,21 @@ def match_cells(base: list[dict], side: list[dict]) -> list[int | None]:
         elif op == "replace":
             j = j1
             for i in range(i1, i2):
-                kind = base[rest_base[i]].get("cell_type")
-                k = next((k for k in range(j, j2)
-                          if side[rest_side[k]].get("cell_type") == kind), None)
+                b = base[rest_base[i]]
+                k = next((k for k in range(j, j2) if _may_be(b, side[rest_side[k]])), None)
                 if k is not None:
                     found[rest_side[k]] = rest_base[i]
                     j = k + 1
     return found
+
+
+def _may_be(base: dict, cell: dict) -> bool:
+    """Can `cell` be an edit of `base`? Same type, and not two different ids (two cells that
+    carry ids which differ are two cells: one removed, one added)."""
+    if cell.get("cell_type") != base.get("cell_type"):
+        return False
+    a, b = base.get("id"), cell.get("id")
+    return not (isinstance(a, str) and a and isinstance(b, str) and b and a != b)
 
 
 def reordered(found: list[int | None]) -> bool:
