@@ -390,6 +390,25 @@ def test_without_a_base_copy_there_is_no_merge_and_both_are_kept(synced, emu):
     assert (root / "algo.cloud.py").read_text() == T.replace("return 2", "return 20")
 
 
+def test_a_cloud_run_all_and_a_local_edit_merge_with_the_cloud_outputs(synced, emu):
+    """Someone presses Run All in the cloud while a cell is edited here: the edit stays, the
+    other cells get the cloud's outputs, and the edited cell keeps the outputs of its old
+    source (the cloud ran it last), until it is run again."""
+    folder, pid, root = synced
+    path = root / "study.ipynb"
+    emu.cloud_write(pid, "study.ipynb", nb_text("x = 1\nprint(x)", "y = 2\nprint(y)"))
+    folder.pull(["study.ipynb"])
+    emu.run_notebook(pid, "study.ipynb")
+    edit_local(path, lambda n: setattr(n.cells[1], "source", "y = 20\nprint(y)"))
+    action = folder.pull(["study.ipynb"]).actions[0]
+    assert action.action == "merged" and "cell 1 from local" in action.detail
+    assert "outputs of cells 0-1 from the cloud's run" in action.detail
+    cells = nbformat.read(path, as_version=4).cells
+    assert [c.source for c in cells] == ["x = 1\nprint(x)", "y = 20\nprint(y)"]
+    assert cells[0].outputs[0]["text"] == "1\n" and cells[1].outputs[0]["text"] == "2\n"
+    assert folder.status().states()["study.ipynb"] == "local-changed"
+
+
 def test_write_is_the_content_given_and_never_merges(synced, emu):
     """`write NAME` says what the file is to hold: a cloud edit since the base is refused, not
     merged into it (push merges; write does not)."""
