@@ -485,3 +485,42 @@ def test_a_clean_merge_keeps_every_change_of_both_sides(history):
         kept, key=lambda s: int(s.split("_")[1]))   # no move: the base order
     assert kept == [s for s in order if s in kept]
     assert len(merged) == len(set(merged))
+
+
+class Boom(BaseException):
+    """A crash: not an Exception, so nothing on the way catches it."""
+
+
+@pytest.mark.parametrize("name", ["study.ipynb", "algo.py"])
+def test_a_pull_merge_killed_before_the_base_is_recorded_merges_to_the_same_end(
+        synced, emu, monkeypatch, name):
+    """The merge is written, then the crash: the next pull finds the cloud's changes already in
+    the local file (the same change on both sides) and ends where one pull would have."""
+    from qc_magics.sync.state import SyncState
+    folder, pid, root = synced
+    path = root / name
+    if name.endswith(".ipynb"):
+        edit_cloud(emu, pid, name, lambda n: n.cells.append(nbformat.v4.new_code_cell("c = 1")))
+        edit_local(path, lambda n: n.cells.append(nbformat.v4.new_code_cell("l = 1")))
+    else:
+        path.write_text(T.replace("return 1", "return 10"))
+        emu.cloud_write(pid, name, T.replace("return 2", "return 20"))
+    real = SyncState.record
+
+    def crash(self, file, text_):
+        if file == name:
+            raise Boom()
+        return real(self, file, text_)
+
+    monkeypatch.setattr(SyncState, "record", crash)
+    with pytest.raises(Boom):
+        folder.pull([name])
+    after_crash = path.read_text()
+    monkeypatch.setattr(SyncState, "record", real)
+    action = folder.pull([name]).actions[0]
+    assert action.action == "merged" and path.read_text() == after_crash
+    if name.endswith(".ipynb"):
+        assert sources(after_crash) == ["x = 1", "y = 2", "z = 3", "l = 1", "c = 1"]
+    else:
+        assert after_crash == T.replace("return 1", "return 10").replace("return 2", "return 20")
+    assert folder.status().states()[name] == "local-changed"
