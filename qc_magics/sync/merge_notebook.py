@@ -92,11 +92,11 @@ def merge_notebooks(base_text: str, local_text: str, cloud_text: str,
             continue
         if lk is None or ck is None:
             gone, kept, k = ("local", cl, ck) if lk is None else ("cloud", lo, lk)
-            if _work(kept.cells[k]) != _work(bcell):
-                verb = "here" if gone == "local" else "in the cloud"
-                result.clashes.append(f"{kept.name} cell {k}{_snippet(kept.cells[k])}: edited "
-                                      f"{'in the cloud' if gone == 'local' else 'here'}, "
-                                      f"deleted {verb}")
+            if _work(kept.cells[k]) != _work(bcell):   # edit versus delete
+                edited, deleted = ("in the cloud", "here") if gone == "local" else \
+                    ("here", "in the cloud")
+                result.clashes.append(f"{kept.name} cell {k}{_snippet(kept.cells[k])}: "
+                                      f"edited {edited}, deleted {deleted}")
             else:
                 result.removed[gone] += 1
             continue
