@@ -351,6 +351,20 @@ def test_a_clash_in_a_notebook_keeps_the_conflict_copy_and_names_the_cell(synced
     assert action.action == "refused" and "source changed on both sides" in action.detail
 
 
+def test_a_push_of_several_files_merges_one_and_checks_it_landed(synced, emu):
+    folder, pid, root = synced
+    (root / "algo.py").write_text(T.replace("return 1", "return 10"))
+    emu.cloud_write(pid, "algo.py", T.replace("return 2", "return 20"))
+    (root / "extra.py").write_text("extra = 1\n")
+    report = folder.push(all=True)
+    actions = {a.name: a for a in report.actions}
+    assert actions["algo.py"].action == "merged" and actions["extra.py"].action == "created"
+    assert "right after" not in actions["algo.py"].detail      # read back: it holds the merge
+    merged = T.replace("return 1", "return 10").replace("return 2", "return 20")
+    assert emu.cloud_files(pid)["algo.py"] == merged == (root / "algo.py").read_text()
+    assert set(folder.status().states().values()) == {"in-sync"}
+
+
 def test_push_of_a_file_both_sides_changed_merges_first_in_one_call(synced, emu):
     folder, pid, root = synced
     path = root / "study.ipynb"
@@ -369,15 +383,17 @@ def test_push_of_a_file_both_sides_changed_merges_first_in_one_call(synced, emu)
     assert set(folder.status().states().values()) == {"in-sync"}
 
 
-def test_a_dry_run_pull_says_merged_and_changes_nothing(synced, emu):
+def test_a_dry_run_pull_or_push_says_merged_and_changes_nothing(synced, emu):
     folder, pid, root = synced
     path = root / "algo.py"
     path.write_text(T.replace("return 1", "return 10"))
     emu.cloud_write(pid, "algo.py", T.replace("return 2", "return 20"))
-    report = folder.pull(all=True, dry_run=True)
-    assert {a.name: a.action for a in report.actions}["algo.py"] == "merged"
+    for report in (folder.pull(all=True, dry_run=True), folder.push(all=True, dry_run=True)):
+        assert {a.name: a.action for a in report.actions}["algo.py"] == "merged"
     assert path.read_text() == T.replace("return 1", "return 10")
+    assert emu.cloud_files(pid)["algo.py"] == T.replace("return 2", "return 20")
     assert folder.status().states()["algo.py"] == "conflict"
+    assert not (root / ".qc-sync" / "backups").exists()
 
 
 def test_without_a_base_copy_there_is_no_merge_and_both_are_kept(synced, emu):
