@@ -79,7 +79,9 @@ def _write_merge(root: Path, name: str, lpath: Path, merge: FileMerge, cside: Si
         write_atomic(lpath, merge.text or "")
         state.record(name, cside.text or "")
         detail += f"; previous local content backed up to {saved.relative_to(root)}"
-    report.add(name, "merged", "conflict", detail + ("; push to send the merge" if pending else ""))
+    if pending and not report.dry_run:
+        detail += "; a diff against the base shows it, a push sends it"
+    report.add(name, "merged", "conflict", detail)
 
 
 def _not_a_notebook(name: str, cside: Side) -> str | None:
