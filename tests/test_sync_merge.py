@@ -540,3 +540,15 @@ def test_a_pull_merge_killed_before_the_base_is_recorded_merges_to_the_same_end(
     else:
         assert after_crash == T.replace("return 1", "return 10").replace("return 2", "return 20")
     assert folder.status().states()[name] == "local-changed"
+
+
+def test_a_merge_over_the_size_cap_is_refused_and_changes_nothing(synced, emu):
+    folder, pid, root = synced
+    local = T.replace("return 1", "return 10")
+    (root / "algo.py").write_text(local)
+    emu.cloud_write(pid, "algo.py", T + "# cloud\n" * 50)
+    folder.size_cap = len(local) + 10     # the local file fits; the merge does not
+    action = folder.push(["algo.py"]).actions[0]
+    assert action.action == "refused" and "the merge cannot be sent" in action.detail
+    assert (root / "algo.py").read_text() == local
+    assert emu.cloud_files(pid)["algo.py"] == T + "# cloud\n" * 50

@@ -16,8 +16,8 @@ from ..errors import QCError
 from .content import InvalidNotebook, fingerprint, is_notebook
 from .disk import CONFLICT_TAG, INVALID_TAG, backup, copy_name as first_copy_name, local_path, \
     read_bytes, write_atomic
-from .names import printable
 from .merge import FileMerge, try_merge
+from .names import printable
 from .sides import Side, cloud_content, local_side, side
 from .state import Base, SyncState
 from .status import SyncReport, classify

@@ -140,7 +140,7 @@ def unchanged_here(name: str, item: Outgoing, base, keep_outputs: bool) -> bool:
 
 def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
              report: SyncReport, *, force: bool, keep_outputs: bool,
-             size_cap: int | None = None, merge: bool = True) -> Planned | None:
+             size_cap: int, merge: bool = True) -> Planned | None:
     """Decide one file on its cloud copy (None: not in the cloud); a refusal or a file already
     there goes to the report and None is returned. A file both sides changed is merged first
     when the changes do not overlap (see merge_first), unless merge=False."""
@@ -177,7 +177,7 @@ def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
 
 
 def merge_first(cname: str, merge: FileMerge, seen: str | None, report: SyncReport, *,
-                keep_outputs: bool, size_cap: int | None) -> Planned | None:
+                keep_outputs: bool, size_cap: int) -> Planned | None:
     """A file both sides changed, merged against the last synced version, planned to go out as
     the merge, which the local file then holds (its content before goes to the backups, see
     apply_locally): a pull-merge and a push in one call. When the changes overlap, or the merge
@@ -189,7 +189,7 @@ def merge_first(cname: str, merge: FileMerge, seen: str | None, report: SyncRepo
         return None
     try:
         merged = outgoing_item(cname, merge.text or "", keep_outputs=keep_outputs,
-                               size_cap=size_cap if size_cap is not None else 1 << 62)
+                               size_cap=size_cap)
     except (InvalidNotebook, SyncError) as e:
         report.add(cname, "refused", "conflict", f"both sides changed; the merge cannot be "
                                                   f"sent: {e}")
