@@ -7,6 +7,8 @@ import json
 
 import nbformat
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import make_client
 from qc_magics.sync import ProjectFolder
@@ -437,9 +439,6 @@ def test_write_is_the_content_given_and_never_merges(synced, emu):
 
 
 # --- property: a clean merge keeps every change of both sides -----------------------------------
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 OPS = st.sampled_from(["keep", "keep", "edit", "delete", "rerun"])
 
