@@ -28,7 +28,8 @@ ACTION_TABS = {"connect": "files", "select project": "files", "refresh files": "
                "pull": "files", "push": "files", "diff": "files", "sync notebook": "files",
                "refresh backtests": "backtests", "run backtest": "backtests",
                "load backtest": "backtests", "plot": "backtests", "log": "backtests",
-               "estimate": "optimizations", "run optimization": "optimizations"}
+               "estimate": "optimizations", "run optimization": "optimizations",
+               "live sync": "files"}
 RANGES_HINT = "one NAME=MIN:MAX:STEP per line, e.g. ema_fast=5:30:5"
 
 
@@ -73,6 +74,7 @@ class PanelController:
         self.log: list[str] = []     # oldest first (the panel shows newest first)
         self.status: dict[str, str] = {tab: "" for tab in TABS}   # tab -> its last line
         self.status_failed: set[str] = set()   # tabs whose last line is an error or a refusal
+        self.live = None             # the running live sync (workspace.watch.WatchHandle)
         self._cancel = threading.Event()
         self.notebook = find_notebook(self.namespace, Path(workspace.settings.folder))
 
@@ -267,6 +269,54 @@ class PanelController:
         if name in self.conflicts:
             self.conflicts.remove(name)
         self._emit("conflicts")
+        if self.live is not None:    # settled: the live sync takes the file up again
+            self.live.resume(name)
+
+    # --- live sync ------------------------------------------------------------------------------
+    def live_sync(self, on: bool) -> None:
+        """The "Live sync" toggle: start (or join) the folder's live sync with the chosen project,
+        or stop it. Its events land in the log and the Files tab's status line; a conflict is
+        shown with both choices, as any other."""
+        if not on:
+            live, self.live = self.live, None
+            if live is not None:
+                self.say(f"live sync stopped: {live.stop().summary()}", "live sync")
+            self._emit("live")
+            return
+        if self.live is not None and self.live.running:
+            return
+
+        def work():
+            try:
+                running = self.ws.watching()
+                if running is not None:   # started by %qc sync --watch in this kernel
+                    running.listen(self._live_event)
+                    self.live = running
+                    self.say("live sync was already on; its events show here", "live sync")
+                else:
+                    self.live = self.ws.watch(project=self.project_ref,
+                                              on_event=self._live_event)
+            finally:
+                self._emit("live")     # the toggle shows what is, started or not
+        self._act("live sync", work)
+
+    def _live_event(self, event) -> None:
+        """One event of the live sync (from its thread): a line in the log and the status."""
+        if event.kind == "stopped":
+            live = self.live
+            if live is not None:   # stopped elsewhere (%qc sync --stop) or on an error
+                self.live = None
+                self.say(f"live sync stopped: {event.detail}", "live sync",
+                         failed=live.status.error is not None)
+                self._emit("live")
+            return
+        text = f"live sync: {event.kind} {event.name}".rstrip() + (
+            f": {event.detail}" if event.detail else "")
+        failed = event.kind in ("conflict", "error", "failed", "refused")
+        if event.kind == "conflict" and event.name not in self.conflicts:
+            self.conflicts.append(event.name)
+            self._emit("conflicts")
+        self.say(text, "live sync", failed=failed)
 
     # --- backtests ------------------------------------------------------------------------------
     def refresh_backtests(self) -> None:

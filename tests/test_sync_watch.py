@@ -1,0 +1,464 @@
+"""Live sync (`sync --watch`): the engine on a fake clock, then live against the emulator, through
+every face, and killed half-way.
+
+Requests are counted in the emulator's own log (as in test_sync_requests.py); an idle watch asks
+only `projects/read` (the project's `modified` stamp), never a file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import make_client, qc, wait_until
+from qc_magics.sync import ProjectFolder, SyncReport
+from qc_magics.sync.watch import Watcher
+from qc_magics.workspace import Settings, Workspace
+
+
+# --- the engine on a fake clock ------------------------------------------------------------------
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class FakeCloud:
+    """Scripted cloud: a stamp, and what each pull reports; pushes are recorded."""
+
+    def __init__(self):
+        self.stamp = "s0"
+        self.calls: list[str] = []
+        self.next_pull: list[tuple[str, str, str]] = []   # (name, action, state)
+        self.push_action = ("pushed", "local-changed")
+
+    def probe(self):
+        self.calls.append("probe")
+        return self.stamp
+
+    def pull(self):
+        self.calls.append("pull")
+        report = SyncReport("pull")
+        for name, action, state in self.next_pull:
+            report.add(name, action, state, "detail")
+        self.next_pull = []
+        return report
+
+    def push(self, name):
+        self.calls.append(f"push {name}")
+        report = SyncReport("push")
+        report.add(name, *self.push_action)
+        return report
+
+
+def run(w: Watcher, clock: Clock, seconds: float) -> None:
+    """Step the engine for `seconds` of fake time, waiting as it asks."""
+    end = clock.t + seconds
+    while clock.t < end:
+        clock.t += max(w.step(), 0.01)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    clock, cloud, events = Clock(), FakeCloud(), []
+    w = Watcher(tmp_path, 1, cloud, min_interval=2, max_interval=30, settle=0.5,
+                full_every=300, clock=clock, wall=lambda: 0.0, on_event=events.append)
+    return w, clock, cloud, events
+
+
+def test_idle_the_engine_only_probes_at_growing_intervals(engine):
+    w, clock, cloud, events = engine
+    run(w, clock, 0.1)
+    assert cloud.calls == ["probe", "pull"]            # the first check reads once
+    cloud.calls.clear()
+    run(w, clock, 120)
+    # One confirming read a second after the first (the stamp has one-second resolution), then
+    # probes only, at 2, 4, 8, 16, 30, 30... seconds.
+    assert cloud.calls.count("pull") == 1
+    probes = cloud.calls.count("probe")
+    assert 5 <= probes <= 8, cloud.calls
+    assert w.interval == 30
+
+
+def test_a_moved_stamp_reads_and_activity_shortens_the_interval(engine):
+    w, clock, cloud, events = engine
+    run(w, clock, 100)
+    assert w.interval == 30
+    cloud.stamp = "s1"
+    cloud.next_pull = [("main.py", "pulled", "cloud-changed")]
+    cloud.calls.clear()
+    while "pull" not in cloud.calls:
+        clock.t += w.step()
+    assert cloud.calls == ["probe", "pull"] and w.interval <= 2
+    run(w, clock, 3)
+    assert cloud.calls.count("pull") == 2               # the confirming read, a second later
+    assert [e.kind for e in events if e.name == "main.py"] == ["pulled"]
+
+
+def test_a_save_goes_out_once_it_holds_still(engine, tmp_path):
+    w, clock, cloud, events = engine
+    run(w, clock, 40)
+    cloud.calls.clear()
+    f = tmp_path / "main.py"
+    f.write_text("half")
+    w.step()
+    clock.t += 0.3
+    f.write_text("half and the rest\n")             # still being written: not yet
+    os.utime(f, ns=(1, int(clock.t * 1e9)))
+    w.step()
+    assert not any(c.startswith("push") for c in cloud.calls)
+    clock.t += 0.6
+    w.step()                                         # same size and mtime a check later
+    assert "push main.py" in cloud.calls
+    cloud.calls.clear()
+    run(w, clock, 5)
+    assert not any(c.startswith("push") for c in cloud.calls)   # sent once, not again
+
+
+def test_a_conflict_stops_that_file_until_settled(engine, tmp_path):
+    w, clock, cloud, events = engine
+    run(w, clock, 10)
+    cloud.stamp = "s2"                                   # both sides change main.py
+    cloud.push_action = ("refused", "conflict")
+    cloud.next_pull = [("main.py", "conflict-copy", "conflict")]
+    (tmp_path / "main.py").write_text("mine\n")
+    run(w, clock, 3)
+    assert cloud.calls.count("push main.py") == 1       # refused: the pull comes next
+    assert "main.py" in w.status.conflicts and w.status.files["main.py"] == "conflict"
+    assert [e.kind for e in events if e.name == "main.py"] == ["conflict"]
+    cloud.calls.clear()
+    (tmp_path / "main.py").write_text("mine, more\n")
+    run(w, clock, 40)
+    assert "push main.py" not in cloud.calls            # stopped until settled
+    cloud.push_action = ("pushed", "local-changed")
+    w.resume("main.py")
+    run(w, clock, 2)
+    assert "push main.py" in cloud.calls and not w.status.conflicts
+
+
+def test_a_pull_waits_while_a_file_is_being_saved(engine, tmp_path):
+    w, clock, cloud, events = engine
+    run(w, clock, 40)
+    cloud.stamp = "s3"
+    cloud.calls.clear()
+    f = tmp_path / "busy.py"
+    for i in range(2):        # a save under way at each check
+        f.write_text("x" * (i + 1))
+        clock.t = w.next_check
+        w.step()
+    assert "pull" not in cloud.calls
+    run(w, clock, 3)
+    assert "pull" in cloud.calls
+
+
+# --- live, against the emulator ------------------------------------------------------------------
+
+@pytest.fixture
+def ws(emu_env, emu, tmp_path):
+    folder = tmp_path / "proj"
+    w = Workspace(Settings(folder=str(folder), progress="none", poll_interval=0.01),
+                  client=make_client(emu), prog="%qc")
+    pid = w.client.create_project("Live")["projectId"]
+    w.pull(all=True, project=str(pid))
+    yield w, pid, folder
+    for key in list(w._watchers):
+        w._watchers[key].stop()
+    w.client.close()
+
+
+def test_idle_minute_costs_only_small_probes(ws, emu):
+    """The request count of an idle minute, measured: the engine on a fake clock against the
+    emulator, so a minute takes no minute."""
+    w, pid, folder = ws
+    from qc_magics.workspace.watch import WorkspaceCloud
+    clock = Clock()
+    cloud = WorkspaceCloud(w, str(pid), str(folder), pid)
+    watcher = Watcher(folder, pid, cloud, min_interval=2, max_interval=30, clock=clock,
+                      settle=0.5)
+    run(watcher, clock, 5)           # start: one read, and its confirming read
+    emu.clear_log()
+    run(watcher, clock, 60)          # an idle minute, just after activity
+    first = [r["endpoint"] for r in emu.requests]
+    emu.clear_log()
+    run(watcher, clock, 60)          # a minute of a sync idle for long
+    later = [r["endpoint"] for r in emu.requests]
+    assert set(first) == set(later) == {"/projects/read"}
+    assert len(first) <= 5 and len(later) <= 3, (first, later)
+    print(f"idle minute: {len(first)} requests just after activity, {len(later)} later, "
+          f"all /projects/read")
+
+
+def synced_equal(emu, pid, folder) -> bool:
+    cloud = emu.cloud_files(pid)
+    for name, text in cloud.items():
+        path = folder / name
+        if not path.is_file() or path.read_text() != text:
+            return False
+    return True
+
+
+def test_live_sync_both_ways(ws, emu):
+    w, pid, folder = ws
+    events = []
+    handle = w.watch(min_interval=0.2, max_interval=1.0, settle=0.1, on_event=events.append)
+    (folder / "local.py").write_text("from_here = 1\n")
+    wait_until(lambda: emu.cloud_files(pid).get("local.py") == "from_here = 1\n")
+    emu.cloud_write(pid, "cloud.py", "from_there = 1\n")
+    wait_until(lambda: (folder / "cloud.py").is_file()
+               and (folder / "cloud.py").read_text() == "from_there = 1\n")
+    emu.cloud_write(pid, "main.py", "cloud edit\n")
+    wait_until(lambda: (folder / "main.py").read_text() == "cloud edit\n")
+    status = handle.stop()
+    assert not handle.running and status.conflicts == {}
+    kinds = [(e.kind, e.name) for e in events]
+    assert ("pushed", "local.py") in kinds and ("pulled", "cloud.py") in kinds
+    assert kinds[0][0] == "started" and kinds[-1][0] == "stopped"
+    assert w.watching() is None
+
+
+def test_a_conflict_keeps_both_and_stops_that_file(ws, emu):
+    w, pid, folder = ws
+    events = []
+    handle = w.watch(min_interval=0.2, max_interval=1.0, settle=0.1, on_event=events.append)
+    wait_until(lambda: handle.status.reads >= 1)
+    # Both sides change main.py between two checks.
+    with handle._lock:
+        emu.cloud_write(pid, "main.py", "cloud side\n")
+        (folder / "main.py").write_text("local side\n")
+    wait_until(lambda: "main.py" in handle.status.conflicts, timeout=10)
+    assert (folder / "main.py").read_text() == "local side\n"
+    assert (folder / "main.cloud.py").read_text() == "cloud side\n"
+    assert emu.cloud_files(pid)["main.py"] == "cloud side\n"
+    (folder / "main.py").write_text("local again\n")          # still stopped: not sent
+    time.sleep(0.6)
+    assert emu.cloud_files(pid)["main.py"] == "cloud side\n"
+    # Settled by taking the cloud's side: the file syncs again.
+    w.pull(["main.py"], force=True)
+    wait_until(lambda: "main.py" not in handle.status.conflicts, timeout=10)
+    (folder / "main.py").write_text("after settling\n")
+    wait_until(lambda: emu.cloud_files(pid)["main.py"] == "after settling\n")
+    handle.stop()
+    assert [e.kind for e in events if e.name == "main.py"][:1] == ["conflict"]
+
+
+def test_one_live_sync_per_folder(ws, emu):
+    w, pid, folder = ws
+    handle = w.watch(min_interval=0.2, max_interval=1.0)
+    from qc_magics.workspace import Refused
+    with pytest.raises(Refused, match="already live-synced"):
+        w.watch()
+    assert w.stop_watching() is not None and not handle.running
+    assert w.stop_watching() is None
+
+
+@pytest.mark.parametrize("seed", [int(s) for s in os.environ.get("QC_WATCH_SEEDS", "1 2").split()])
+def test_random_interleaved_edits_end_equal_with_nothing_lost(ws, emu, seed):
+    """Local saves and cloud edits at random for a few seconds, each adding a line to what its
+    side holds (as an editor would). Afterwards every file not stopped on a conflict is the same
+    on both sides, and every line ever written is somewhere: a side, a conflict copy, a backup."""
+    w, pid, folder = ws
+    rng = random.Random(seed)
+    names = ["a.py", "b.py", "c.py", "main.py"]
+    events = []
+    handle = w.watch(min_interval=0.1, max_interval=0.5, settle=0.05, on_event=events.append)
+    lines: list[str] = []
+    deadline = time.monotonic() + 3.0
+    n = 0
+    while time.monotonic() < deadline:
+        n += 1
+        name = rng.choice(names)
+        line = f"edit_{n} = {n}  # {name}\n"
+        lines.append(line)
+        if rng.random() < 0.5:
+            path = folder / name
+            old = path.read_text() if path.is_file() else ""
+            tmp = folder / f".{name}.~save"      # an editor's atomic save
+            tmp.write_text(old + line)
+            os.replace(tmp, path)
+        else:
+            with emu.app.state.lock:   # the cloud editor's read and save are one step
+                emu.cloud_write(pid, name, emu.cloud_files(pid).get(name, "") + line)
+        time.sleep(rng.uniform(0.0, 0.3))
+    wait_until(lambda: _settled(handle, emu, pid, folder), timeout=20)
+    status = handle.stop()
+    print(f"seed {seed}: {n} edits; {status.summary()}")
+    cloud = emu.cloud_files(pid)
+    for name in names:
+        if name not in status.conflicts:
+            assert cloud.get(name) == (folder / name).read_text(), name
+    everywhere = "".join(cloud.values()) + "".join(
+        p.read_text() for p in folder.rglob("*.py") if p.is_file())
+    lost = [line for line in lines if line not in everywhere]
+    assert lost == [], (lost, status.summary(), [str(e) for e in events])
+
+
+def _settled(handle, emu, pid, folder) -> bool:
+    cloud = emu.cloud_files(pid)
+    for name, text in cloud.items():
+        if name in handle.status.conflicts:
+            continue
+        path = folder / name
+        if not path.is_file() or path.read_text() != text:
+            return False
+    for path in folder.glob("*.py"):
+        if path.name not in cloud and not path.name.endswith(".cloud.py"):
+            return False
+    return True
+
+
+# --- faces ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shell(ipshell):
+    ipshell.run_line_magic("load_ext", "qc_magics")
+    return ipshell
+
+
+def test_magic_sync_watch_then_stop(shell, emu_env, emu, tmp_path, capsys):
+    client = make_client(emu)
+    pid = client.create_project("Magic Live")["projectId"]
+    magics = shell.magics_manager.registry["QCMagics"]
+    magics.folder = str(tmp_path)
+    magics.project = str(pid)
+    magics.progress = "none"
+    try:
+        out = qc(shell, "sync")                       # one round: pull, then push
+        assert (tmp_path / "main.py").is_file()
+        assert "pulled" in str(out)
+        qc(shell, "sync --watch --interval 0.2 --max-interval 1")
+        assert "live sync" in capsys.readouterr().out
+        with pytest.raises(Exception, match="already live-synced"):
+            qc(shell, "sync --watch")
+        (tmp_path / "new.py").write_text("x = 1\n")
+        wait_until(lambda: emu.cloud_files(pid).get("new.py") == "x = 1\n")
+        qc(shell, "sync --stop")
+        assert "stopped" in capsys.readouterr().out
+        assert magics.workspace.watching() is None
+        qc(shell, "sync --stop")
+        assert "no live sync" in capsys.readouterr().out
+    finally:
+        magics.workspace.stop_watching()
+        magics.project = None
+        magics.folder = "."
+        magics.progress = "auto"
+        client.close()
+
+
+def test_panel_toggle_starts_and_stops_live_sync(emu_env, emu, tmp_path):
+    from qc_magics.widgets.controller import PanelController, run_now
+    ws = Workspace(Settings(folder=str(tmp_path), progress="none", poll_interval=0.01,
+                            watch_interval=0.2, watch_max_interval=1.0),
+                   client=make_client(emu), prog="%qc")
+    pid = ws.client.create_project("Panel Live")["projectId"]
+    c = PanelController(ws, str(pid), namespace={}, runner=run_now)
+    c.connect()
+    seen = []
+    c.on_change(seen.append)
+    c.live_sync(True)
+    assert c.live is not None and c.live.running
+    wait_until(lambda: any("pulled main.py" in line for line in c.log))
+    assert "live sync" in c.status["files"]
+    c.live_sync(False)
+    assert c.live is None and ws.watching() is None
+    assert "stopped" in c.status["files"] and "live" in seen
+    ws.client.close()
+
+
+def test_panel_has_a_live_sync_toggle(emu_env, emu, tmp_path):
+    from qc_magics.widgets import Panel
+    from qc_magics.widgets.controller import PanelController, run_now
+    ws = Workspace(Settings(folder=str(tmp_path), progress="none", poll_interval=0.01,
+                            watch_interval=0.2, watch_max_interval=1.0),
+                   client=make_client(emu), prog="%qc")
+    pid = ws.client.create_project("Panel Toggle")["projectId"]
+    panel = Panel(ws, str(pid), namespace={},
+                  controller=PanelController(ws, str(pid), namespace={}, runner=run_now))
+    panel.live_toggle.value = True
+    assert ws.watching() is not None
+    panel.live_toggle.value = False
+    assert ws.watching() is None
+    ws.client.close()
+
+
+# --- the shell, killed half-way -----------------------------------------------------------------
+
+def test_cli_watch_killed_mid_activity_leaves_no_partial_file(emu_env, emu, tmp_path):
+    client = make_client(emu)
+    pid = client.create_project("Killed")["projectId"]
+    folder = tmp_path / "k"
+    folder.mkdir()
+    written: dict[str, set[str]] = {}
+    big = "x = '" + "y" * 20000 + "'\n"   # big enough that writes take a moment
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qc_magics.cli", "sync", "--watch", "--project", str(pid),
+         "--to", str(folder), "--interval", "0.1", "--max-interval", "0.3"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: (folder / "main.py").is_file(), timeout=20)
+        rng = random.Random(5)
+        end = time.monotonic() + 2.0
+        n = 0
+        while time.monotonic() < end:
+            n += 1
+            name = f"f{rng.randrange(4)}.py"
+            text = f"# {n}\n{big}"
+            written.setdefault(name, set()).add(text)
+            if rng.random() < 0.5:
+                emu.cloud_write(pid, name, text)
+            else:
+                (folder / name).write_text(text)
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        client.close()
+    from qc_magics.sync.disk import TEMP_NAME
+    for path in folder.rglob("*"):
+        if not path.is_file() or ".qc-sync" in path.relative_to(folder).parts:
+            continue
+        if TEMP_NAME.match(path.name):
+            continue    # ours, recognisable: the next run removes it (clean_leftovers)
+        text = path.read_text()
+        name = path.name.replace(".cloud", "")
+        if name in written:
+            assert text in written[name], f"{path.name} holds a partial write"
+        elif path.suffix == ".ipynb":
+            json.loads(text)
+    # The next run starts clean: leftovers removed, both sides comparable.
+    ProjectFolder(make_client(emu), pid, folder, progress="none").pull(all=True)
+    assert not [p for p in folder.rglob("*") if TEMP_NAME.match(p.name)]
+
+
+def test_cli_watch_stops_on_ctrl_c(emu_env, emu, tmp_path):
+    client = make_client(emu)
+    pid = client.create_project("Interrupted")["projectId"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qc_magics.cli", "sync", "--watch", "--project", str(pid),
+         "--to", str(tmp_path), "--interval", "0.1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: (tmp_path / "main.py").is_file(), timeout=20)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        client.close()
+    assert proc.returncode == 0, err
+    lines = out.splitlines()
+    assert "started" in lines[0] and any("pulled main.py" in line for line in lines)
+    assert "stopped" in lines[-1]
