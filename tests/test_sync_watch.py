@@ -461,4 +461,4 @@ def test_cli_watch_stops_on_ctrl_c(emu_env, emu, tmp_path):
     assert proc.returncode == 0, err
     lines = out.splitlines()
     assert "started" in lines[0] and any("pulled main.py" in line for line in lines)
-    assert "stopped" in lines[-1]
+    assert "stopped" in lines[-1], (out, err)

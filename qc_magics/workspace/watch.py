@@ -55,6 +55,9 @@ class WatchHandle:
         self.folder, self.project = folder, project
         self._forget = forget
         self._stop = threading.Event()
+        # Set when the thread has ended. Waiting on it, not on Thread.join: a join interrupted by
+        # Ctrl-C can leave the thread marked stopped while it still runs (CPython gh-90882).
+        self._done = threading.Event()
         self._lock = threading.Lock()   # one step at a time: the thread's, or a resume's
         self._thread = threading.Thread(target=self._run, name=f"qc-sync-watch {folder}",
                                         daemon=True)
@@ -81,6 +84,7 @@ class WatchHandle:
             self._forget(self)
             _LIVE.discard(self)
             self.watcher.emit("stopped", "", self.watcher.status.summary())
+            self._done.set()
 
     @property
     def status(self):
@@ -89,7 +93,7 @@ class WatchHandle:
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        return self._thread.is_alive() and not self._done.is_set()
 
     def listen(self, listener: Callable) -> None:
         """Also call `listener(event)` for every event (a panel joining a running sync)."""
@@ -104,13 +108,13 @@ class WatchHandle:
         """Stop after the step under way (a file being written is finished); the status."""
         self._stop.set()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
+            self._done.wait(timeout)
         return self.status
 
     def wait(self, poll: float = 0.2) -> None:
         """Block until stopped (the shell's foreground sync); Ctrl-C reaches the caller."""
-        while self._thread.is_alive():
-            self._thread.join(poll)
+        while not self._done.wait(poll):
+            pass
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
