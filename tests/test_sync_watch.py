@@ -251,6 +251,55 @@ def test_a_conflict_keeps_both_and_stops_that_file(ws, emu):
     assert [e.kind for e in events if e.name == "main.py"][:1] == ["conflict"]
 
 
+def test_idle_live_sync_sends_only_probes_and_survives_notebook_saves(ws, emu):
+    """Running for real: idle, it asks only projects/read; a notebook saved with new outputs
+    (what a kernel run and Jupyter's save do) is not a change to send; a touch is not either."""
+    w, pid, folder = ws
+    events = []
+    handle = w.watch(min_interval=0.2, max_interval=0.4, settle=0.1, on_event=events.append)
+    wait_until(lambda: handle.status.reads >= 2)       # the first read and its confirmation
+    time.sleep(0.3)
+    emu.clear_log()
+    nb_path = folder / "research.ipynb"
+    nb = json.loads(nb_path.read_text())
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["ran here\n"]}]
+    code["execution_count"] = 7
+    nb_path.write_text(json.dumps(nb, indent=1))
+    os.utime(folder / "main.py")
+    time.sleep(1.5)
+    sent = [(r["endpoint"], sorted(r.get("fields", {}))) for r in emu.requests]
+    handle.stop()
+    assert {e for e, _ in sent} == {"/projects/read"}, sent
+    assert all("content" not in fields for _, fields in sent)
+    assert 3 <= len(sent) <= 10, sent
+    assert [e.kind for e in events] == ["started", "stopped"]   # nothing to say either
+
+
+def test_what_cannot_go_is_said_once_and_costs_nothing(ws, emu):
+    w, pid, folder = ws
+    events = []
+    handle = w.watch(min_interval=0.2, max_interval=0.4, settle=0.1, on_event=events.append)
+    wait_until(lambda: handle.status.reads >= 2)
+    emu.clear_log()
+    (folder / "research.ipynb").write_text("{ not a notebook")
+    (folder / "data.py").write_bytes(b"\x00\xff\xfe binary")
+    emu.cloud_write(pid, "main.py", None)
+    wait_until(lambda: any(e.kind == "kept" and e.name == "main.py" for e in events))
+    (folder / "main.py").write_text("edited here after its cloud copy was deleted\n")
+    wait_until(lambda: handle.status.files.get("research.ipynb") == "refused"
+               and handle.status.files.get("main.py") == "refused")
+    time.sleep(1.0)
+    handle.stop()
+    said = [(e.kind, e.name) for e in events if e.kind not in ("started", "stopped")]
+    for each in [("refused", "research.ipynb"), ("skipped", "data.py"), ("kept", "main.py"),
+                 ("refused", "main.py")]:
+        assert said.count(each) == 1, said
+    assert [r for r in emu.requests if r["endpoint"] not in ("/projects/read", "/files/read")] \
+        == []
+    assert emu.cloud_files(pid)["research.ipynb"].startswith("{")
+
+
 def test_one_live_sync_per_folder(ws, emu):
     w, pid, folder = ws
     handle = w.watch(min_interval=0.2, max_interval=1.0)

@@ -31,6 +31,7 @@ from typing import Callable, Protocol
 
 from ..errors import QCError
 from .names import printable
+from .errors import SyncError
 from .settle import LocalChanges, Look, stat_of
 from .state import SyncState
 from .status import SyncReport
@@ -100,7 +101,7 @@ class WatchStatus:
 
 
 Listener = Callable[[WatchEvent], None]
-STAYS = ("kept", "skipped", "up-to-date", "unchanged")   # pull/push actions that changed nothing
+QUIET = ("kept", "skipped", "up-to-date", "unchanged", "refused")   # a pull that changed nothing
 
 
 class Watcher:
@@ -233,13 +234,12 @@ class Watcher:
         self.next_check = now + self.interval
 
     def _pulled(self, report: SyncReport) -> bool:
+        """Say what the pull did; stop syncing files it left in conflict. Whatever else the pull
+        learns to do (a clean merge, say) is said by its own action's name."""
         changed = False
+        conflicts = {a.name for a in report.conflicts}
         for a in report.actions:
-            if a.action in ("pulled", "restored"):
-                changed = True
-                self.local.forget(a.name)   # its new stat is ours: adopted once it matches
-                self.emit("pulled", a.name, a.detail)
-            elif a.action in ("conflict-copy", "invalid"):
+            if a.name in conflicts or a.action == "invalid":
                 changed = True
                 if a.name not in self.paused:
                     self.paused[a.name] = a.detail
@@ -251,6 +251,10 @@ class Watcher:
                 if a.name not in self.told:
                     self.told.add(a.name)
                     self.emit("kept", a.name, a.detail)
+            elif a.action not in QUIET:
+                changed = True
+                self.local.forget(a.name)   # its new stat is ours: adopted once it matches
+                self.emit(a.action, a.name, a.detail)
         return changed
 
     # --- local saves ----------------------------------------------------------------------------
@@ -266,6 +270,12 @@ class Watcher:
             self.blocked.pop(name, None)
             try:
                 report = self.cloud.push(name)
+            except SyncError as e:
+                # The file itself cannot go (a notebook that is not valid, over the size cap):
+                # said once, tried again when it changes. No request was made.
+                self.blocked[name] = st
+                self.emit("refused", name, _first_line(e))
+                continue
             except QCError as e:
                 self._trouble(e, name)
                 self.retry_at[name] = now + self.interval
@@ -283,11 +293,14 @@ class Watcher:
                 self.status.pushes += 1
                 self.local.adopt(name, st)   # the stat it had before it was read and sent
                 self.emit("pushed", name, a.detail)
-            elif a.action in STAYS:
+            elif a.action in ("unchanged", "up-to-date"):
                 self.local.adopt(name, st)
-            elif a.action == "refused" and a.state in ("cloud-changed", "conflict",
-                                                       "deleted-in-cloud"):
-                self.after_pull.add(name)    # pulled next check: clean, or a conflict copy
+            elif a.action == "refused" and a.state in ("cloud-changed", "conflict"):
+                # The cloud changed too: the next check pulls, which keeps both versions.
+                self.after_pull.add(name)
+            elif a.action == "failed":       # the service or the network: try again later
+                self.retry_at[name] = self.clock() + self.interval
+                self.emit("failed", name, a.detail + "; retrying")
             else:
                 self.blocked[name] = st      # tried again once the file changes
                 self.emit(a.action, name, a.detail)
@@ -309,7 +322,7 @@ class Watcher:
             self.emit("resumed", name)
 
     def _trouble(self, e: QCError, name: str = "") -> None:
-        text = printable(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__)
+        text = _first_line(e)
         if text != self.last_error:   # one line per new problem, not one per retry
             self.last_error = text
             self.emit("error", name, text + "; retrying")
@@ -326,6 +339,15 @@ class Watcher:
         self.status.files = dict(sorted(files.items()))
         self.status.conflicts = dict(self.paused)
         self.status.interval = self.interval
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # "nothing was pushed:" says little alone: the line after it names the file and why.
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return printable(f"{lines[0]} {lines[1]}")
+    return printable(lines[0] if lines else type(e).__name__)
 
 
 __all__ = ["Watcher", "WatchEvent", "WatchStatus", "Cloud", "stat_of", "DEFAULT_MIN_INTERVAL",

@@ -156,16 +156,17 @@ class WatchActions(WorkspaceBase):
             raise Refused(f"{key} is already live-synced; {self.prog} sync --stop stops it")
         folder = self.folder(project, to)         # checks the folder, resolves the project once
         ref = self.project_ref(project, to or s.folder)
-        quiet = type(self)(dataclasses.replace(s, progress="none"), client=self.client,
-                           prog=self.prog)
+        # The folder as it is now: a notebook's %cd later must not move what is synced.
+        quiet = type(self)(dataclasses.replace(s, progress="none", folder=key),
+                           client=self.client, prog=self.prog)
         quiet._projects = self._projects          # what this session resolved, shared
-        cloud = WorkspaceCloud(quiet, ref, to or s.folder, folder.project_id)
+        cloud = WorkspaceCloud(quiet, ref, key, folder.project_id)
         watcher = engine.Watcher(
-            folder.root, folder.project_id, cloud, min_interval=lo, max_interval=hi,
+            Path(key), folder.project_id, cloud, min_interval=lo, max_interval=hi,
             settle=settle if settle is not None else engine.DEFAULT_SETTLE,
             full_every=full_every if full_every is not None else engine.DEFAULT_FULL_EVERY,
             on_event=on_event)
-        handle = WatchHandle(watcher, str(folder.root), ref,
+        handle = WatchHandle(watcher, key, ref,
                              lambda h: self._watchers.pop(key, None) if
                              self._watchers.get(key) is h else None)
         self._watchers[key] = handle
