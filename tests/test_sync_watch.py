@@ -460,20 +460,24 @@ def test_cli_watch_killed_mid_activity_leaves_no_partial_file(emu_env, emu, tmp_
         n = 0
         while time.monotonic() < end:
             n += 1
-            name = f"f{rng.randrange(4)}.py"
+            cloud_side = rng.random() < 0.5   # each side its own files: both ways flow
+            name = f"{'c' if cloud_side else 'l'}{rng.randrange(3)}.py"
             text = f"# {n}\n{big}"
             written.setdefault(name, set()).add(text)
-            if rng.random() < 0.5:
+            if cloud_side:
                 emu.cloud_write(pid, name, text)
             else:
                 (folder / name).write_text(text)
-            time.sleep(0.02)
+            time.sleep(0.03)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
+        said = proc.stdout.read().splitlines()
     finally:
         if proc.poll() is None:
             proc.kill()
         client.close()
+    # It was busy both ways when killed.
+    assert any(" pushed " in line for line in said) and any(" pulled c" in line for line in said), said
     from qc_magics.sync.disk import TEMP_NAME
     for path in folder.rglob("*"):
         if not path.is_file() or ".qc-sync" in path.relative_to(folder).parts:
@@ -486,6 +490,9 @@ def test_cli_watch_killed_mid_activity_leaves_no_partial_file(emu_env, emu, tmp_
             assert text in written[name], f"{path.name} holds a partial write"
         elif path.suffix == ".ipynb":
             json.loads(text)
+    for name, text in emu.cloud_files(pid).items():   # nothing half-sent either
+        if name in written:
+            assert text in written[name], f"cloud {name} holds a partial write"
     # The next run starts clean: leftovers removed, both sides comparable.
     ProjectFolder(make_client(emu), pid, folder, progress="none").pull(all=True)
     assert not [p for p in folder.rglob("*") if TEMP_NAME.match(p.name)]
