@@ -161,6 +161,27 @@ def test_a_pull_waits_while_a_file_is_being_saved(engine, tmp_path):
     assert "pull" in cloud.calls
 
 
+def test_a_save_during_the_probe_postpones_the_pull_which_still_comes(engine, tmp_path):
+    w, clock, cloud, events = engine
+    run(w, clock, 40)
+    cloud.calls.clear()
+    saved = []
+    probe = cloud.probe
+
+    def probe_while_saving():
+        if not saved:                  # a save lands while the probe is in flight
+            (tmp_path / "x.py").write_text("saving\n")
+            saved.append(1)
+        cloud.stamp = "s9"
+        return probe()
+    cloud.probe = probe_while_saving
+    clock.t = w.next_check
+    w.step()
+    assert cloud.calls == ["probe"]                      # moved, but not decided on a save
+    run(w, clock, 2)
+    assert cloud.calls.count("pull") >= 1                # owed, so read once it held still
+
+
 # --- live, against the emulator ------------------------------------------------------------------
 
 @pytest.fixture

@@ -119,6 +119,14 @@ class LocalChanges:
         self._previous = current
         return found
 
+    def still(self, skip: Iterable[str] = ()) -> bool:
+        """No file was saved, added or removed since the last check (looked at again now, just
+        before a pull decides on the files)."""
+        if self._previous is None:
+            return True
+        now = {name: stat_of(path) for name, path in self.files(skip).items()}
+        return now == self._previous
+
     def adopt(self, name: str, st: Stat | None) -> None:
         """`name` had stat `st` when it was in sync (a push sent it, or there was nothing to
         send): only a later change counts."""

@@ -134,6 +134,7 @@ class Watcher:
         self.confirm_at: float | None = None     # a second read due (see the module docstring)
         self.last_read: float | None = None
         self.waited = 0                          # checks a pull waited for saves to end
+        self.owed: str | None = None             # a read postponed by a save, still due
         self.last_error: str | None = None
         self.status = WatchStatus(str(self.root))
 
@@ -164,7 +165,6 @@ class Watcher:
                 self.waited += 1
                 self.next_check = now + self.settle
             else:
-                self.waited = 0
                 active |= self._check_cloud(now)
         active |= self._push(look.ready)
         if active:
@@ -192,6 +192,15 @@ class Watcher:
                 self.confirm_at = self.clock() + STAMP_RESOLUTION + 0.1
             elif why == "confirm":
                 self.confirm_at = None
+            if why and not self.local.still(self._state().copies) \
+                    and self.waited < PULL_PATIENCE:
+                # A save landed since the check (during the probe): the read is owed, and
+                # decided on the next check, not on half a save.
+                self.owed = why
+                self.waited += 1
+                self.next_check = self.clock() + self.settle
+                return False
+            self.owed, self.waited = None, 0
             report = self.cloud.pull() if why else None
         except QCError as e:
             self._trouble(e)
@@ -211,6 +220,8 @@ class Watcher:
     def _why_read(self, now: float) -> str | None:
         """Why the cloud is read now (None: it is not). The probe is the only request made
         when nothing changed."""
+        if self.owed:                # postponed while a file was being saved
+            return self.owed
         if self.after_pull:          # a push was refused for a cloud change: read it now
             return "refused"
         stamp = self.cloud.probe()
