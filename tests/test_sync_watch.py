@@ -391,37 +391,53 @@ def _settled(handle, emu, pid, folder) -> bool:
 @pytest.fixture(scope="module")
 def shell(ipshell):
     ipshell.run_line_magic("load_ext", "qc_magics")
-    return ipshell
+    yield ipshell
+    ipshell.run_line_magic("unload_ext", "qc_magics")
 
 
-def test_magic_sync_watch_then_stop(shell, emu_env, emu, tmp_path, capsys):
-    client = make_client(emu)
-    pid = client.create_project("Magic Live")["projectId"]
+@pytest.fixture
+def ip(shell, emu_env, emu, tmp_path):
+    """The test shell on this test's emulator and folder (as test_magics.py sets it)."""
     magics = shell.magics_manager.registry["QCMagics"]
-    magics.folder = str(tmp_path)
-    magics.project = str(pid)
-    magics.progress = "none"
-    try:
-        out = qc(shell, "sync")                       # one round: pull, then push
-        assert (tmp_path / "main.py").is_file()
-        assert "pulled" in str(out)
-        qc(shell, "sync --watch --interval 0.2 --max-interval 1")
-        assert "live sync" in capsys.readouterr().out
-        with pytest.raises(Exception, match="already live-synced"):
-            qc(shell, "sync --watch")
-        (tmp_path / "new.py").write_text("x = 1\n")
-        wait_until(lambda: emu.cloud_files(pid).get("new.py") == "x = 1\n")
-        qc(shell, "sync --stop")
-        assert "stopped" in capsys.readouterr().out
-        assert magics.workspace.watching() is None
-        qc(shell, "sync --stop")
-        assert "no live sync" in capsys.readouterr().out
-    finally:
-        magics.workspace.stop_watching()
-        magics.project = None
-        magics.folder = "."
-        magics.progress = "auto"
-        client.close()
+    magics.session.reset_client()
+    for setting in (f"folder = {str(tmp_path)!r}", "progress = 'none'", "project = None"):
+        shell.run_line_magic("config", f"QCMagics.{setting}")
+    yield shell
+    magics.workspace.stop_watching()
+    magics.session.reset_client()
+
+
+def test_magic_sync_watch_then_stop(ip, emu, tmp_path, capsys):
+    from IPython.core.error import UsageError
+    magics = ip.magics_manager.registry["QCMagics"]
+    pid = magics.workspace.client.create_project("Magic Live")["projectId"]
+    qc(ip, f"use {pid}")
+    capsys.readouterr()
+    out = qc(ip, "sync")                              # one round: pull, then push
+    assert (tmp_path / "main.py").is_file() and "pulled" in str(out)
+    qc(ip, "sync --watch --interval 0.2 --max-interval 1")
+    assert "started: live sync of" in capsys.readouterr().out
+    with pytest.raises(UsageError, match="already live-synced"):
+        qc(ip, "sync --watch")
+    (tmp_path / "new.py").write_text("x = 1\n")
+    wait_until(lambda: emu.cloud_files(pid).get("new.py") == "x = 1\n")
+    emu.cloud_write(pid, "main.py", "from the cloud\n")
+    wait_until(lambda: (tmp_path / "main.py").read_text() == "from the cloud\n")
+    qc(ip, "sync --stop")
+    said = capsys.readouterr().out.splitlines()
+    assert any("pushed new.py" in line for line in said)        # one line per event
+    assert any("pulled main.py" in line for line in said)
+    assert said[-1].startswith("live sync stopped: ")
+    assert magics.workspace.watching() is None
+    qc(ip, "sync --stop")
+    assert "no live sync" in capsys.readouterr().out
+    for line, message in [("sync --watch --stop", "give one of them"),
+                          ("sync --interval 1", "go with --watch"),
+                          ("sync --watch --interval 0", "more than 0")]:
+        with pytest.raises(UsageError, match=message):
+            qc(ip, line)
+    with pytest.raises(UsageError, match="watch_interval must be"):
+        magics.watch_interval = 0          # checked when set, as %config sets it
 
 
 def test_panel_toggle_starts_and_stops_live_sync(emu_env, emu, tmp_path):
