@@ -342,6 +342,7 @@ def test_random_interleaved_edits_end_equal_with_nothing_lost(ws, emu, seed):
     events = []
     handle = w.watch(min_interval=0.1, max_interval=0.5, settle=0.05, on_event=events.append)
     lines: list[str] = []
+    history: list[str] = []
     deadline = time.monotonic() + 3.0
     n = 0
     while time.monotonic() < deadline:
@@ -349,12 +350,11 @@ def test_random_interleaved_edits_end_equal_with_nothing_lost(ws, emu, seed):
         name = rng.choice(names)
         line = f"edit_{n} = {n}  # {name}\n"
         lines.append(line)
-        if rng.random() < 0.5:
-            path = folder / name
-            old = path.read_text() if path.is_file() else ""
-            tmp = folder / f".{name}.~save"      # an editor's atomic save
-            tmp.write_text(old + line)
-            os.replace(tmp, path)
+        local_side = rng.random() < 0.5
+        history.append(f"{time.strftime('%H:%M:%S')} {'local' if local_side else 'cloud'} "
+                       f"{line.strip()}")
+        if local_side:
+            editor_save(folder / name, line)
         else:
             with emu.app.state.lock:   # the cloud editor's read and save are one step
                 emu.cloud_write(pid, name, emu.cloud_files(pid).get(name, "") + line)
@@ -369,7 +369,31 @@ def test_random_interleaved_edits_end_equal_with_nothing_lost(ws, emu, seed):
     everywhere = "".join(cloud.values()) + "".join(
         p.read_text() for p in folder.rglob("*.py") if p.is_file())
     lost = [line for line in lines if line not in everywhere]
-    assert lost == [], (lost, status.summary(), [str(e) for e in events])
+    assert lost == [], "\n".join([f"lost {lost}", status.summary()] + history +
+                                  [str(e) for e in events])
+
+
+def editor_save(path: Path, line: str) -> None:
+    """Add a line as an editor does: read, change, save atomically; and, as JupyterLab and VS
+    Code do, when the file changed on disk since it was read, load it again first rather than
+    save over it (without that check an editor loses the other side's work with any sync)."""
+    while True:
+        seen = _identity(path)
+        old = path.read_text() if path.is_file() else ""
+        tmp = path.with_name(f".{path.name}.~save")
+        tmp.write_text(old + line)
+        if _identity(path) == seen:
+            os.replace(tmp, path)
+            return
+        tmp.unlink()
+
+
+def _identity(path: Path):
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def _settled(handle, emu, pid, folder) -> bool:
