@@ -182,6 +182,25 @@ def test_a_save_during_the_probe_postpones_the_pull_which_still_comes(engine, tm
     assert cloud.calls.count("pull") >= 1                # owed, so read once it held still
 
 
+def test_a_failed_read_is_said_once_and_still_made(engine):
+    from qc_magics.errors import TransportError
+    w, clock, cloud, events = engine
+    run(w, clock, 40)
+    cloud.stamp = "s5"
+    pull = cloud.pull
+    failures = []
+
+    def flaky():
+        if len(failures) < 3:
+            failures.append(1)
+            raise TransportError("connection refused")
+        return pull()
+    cloud.pull = flaky
+    run(w, clock, 120)
+    assert [e.kind for e in events].count("error") == 1
+    assert cloud.calls.count("pull") >= 2 and len(failures) == 3    # the owed read was made
+
+
 # --- live, against the emulator ------------------------------------------------------------------
 
 @pytest.fixture

@@ -184,6 +184,7 @@ class Watcher:
         """Probe; read and pull when the cloud moved. True when anything changed here."""
         self.status.rounds += 1
         self.status.last_round = self.wall()
+        why = None
         try:
             why = self._why_read(now)
             if why in ("first", "stamp"):
@@ -203,6 +204,7 @@ class Watcher:
             self.owed, self.waited = None, 0
             report = self.cloud.pull() if why else None
         except QCError as e:
+            self.owed = why or self.owed   # a read that failed is still due
             self._trouble(e)
             self._schedule(now, active=False)
             return False
