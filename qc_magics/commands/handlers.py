@@ -100,8 +100,11 @@ def _sync(s: Session, a: Namespace, cell: str | None):
             raise InvalidArgument("sync: --watch starts a live sync and --stop stops it; "
                                   "give one of them")
         status = s.ws.stop_watching(to=a.to)
-        return (f"live sync stopped: {status.summary()}" if status is not None else
-                "no live sync was running for this folder")
+        if status is not None:
+            return f"live sync stopped: {status.summary()}"
+        # The shell's live sync runs in its own process, in the foreground: Ctrl-C stops it.
+        return ("no live sync was running for this folder" if not s.foreground else
+                f"no live sync runs in this process; {s.prog} sync --watch stops with Ctrl-C")
     if not a.watch:
         if a.interval is not None or a.max_interval is not None:
             raise InvalidArgument("sync: --interval and --max-interval go with --watch")
