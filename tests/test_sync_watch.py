@@ -507,6 +507,39 @@ def test_panel_toggle_starts_and_stops_live_sync(emu_env, emu, tmp_path):
     ws.client.close()
 
 
+def test_panel_shows_a_live_conflict_and_its_choices_resume_the_file(emu_env, emu, tmp_path):
+    from qc_magics.widgets.controller import PanelController, run_now
+    ws = Workspace(Settings(folder=str(tmp_path), progress="none", poll_interval=0.01,
+                            watch_interval=0.2, watch_max_interval=0.5),
+                   client=make_client(emu), prog="%qc")
+    pid = ws.client.create_project("Panel Conflict")["projectId"]
+    c = PanelController(ws, str(pid), namespace={}, runner=run_now)
+    c.connect()
+    c.live_sync(True)
+    wait_until(lambda: c.live.status.reads >= 2)
+    with c.live._lock:                        # both sides change between two checks
+        emu.cloud_write(pid, "main.py", "cloud side\n")
+        (tmp_path / "main.py").write_text("local side\n")
+    wait_until(lambda: c.conflicts == ["main.py"])
+    assert "files" in c.status_failed and "conflict main.py" in c.status["files"]
+    c.resolve("main.py", "mine")               # Keep mine: pushed over the cloud, synced again
+    assert emu.cloud_files(pid)["main.py"] == "local side\n"
+    wait_until(lambda: "main.py" not in c.live.status.conflicts)
+    (tmp_path / "main.py").write_text("and on it goes\n")
+    wait_until(lambda: emu.cloud_files(pid)["main.py"] == "and on it goes\n")
+    c.live_sync(False)
+    ws.client.close()
+
+
+def test_live_syncs_stop_at_exit(ws, emu):
+    from qc_magics.workspace import watch
+    w, pid, folder = ws
+    handle = w.watch(min_interval=0.2, max_interval=0.4)
+    assert handle.running
+    watch._stop_all()                          # what atexit runs when the kernel shuts down
+    assert not handle.running and w.watching() is None
+
+
 def test_panel_has_a_live_sync_toggle(emu_env, emu, tmp_path):
     from qc_magics.widgets import Panel
     from qc_magics.widgets.controller import PanelController, run_now
