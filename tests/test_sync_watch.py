@@ -573,12 +573,12 @@ def test_cli_watch_killed_mid_activity_leaves_no_partial_file(emu_env, emu, tmp_
     try:
         wait_until(lambda: (folder / "main.py").is_file(), timeout=20)
         rng = random.Random(5)
-        end = time.monotonic() + 2.0
+        end = time.monotonic() + 2.5
         n = 0
         while time.monotonic() < end:
             n += 1
             cloud_side = rng.random() < 0.5   # each side its own files: both ways flow
-            name = f"{'c' if cloud_side else 'l'}{rng.randrange(3)}.py"
+            name = f"c{rng.randrange(3)}.py" if cloud_side else f"l{rng.randrange(6)}.py"
             text = f"# {n}\n{big}"
             written.setdefault(name, set()).add(text)
             if cloud_side:
