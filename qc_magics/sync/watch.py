@@ -61,7 +61,9 @@ class Cloud(Protocol):
 class WatchEvent:
     """Something worth a line: a file went one way, a conflict, an error, start and stop."""
 
-    kind: str       # started, pushed, pulled, conflict, resumed, refused, failed, deleted, error, stopped
+    # started, pushed, pulled (or any other pull action: restored...), conflict, resumed,
+    # refused, skipped, kept (deleted in the cloud), deleted (here), failed, error, stopped
+    kind: str
     name: str = ""
     detail: str = ""
     at: float = 0.0  # wall-clock time
@@ -153,7 +155,7 @@ class Watcher:
         now = self.clock()
         state = self._state()
         look = self.local.look(state.get, skip=state.copies)
-        self._resume_settled(look, state)
+        self._resume_settled(look)
         for name in look.gone:
             if name not in self.paused:
                 self.emit("deleted", name, "deleted here; the cloud copy is kept (rm deletes it "
@@ -313,13 +315,15 @@ class Watcher:
                 self.after_pull.add(name)
             elif a.action == "failed":       # the service or the network: try again later
                 self.retry_at[name] = self.clock() + self.interval
-                self.emit("failed", name, a.detail + "; retrying")
+                if a.detail != self.last_error:   # said once, not at every retry
+                    self.last_error = a.detail
+                    self.emit("failed", name, a.detail + "; retrying")
             else:
                 self.blocked[name] = st      # tried again once the file changes
                 self.emit(a.action, name, a.detail)
         return sent
 
-    def _resume_settled(self, look: Look, state: SyncState) -> None:
+    def _resume_settled(self, look: Look) -> None:
         """A conflict the person settled (took one side with force): the file matches the last
         sync again, so it syncs again."""
         for name in look.adopted:
