@@ -106,7 +106,7 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
                        help="seconds between cloud checks after activity (default 2)"),
         p.add_argument("--max-interval", type=numbers.interval, metavar="S",
                        help="the longest wait between cloud checks when idle (default 30)"),
-        _project(p, True))),
+        _project(p, True), _out(p))),
     ("diff", "compare a local file with the cloud (or the last synced version)", lambda p: (
         p.add_argument("path", metavar="PATH"), p.add_argument("--base", action="store_true"),
         _project(p, True), _out(p))),

@@ -116,7 +116,9 @@ def _sync(s: Session, a: Namespace, cell: str | None):
     handle = s.ws.watch(project=a.project, to=a.to, min_interval=a.interval,
                         max_interval=a.max_interval, on_event=say)
     if not s.foreground:
-        return None    # its "started" line is said already; events follow as they come
+        # Its "started" line is said already and events follow as they come; --out VAR keeps
+        # the handle (VAR.status, VAR.stop()).
+        return handle if getattr(a, "out", None) else None
     try:
         handle.wait()
     except KeyboardInterrupt:
