@@ -133,7 +133,9 @@ def _session():
     from .workspace import Workspace, load_settings, save_project
     return Session(prog="qc-magics", workspace=Workspace(load_settings, prog="qc-magics"),
                    asker=Asker(ask=_ask, secret=_secret, say=lambda t: print(t, file=sys.stderr)),
-                   remember_project=save_project, frames=False)
+                   remember_project=save_project, frames=False,
+                   # `sync --watch` runs in the foreground, one line per event, until Ctrl-C.
+                   notify=lambda t: print(t, flush=True), foreground=True)
 
 
 def _help_text() -> str:

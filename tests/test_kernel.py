@@ -26,6 +26,10 @@ CELLS = [
     "%qc diff main.py --out d\nassert '+# edited in the kernel' in str(d)\n"
     "%qc push main.py --out pushed\nassert pushed.changed == ['main.py']",
     "%qc mv lib/signals.py lib/params.py\n%qc rm lib/params.py --yes",
+    "%qc sync --out synced\n%qc sync --watch --interval 0.2 --out live\nimport time\n"
+    "open('live.py', 'w').write('x = 1\\n')\nfor _ in range(100):\n"
+    "    if live.status.pushes:\n        break\n    time.sleep(0.1)\n"
+    "assert live.status.pushes == 1, live.status\n%qc sync --stop\nassert not live.running",
     "import nbformat\nnb = nbformat.v4.new_notebook()\n"
     "nb.cells = [nbformat.v4.new_code_cell('n = 1', metadata={'tags': ['parameters']}),\n"
     "            nbformat.v4.new_code_cell('print(n * 2)', metadata={'tags': ['result']})]\n"

@@ -96,6 +96,17 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
         p.add_argument("--keep-outputs", action="store_true"),
         p.add_argument("--force", action="store_true"),
         p.add_argument("--dry-run", action="store_true"), _out(p))),
+    ("sync", "pull then push every file once; --watch keeps doing it live until --stop",
+     lambda p: (
+        p.add_argument("--watch", action="store_true",
+                       help="keep syncing both ways in the background (in a shell: until "
+                            "Ctrl-C); a conflict stops that file and keeps both versions"),
+        p.add_argument("--stop", action="store_true", help="stop the folder's live sync"),
+        p.add_argument("--interval", type=numbers.interval, metavar="S",
+                       help="seconds between cloud checks after activity (default 2)"),
+        p.add_argument("--max-interval", type=numbers.interval, metavar="S",
+                       help="the longest wait between cloud checks when idle (default 30)"),
+        _project(p, True), _out(p))),
     ("diff", "compare a local file with the cloud (or the last synced version)", lambda p: (
         p.add_argument("path", metavar="PATH"), p.add_argument("--base", action="store_true"),
         _project(p, True), _out(p))),

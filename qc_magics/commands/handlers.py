@@ -92,6 +92,40 @@ def _push(s: Session, a: Namespace, cell: str | None):
                      parameters=parameters(a.param), project=a.project, to=a.to)
 
 
+def _sync(s: Session, a: Namespace, cell: str | None):
+    """One round both ways; --watch: live (in the background, or in the shell until Ctrl-C);
+    --stop: stop the folder's live sync."""
+    if a.stop:
+        if a.watch:
+            raise InvalidArgument("sync: --watch starts a live sync and --stop stops it; "
+                                  "give one of them")
+        status = s.ws.stop_watching(to=a.to)
+        if status is not None:
+            return f"live sync stopped: {status.summary()}"
+        # The shell's live sync runs in its own process, in the foreground: Ctrl-C stops it.
+        return ("no live sync was running for this folder" if not s.foreground else
+                f"no live sync runs in this process; {s.prog} sync --watch stops with Ctrl-C")
+    if not a.watch:
+        if a.interval is not None or a.max_interval is not None:
+            raise InvalidArgument("sync: --interval and --max-interval go with --watch")
+        return s.ws.sync(project=a.project, to=a.to)
+    def say(event) -> None:
+        if event.kind != "stopped":   # the stop is said once, by what stopped it (below)
+            s.notify(str(event))
+
+    handle = s.ws.watch(project=a.project, to=a.to, min_interval=a.interval,
+                        max_interval=a.max_interval, on_event=say)
+    if not s.foreground:
+        # Its "started" line is said already and events follow as they come; --out VAR keeps
+        # the handle (VAR.status, VAR.stop()).
+        return handle if getattr(a, "out", None) else None
+    try:
+        handle.wait()
+    except KeyboardInterrupt:
+        pass
+    return f"live sync stopped: {handle.stop().summary()}"
+
+
 def _diff(s: Session, a: Namespace, cell: str | None):
     return s.ws.diff(a.path, base=a.base, project=a.project, to=a.to)
 
@@ -237,6 +271,7 @@ def _doctor(s: Session, a: Namespace, cell: str | None):
 HANDLERS: dict[str, Callable[[Session, Namespace, str | None], Any]] = {
     "help": _help, "login": _login, "whoami": _whoami, "projects": _projects, "use": _use,
     "new": _new, "files": _files, "status": _status, "pull": _pull, "push": _push,
+    "sync": _sync,
     "diff": _diff, "rm": _rm, "mv": _mv, "write": _write, "outputs": _outputs, "wait": _wait,
     "compile": _compile, "backtest": _backtest, "backtests": _backtests,
     "backtest read": _backtest_read, "backtest rename": _backtest_rename,

@@ -91,3 +91,15 @@ def constraint(text: str) -> Any:
         return check_constraint(Constraint.parse(text))
     except InvalidArgument as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+MAX_INTERVAL = 3600.0   # a live sync's checks: at least once an hour
+
+
+def interval(text: str) -> float:
+    """Seconds between a live sync's cloud checks: more than 0, at most an hour."""
+    what = f"give seconds more than 0 and at most {MAX_INTERVAL:g}"
+    value = _float(text, what)
+    if not 0 < value <= MAX_INTERVAL:
+        raise argparse.ArgumentTypeError(f"{what}, not {text!r}")
+    return value

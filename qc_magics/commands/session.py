@@ -31,6 +31,10 @@ class Session:
     frames: bool = True          # tables as DataFrames (notebooks); False: the shell's text
     # Subcommands only this face has (the magic's `panel`): name -> handler.
     own: dict[str, Callable] = field(default_factory=dict)
+    # Live sync (`sync --watch`): where its one-line events go, and whether the face waits
+    # for it (the shell, until Ctrl-C) or lets it run in the background (a kernel).
+    notify: Callable[[str], None] = print
+    foreground: bool = False
 
     @property
     def ws(self) -> Workspace:

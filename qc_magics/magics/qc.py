@@ -86,6 +86,11 @@ class QCMagics(Magics):
                    ).tag(config=True)
     show_tracebacks = Bool(False, help="Show full tracebacks instead of one-line errors."
                            ).tag(config=True)
+    watch_interval = Float(2.0, help="Live sync (`%qc sync --watch`): seconds between cloud "
+                           "checks right after activity (0.05 to 3600).").tag(config=True)
+    watch_max_interval = Float(30.0, help="Live sync: the longest wait between cloud checks "
+                               "while nothing happens, in seconds (0.05 to 3600)."
+                               ).tag(config=True)
 
     # Checked when set (%config or ipython_config.py), so a bad value never reaches a job.
     @validate("poll_interval")
@@ -95,6 +100,10 @@ class QCMagics(Magics):
     @validate("timeout")
     def _check_timeout(self, proposal):
         return _within(proposal, 0, MAX_WAIT, "seconds (0: check once, None: no limit)")
+
+    @validate("watch_interval", "watch_max_interval")
+    def _check_watch_interval(self, proposal):
+        return _within(proposal, 0.05, 3600, "seconds")
 
     @validate("concurrency")
     def _check_concurrency(self, proposal):
@@ -127,7 +136,8 @@ class QCMagics(Magics):
         return Settings(project=project, folder=self.folder, api_url=self.api_url,
                         progress=self.progress, poll_interval=self.poll_interval,
                         timeout=self.timeout, concurrency=self.concurrency,
-                        size_cap=self.size_cap)
+                        size_cap=self.size_cap, watch_interval=self.watch_interval,
+                        watch_max_interval=self.watch_max_interval)
 
     def _panel(self, session: Session, args, cell):
         """`%qc panel`: the widgets over this shell's workspace (a notebook has them; a shell

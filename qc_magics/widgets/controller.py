@@ -18,6 +18,7 @@ from typing import Any, Callable
 from ..errors import QCError, WaitInterrupted
 from ..vocabulary import DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, DEFAULT_TARGET
 from ..workspace.words import parameters as parameters_from
+from .live import LiveSyncControls
 from .notebook import find_notebook
 
 Listener = Callable[[str], None]
@@ -28,7 +29,8 @@ ACTION_TABS = {"connect": "files", "select project": "files", "refresh files": "
                "pull": "files", "push": "files", "diff": "files", "sync notebook": "files",
                "refresh backtests": "backtests", "run backtest": "backtests",
                "load backtest": "backtests", "plot": "backtests", "log": "backtests",
-               "estimate": "optimizations", "run optimization": "optimizations"}
+               "estimate": "optimizations", "run optimization": "optimizations",
+               "live sync": "files"}
 RANGES_HINT = "one NAME=MIN:MAX:STEP per line, e.g. ema_fast=5:30:5"
 
 
@@ -44,7 +46,7 @@ def run_in_thread(fn: Callable[[], None]) -> None:
     threading.Thread(target=fn, name="qc-panel", daemon=True).start()
 
 
-class PanelController:
+class PanelController(LiveSyncControls):
     def __init__(self, workspace: Any, project: str | None = None, *,
                  namespace: dict | None = None, runner: Callable = run_in_thread):
         self.ws = workspace
@@ -73,6 +75,7 @@ class PanelController:
         self.log: list[str] = []     # oldest first (the panel shows newest first)
         self.status: dict[str, str] = {tab: "" for tab in TABS}   # tab -> its last line
         self.status_failed: set[str] = set()   # tabs whose last line is an error or a refusal
+        self.live = None             # the running live sync (workspace.watch.WatchHandle)
         self._cancel = threading.Event()
         self.notebook = find_notebook(self.namespace, Path(workspace.settings.folder))
 
@@ -267,6 +270,8 @@ class PanelController:
         if name in self.conflicts:
             self.conflicts.remove(name)
         self._emit("conflicts")
+        if self.live is not None:    # settled: the live sync takes the file up again
+            self.live.resume(name)
 
     # --- backtests ------------------------------------------------------------------------------
     def refresh_backtests(self) -> None:

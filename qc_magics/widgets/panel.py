@@ -69,6 +69,14 @@ class Panel:
         self.sync_button = _button("Sync this notebook", "info")
         self.notebook = W.Text(placeholder="this notebook's name, e.g. research.ipynb",
                                value=c.notebook or "", layout=W.Layout(width="300px"))
+        # Live sync: pushes saves and pulls cloud changes until switched off (controller.live_sync).
+        self.live_toggle = W.ToggleButton(value=False, description="Live sync", icon="refresh",
+                                          tooltip="Keep this folder and the cloud project in "
+                                                  "sync both ways; a conflict stops that file "
+                                                  "and keeps both versions",
+                                          layout=W.Layout(width="auto"))
+        self.live_toggle.observe(lambda ch: not self._drawing and c.live_sync(ch["new"]),
+                                 names="value")
         self.conflict_box = W.VBox([])
         self.diff_view = W.HTML()
         self.pull_button.on_click(lambda b: c.pull(list(self.files.value)))
@@ -80,7 +88,8 @@ class Panel:
         files_tab = W.VBox([self.status_views["files"], self.files_table, self.files,
                             W.HBox([self.pull_button, self.push_button, self.diff_button,
                                     self.refresh_button]),
-                            W.HBox([self.sync_button, self.notebook]), self.conflict_box,
+                            W.HBox([self.sync_button, self.notebook, self.live_toggle]),
+                            self.conflict_box,
                             self.diff_view])
 
         # backtests
@@ -228,6 +237,9 @@ class Panel:
             theirs.on_click(lambda b, n=name: self.c.resolve(n, "cloud"))
             boxes.append(W.HBox([W.HTML(f"<b>conflict</b> {html.escape(name)}: "), mine, theirs]))
         self.conflict_box.children = boxes
+
+    def _draw_live(self) -> None:
+        self.live_toggle.value = self.c.live is not None
 
     def _draw_ask_notebook(self) -> None:
         self.notebook.layout.border = "2px solid #ef6c00"

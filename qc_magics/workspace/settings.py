@@ -22,6 +22,10 @@ class Settings:
     timeout: float | None = None
     concurrency: int = 8
     size_cap: int = 32_000
+    # Live sync (`sync --watch`): seconds between cloud checks right after activity, growing
+    # to the maximum while nothing happens.
+    watch_interval: float = 2.0
+    watch_max_interval: float = 30.0
 
     @property
     def poll(self) -> tuple[float, float]:

@@ -15,8 +15,10 @@ from .backtests import BacktestActions
 from .files import FileActions
 from .objects import StoreActions
 from .optimizations import OptimizationActions
+from .watch import WatchActions
 
 
-class Workspace(AccountActions, FileActions, BacktestActions, OptimizationActions, StoreActions):
+class Workspace(AccountActions, FileActions, BacktestActions, OptimizationActions, StoreActions,
+                WatchActions):
     """One per session: the magic keeps one per IPython shell, the command line one per run, a
     panel shares its magic's."""
