@@ -191,6 +191,11 @@ class Panel:
                           if line else "")
 
     def _draw_connection(self) -> None:
+        if self.c.connection_error:
+            self.header.value = ("<b>QuantConnect</b> &middot; <span class='qc-not-connected' "
+                                 "style='color:#c62828'>not connected: "
+                                 f"{html.escape(self.c.connection_error)}</span>")
+            return
         info = self.c.connection
         self.header.value = (f"<b>QuantConnect</b> &middot; user {html.escape(str(info['user']))}"
                              f" &middot; organization {html.escape(str(info['organization']))}"
