@@ -1,12 +1,21 @@
-"""The panel in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium driven by Playwright.
+"""Every example notebook in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium driven by
+Playwright, as a person uses them.
 
-It opens the panel example, runs it, clicks Pull, Push, Run backtest and Load, and checks the files
-on disk, the cloud, the panel's table and log, and the loaded backtest in the kernel. Screenshots
-go to $QC_SCREENSHOT_DIR (default: test-artifacts/). Without Chromium, Playwright or JupyterLab the
-test skips, unless QC_REQUIRE_BROWSER=1 (CI sets it), where it fails.
+One JupyterLab and one browser serve all six notebooks, their kernels wired to one emulator (fast
+jobs). For each notebook: open it, Run All from the Run menu, wait until every cell ran, save it
+with Ctrl+S, reload the page, and read what the page shows: no error, no traceback, no "Error
+displaying widget", no NaT, no number in scientific notation in a table. In the panel example it
+also clicks the panel's buttons (Sync this notebook, Pull, Push, Run backtest, Load, Estimate,
+Confirm and run) and checks each tab's status line, the files on disk and the cloud, before and
+after the reload. A screenshot of each notebook after the reload, and of each panel tab, goes to
+$QC_SCREENSHOT_DIR (default: test-artifacts/; the README's come from docs/).
+
+Without Chromium, Playwright or JupyterLab the tests skip, unless QC_REQUIRE_BROWSER=1 (CI sets
+it), where they fail.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -20,12 +29,26 @@ from pathlib import Path
 import pytest
 import requests
 
+from conftest import new_token
+from test_examples import NAT, SCIENTIFIC
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).parents[1]
+EXAMPLES = sorted((ROOT / "example_notebooks").glob("*.ipynb"))
+WIDTH = 1200
+# JupyterLab's settings for the test's server: every cell in the page (no windowing, so a
+# screenshot and the page's text hold the whole notebook), widget state saved with the notebook
+# (Settings > Save Widget State Automatically), and no news or update toasts over the screenshots.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyter-widgets/jupyterlab-manager/plugin": {"saveState": True},
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
+                                                    "checkForUpdates": False},
+}
 
 
 def _missing() -> str | None:
@@ -54,23 +77,43 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def lab(browser_ready, emu, tmp_path):
-    """JupyterLab serving a copy of the panel example, its kernels wired to the emulator."""
-    emu.app.timing.scale = 0.05
-    work = tmp_path / "lab"
+@pytest.fixture(scope="module")
+def cloud(browser_ready):
+    """One emulator for every notebook, its jobs fast."""
+    from qc_magics.emulator import Emulator
+    with Emulator(api_token=new_token(), user_id="4242", seed=7, time_scale=0.02,
+                  retry_after=0.01) as e:
+        yield e
+
+
+@pytest.fixture(scope="module")
+def lab(cloud, tmp_path_factory):
+    """JupyterLab serving copies of the example notebooks, its kernels wired to the emulator."""
+    tmp = tmp_path_factory.mktemp("browser")
+    work, settings, home = tmp / "lab", tmp / "settings", tmp / "home"
     work.mkdir()
-    shutil.copy(ROOT / "example_notebooks" / "05_panel.ipynb", work / "05_panel.ipynb")
+    home.mkdir()
+    for notebook in EXAMPLES:
+        shutil.copy(notebook, work / notebook.name)
+    for plugin, values in LAB_SETTINGS.items():
+        target = settings / f"{plugin}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "QC_USER_ID": emu.user_id, "QC_API_TOKEN": emu.api_token,
-           "QC_API_URL": emu.api_url, "MPLBACKEND": "Agg", "JUPYTER_PLATFORM_DIRS": "1"}
-    log = open(tmp_path / "lab.log", "w")
+    env = {**os.environ, "QC_USER_ID": cloud.user_id, "QC_API_TOKEN": cloud.api_token,
+           "QC_API_URL": cloud.api_url, "MPLBACKEND": "Agg", "JUPYTER_PLATFORM_DIRS": "1",
+           "HOME": str(home), "JUPYTERLAB_SETTINGS_DIR": str(settings),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+           "PYTHONPATH": os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get(
+               "PYTHONPATH")] if p])}
+    log = open(tmp / "lab.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
          f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
          f"--ServerApp.root_dir={work}", "--LabApp.expose_app_in_browser=True",
          "--ServerApp.disable_check_xsrf=True"]
-        + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []), env=env, stdout=log, stderr=subprocess.STDOUT)
+        + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+        env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -80,9 +123,9 @@ def lab(browser_ready, emu, tmp_path):
             except requests.RequestException:
                 pass
             if proc.poll() is not None:
-                raise RuntimeError((tmp_path / "lab.log").read_text()[-2000:])
+                raise RuntimeError((tmp / "lab.log").read_text()[-2000:])
             time.sleep(0.25)
-        yield {"url": f"{base}/lab/tree/05_panel.ipynb?token={token}", "work": work}
+        yield {"base": base, "token": token, "work": work}
     finally:
         proc.terminate()
         try:
@@ -92,69 +135,304 @@ def lab(browser_ready, emu, tmp_path):
         log.close()
 
 
-def _shot(page, name: str) -> None:
-    folder = Path(os.environ.get("QC_SCREENSHOT_DIR", ROOT / "test-artifacts"))
-    folder.mkdir(parents=True, exist_ok=True)
-    page.locator(".qc-panel").screenshot(path=str(folder / name))
-
-
-def test_panel_in_jupyterlab(lab, emu):
+@pytest.fixture(scope="module")
+def page(lab):
     from playwright.sync_api import expect, sync_playwright
-
+    expect.set_options(timeout=60_000)   # jobs and kernels on a busy two-core CI machine
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page = browser.new_page(viewport={"width": WIDTH, "height": 1000})
         page.set_default_timeout(90_000)
-        page.goto(lab["url"])
-        page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                               "&& window.jupyterapp.shell.currentWidget.sessionContext "
-                               "&& window.jupyterapp.shell.currentWidget.sessionContext.session")
-        page.wait_for_function("window.jupyterapp.shell.currentWidget.sessionContext.session"
-                               ".kernel.status === 'idle'")
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        panel = page.locator(".qc-panel")
-        expect(panel).to_be_visible()
-        expect(panel.get_by_text("organization")).to_be_visible()
-        expect(panel.locator(".qc-state-cloud-only").first).to_be_visible()
-
-        # Files: pull main.py, change it on disk, push it back
-        panel.locator("select[multiple]").select_option(["main.py"])
-        panel.get_by_role("button", name="Pull", exact=True).click()
-        expect(panel.locator(".qc-state-in-sync")).to_have_count(1)
-        local = lab["work"] / "panel_project" / "main.py"
-        assert local.exists()
-        pid = next(iter(emu.app.state.projects))
-        local.write_text(local.read_text() + "\n# edited in the browser test\n")
-        panel.get_by_role("button", name="Refresh", exact=True).click()
-        expect(panel.locator(".qc-state-local-changed")).to_have_count(1)
-        panel.locator("select[multiple]").select_option(["main.py"])
-        panel.get_by_role("button", name="Push", exact=True).click()
-        expect(panel.locator("textarea").last).to_have_value(
-            re.compile("push main.py: pushed"))
-        assert emu.cloud_files(pid)["main.py"].endswith("# edited in the browser test\n")
-        _shot(page, "panel-files.png")
-
-        # Backtests: run one, wait for it, load it into `bt`
-        page.get_by_role("tab", name="Backtests").click()
-        panel.get_by_placeholder("optional").fill("from the browser")
-        panel.get_by_placeholder("ema_fast=10, ema_slow=50").fill("ema_fast=12")
-        panel.get_by_role("button", name="Run backtest").click()
-        expect(panel.locator("textarea").last).to_have_value(
-            re.compile(r"Completed, Sharpe"), timeout=120_000)
-        expect(panel.locator(".qc-backtests")).to_contain_text("from the browser")
-        panel.get_by_role("button", name="Load", exact=True).click()
-        expect(panel.locator("textarea").last).to_have_value(
-            re.compile("into bt"))
-        _shot(page, "panel-backtests.png")
-
-        # The last cell shows the loaded backtest's statistics as a DataFrame
-        page.evaluate("""() => {
-            const nb = window.jupyterapp.shell.currentWidget.content;
-            nb.activeCellIndex = nb.widgets.length - 1;
-            return window.jupyterapp.commands.execute('notebook:run-cell');
-        }""")
-        last = page.locator(".jp-Cell").last.locator(".jp-OutputArea-output")
-        expect(last).to_contain_text("Total Orders")
-        expect(last.locator("table")).to_be_visible()
+        page.goto(f"{lab['base']}/lab?token={lab['token']}")   # the token becomes a cookie
+        page.wait_for_function("window.jupyterapp && window.jupyterapp.commands"
+                               ".hasCommand('docmanager:open')")
+        page.evaluate("window.jupyterapp.restored")
+        yield page
         browser.close()
-    assert emu.api_token not in (lab["work"] / "05_panel.ipynb").read_text()
+
+
+def _folder() -> Path:
+    folder = Path(os.environ.get("QC_SCREENSHOT_DIR", ROOT / "test-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+# --- what a person does ---------------------------------------------------------------------------
+
+def open_notebook(page, lab, name: str) -> None:
+    """Open `name` alone in the main area (File > Open, as the file browser does), its kernel
+    started and idle."""
+    page.set_viewport_size({"width": WIDTH, "height": 1000})
+    page.evaluate("""async name => {
+        const app = window.jupyterapp;
+        for (const w of [...app.shell.widgets('main')]) {
+            if (w.context) { w.context.model.dirty = false; }
+            w.dispose();
+        }
+        await app.commands.execute('docmanager:open', {path: name});
+    }""", name)
+    page.wait_for_function(
+        """name => { const w = window.jupyterapp.shell.currentWidget;
+            return w && w.context && w.context.path === name && w.sessionContext
+                && w.sessionContext.session && w.sessionContext.session.kernel
+                && w.sessionContext.session.kernel.status === 'idle'
+                && w.content.widgets.length > 0; }""", arg=name)
+    page.evaluate("window.jupyterapp.shell.collapseLeft()")
+
+
+def run_all_from_the_menu(page) -> None:
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-item:visible", has_text=re.compile(r"^Run All Cells")).click()
+
+
+CELLS_STATE = """() => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const code = w.content.widgets.filter(c => c.model.type === 'code');
+    return {
+        kernel: w.sessionContext.session.kernel.status,
+        running: code.filter(c => (c.promptNode.textContent || '').includes('*')).length,
+        notRun: code.filter(c => c.model.executionCount === null).map(c => w.content.widgets.indexOf(c)),
+        errors: code.flatMap(c => c.model.outputs.toJSON().filter(o => o.output_type === 'error')
+                                  .map(o => `${o.ename}: ${o.evalue}`)),
+    };
+}"""
+
+
+def wait_until_every_cell_ran(page, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    state: dict = {}
+    while time.monotonic() < deadline:
+        state = page.evaluate(CELLS_STATE)
+        idle = state["kernel"] == "idle" and state["running"] == 0
+        if idle and (not state["notRun"] or state["errors"]):
+            break
+        time.sleep(0.3)
+    assert state.get("errors") == [], f"a cell failed: {state.get('errors')}"
+    assert state.get("notRun") == [], f"cells never ran: {state}"
+
+
+def save_with_the_keyboard(page) -> None:
+    page.locator(".jp-NotebookPanel-notebook").first.focus()
+    page.keyboard.press("Escape")        # command mode: Ctrl+S saves the notebook
+    page.keyboard.press("Control+s")
+    page.wait_for_function("!window.jupyterapp.shell.currentWidget.context.model.dirty")
+
+
+def reload_and_reopen(page, name: str) -> None:
+    page.reload()
+    page.wait_for_function(
+        """name => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+            return w && w.context && w.context.path === name && w.context.isReady
+                && w.content.widgets.length > 0; }""", arg=name)
+    page.evaluate("window.jupyterapp.shell.collapseLeft()")
+    # Widgets come back from the kernel (or the saved state): wait until none is still loading.
+    page.wait_for_function("""() => ![...document.querySelectorAll('.jp-OutputArea-output')]
+        .some(n => (n.textContent || '').includes('Loading widget...'))""")
+    page.wait_for_timeout(500)
+
+
+def what_the_page_shows(page) -> dict:
+    return page.evaluate("""() => {
+        const nb = window.jupyterapp.shell.currentWidget.content.node;
+        const text = n => n.innerText || n.textContent || '';
+        return {
+            all: text(nb),
+            shown: [...nb.querySelectorAll('.jp-OutputArea-output')].map(text).join('\\n'),
+            stderr: [...nb.querySelectorAll(
+                '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')].map(text),
+            tables: [...nb.querySelectorAll('.jp-OutputArea-output table')].map(text),
+            outputs: nb.querySelectorAll('.jp-OutputArea-output').length,
+        };
+    }""")
+
+
+def check_what_the_page_shows(page, token: str) -> dict:
+    shown = what_the_page_shows(page)
+    assert shown["outputs"] > 0
+    assert [t for t in shown["stderr"] if "Traceback" in t or "Error" in t] == []
+    assert "Traceback" not in shown["all"]
+    assert "Error displaying widget" not in shown["all"]
+    assert NAT.findall(shown["shown"]) == []    # in outputs (a comment may say "no NaT")
+    assert [SCIENTIFIC.findall(t) for t in shown["tables"] if SCIENTIFIC.search(t)] == []
+    assert [t for t in shown["tables"] if "Unnamed: 0" in t] == []
+    assert token not in shown["all"]
+    return shown
+
+
+SCREENSHOT_STYLE = """
+    .jp-Notebook .jp-Cell .jp-Collapser { visibility: hidden !important; }
+    .jp-Notebook .jp-Cell, .jp-Notebook .jp-Cell * {
+        box-shadow: none !important; outline: none !important; }
+    .jp-Notebook .jp-Cell.jp-mod-selected, .jp-Notebook .jp-Cell.jp-mod-active {
+        background: transparent !important; border-color: transparent !important; }
+    .jp-Notebook .jp-cell-toolbar { display: none !important; }
+"""
+
+
+def screenshot_notebook(page, path: Path) -> None:
+    """The whole notebook at the page's width (the page made as tall as the notebook), from its
+    tab to its last cell, without the marks of the selected cell."""
+    page.add_style_tag(content=SCREENSHOT_STYLE)
+    page.evaluate("window.jupyterapp.shell.currentWidget.context.model.dirty = false")
+    measure = """() => {
+        const nb = window.jupyterapp.shell.currentWidget.content;
+        const cells = nb.widgets;
+        const last = cells[cells.length - 1].node.getBoundingClientRect();
+        const first = cells[0].node.getBoundingClientRect();
+        const dock = document.querySelector('#jp-main-dock-panel').getBoundingClientRect();
+        return {top: dock.top, left: dock.left, width: dock.width,
+                cells: last.bottom - first.top, above: first.top - dock.top}; }"""
+    box = page.evaluate(measure)
+    page.set_viewport_size({"width": WIDTH,
+                            "height": min(int(box["cells"] + box["above"] + box["top"]) + 200,
+                                          14_000)})
+    page.wait_for_timeout(500)
+    box = page.evaluate(measure)
+    page.screenshot(path=str(path), clip={"x": box["left"], "y": box["top"],
+                                          "width": box["width"],
+                                          "height": box["above"] + box["cells"] + 12})
+    page.set_viewport_size({"width": WIDTH, "height": 1000})
+    shrink_png(path)
+
+
+def shrink_png(path: Path) -> None:
+    """At most 256 colours: a page of text and plots reads the same at a third of the bytes."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                              dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
+
+
+def shot_panel(panel, name: str) -> None:
+    """The whole panel: the page made taller than it first, so nothing is cut off."""
+    page = panel.page
+    height = panel.bounding_box()["height"]
+    page.set_viewport_size({"width": WIDTH, "height": max(1000, int(height) + 300)})
+    page.wait_for_timeout(300)
+    panel.scroll_into_view_if_needed()
+    panel.screenshot(path=str(_folder() / name))
+    page.set_viewport_size({"width": WIDTH, "height": 1000})
+    shrink_png(_folder() / name)
+
+
+def shut_down_kernels(lab) -> None:
+    auth = {"Authorization": f"token {lab['token']}"}
+    for session in requests.get(f"{lab['base']}/api/sessions", headers=auth, timeout=10).json():
+        requests.delete(f"{lab['base']}/api/sessions/{session['id']}", headers=auth, timeout=30)
+
+
+# --- the notebooks ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", [p.name for p in EXAMPLES if p.name != "05_panel.ipynb"])
+def test_example_in_jupyterlab(page, lab, cloud, name):
+    open_notebook(page, lab, name)
+    run_all_from_the_menu(page)
+    wait_until_every_cell_ran(page)
+    save_with_the_keyboard(page)
+    reload_and_reopen(page, name)
+    check_what_the_page_shows(page, cloud.api_token)
+    screenshot_notebook(page, _folder() / f"example-{name[:2]}.png")
+    shut_down_kernels(lab)
+    assert cloud.api_token not in (lab["work"] / name).read_text()
+
+
+def test_panel_example_in_jupyterlab(page, lab, cloud):
+    from playwright.sync_api import expect
+
+    name = "05_panel.ipynb"
+    open_notebook(page, lab, name)
+    run_all_from_the_menu(page)
+    panel = page.locator(".qc-panel")
+    expect(panel).to_be_visible()
+    expect(panel.get_by_text("organization")).to_be_visible()
+    wait_until_every_cell_ran(page)      # the notebook's own run and Load are done
+    status = {tab: panel.locator(f".qc-status-{tab}") for tab in
+              ("files", "backtests", "optimizations")}
+
+    # Files: this notebook sits beside the synced folder, not in it: the panel says where it
+    # would have to be, and sends nothing.
+    panel.get_by_role("button", name="Sync this notebook").click()
+    expect(status["files"]).to_contain_text(
+        "05_panel.ipynb is outside the synced folder panel_project/; saved as "
+        "panel_project/05_panel.ipynb it would sync to the project as 05_panel.ipynb")
+    pid = next(iter(cloud.app.state.projects))
+    assert "05_panel.ipynb" not in cloud.cloud_files(pid)
+
+    # Pull main.py, change it on disk, push it back.
+    expect(panel.locator(".qc-state-cloud-only").first).to_be_visible()
+    panel.locator("select[multiple]").select_option(["main.py"])
+    panel.get_by_role("button", name="Pull", exact=True).click()
+    expect(status["files"]).to_contain_text("pulled")
+    local = lab["work"] / "panel_project" / "main.py"
+    assert local.exists()
+    local.write_text(local.read_text() + "\n# edited in the browser test\n")
+    panel.get_by_role("button", name="Refresh", exact=True).click()
+    expect(panel.locator(".qc-state-local-changed")).to_have_count(1)
+    panel.locator("select[multiple]").select_option(["main.py"])
+    panel.get_by_role("button", name="Push", exact=True).click()
+    expect(status["files"]).to_contain_text("pushed")
+    expect(panel.locator("textarea").last).to_have_value(re.compile("push main.py: pushed"))
+    assert cloud.cloud_files(pid)["main.py"].endswith("# edited in the browser test\n")
+    panel.locator("select[multiple]").select_option([])
+    shot_panel(panel, "panel-files.png")
+
+    # Backtests: run one, wait for it, load it into `bt`.
+    page.get_by_role("tab", name="Backtests").click()
+    panel.get_by_placeholder("optional").fill("from the browser")
+    panel.get_by_placeholder("ema_fast=10, ema_slow=50").fill("ema_fast=12")
+    panel.get_by_role("button", name="Run backtest").click()
+    expect(status["backtests"]).to_contain_text("Completed, Sharpe", timeout=120_000)
+    expect(panel.locator(".qc-backtests")).to_contain_text("from the browser")
+    panel.get_by_role("button", name="Load", exact=True).click()
+    expect(status["backtests"]).to_contain_text("('from the browser') into bt")
+    shot_panel(panel, "panel-backtests.png")
+
+    # Optimizations: estimate (free), then confirm and run; the grid and the heatmap show.
+    page.get_by_role("tab", name="Optimizations").click()
+    panel.get_by_placeholder(re.compile("NAME=MIN:MAX:STEP")).fill(
+        "ema_fast=5:30:5\nema_slow=50:150:50")
+    panel.get_by_role("button", name="Estimate").click()
+    expect(status["optimizations"]).to_contain_text("18 backtests")
+    panel.get_by_role("button", name="Confirm and run").click()
+    expect(status["optimizations"]).to_contain_text("18 backtests", timeout=120_000)
+    expect(status["optimizations"]).to_contain_text(re.compile(r"optimization \S+ \w+: 18"),
+                                                    timeout=120_000)
+    expect(panel.locator(".qc-grid table")).to_be_visible()
+    expect(panel.locator("img").first).to_be_visible()
+    shot_panel(panel, "panel-optimization.png")
+
+    # The last cell, run again, shows the backtest just loaded from the browser.
+    page.evaluate("""() => {
+        const nb = window.jupyterapp.shell.currentWidget.content;
+        nb.activeCellIndex = nb.widgets.length - 1;
+        return window.jupyterapp.commands.execute('notebook:run-cell');
+    }""")
+    last = page.locator(".jp-Cell").last.locator(".jp-OutputArea-output")
+    expect(last).to_contain_text("from the browser")
+    wait_until_every_cell_ran(page)
+    lines = {tab: view.text_content() for tab, view in status.items()}
+
+    # Saved and reloaded (the kernel still runs): the same panel, each status line as it was.
+    save_with_the_keyboard(page)
+    reload_and_reopen(page, name)
+    check_what_the_page_shows(page, cloud.api_token)
+    for tab, view in status.items():
+        expect(view).to_have_text(lines[tab])
+    expect(page.locator(".qc-panel textarea").last).to_have_value(
+        re.compile("05_panel.ipynb is outside the synced folder"))
+    screenshot_notebook(page, _folder() / "example-05.png")
+
+    # Reopened another day (its kernel gone): the panel as it was saved, drawn from the widget
+    # state saved with the notebook, not "Error displaying widget".
+    shut_down_kernels(lab)
+    page.goto(f"{lab['base']}/lab/tree/{name}?reset")
+    reload_and_reopen(page, name)
+    check_what_the_page_shows(page, cloud.api_token)
+    for tab, view in status.items():
+        expect(view).to_have_text(lines[tab])
+    shut_down_kernels(lab)
+    assert cloud.api_token not in (lab["work"] / name).read_text()

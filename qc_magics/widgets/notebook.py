@@ -60,14 +60,14 @@ def outside_message(place: NotebookPlace, folder: Path) -> str:
     """What "Sync this notebook" says for a notebook outside the synced folder: where it is,
     and where it would have to be to sync."""
     name = place.path.name
-    return (f"sync notebook: {name} is outside the synced folder {_short(folder)}; saved as "
+    return (f"sync notebook: {name} is outside the synced folder {_short(folder).rstrip('/')}/; "
+            "saved as "
             f"{_short(folder / name)} it would sync to the project as {name}")
 
 
 def _short(path: Path) -> str:
     """A path as a person reads it: relative to the working directory when under it."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() + (
-            "/" if path.is_dir() else "")
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return str(path)
