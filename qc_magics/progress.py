@@ -94,6 +94,8 @@ def summary(desc: str, n: float, total: float | None, unit: str, elapsed: float,
     line = (f"{desc}: stopped at {done} after {took}" if stopped
             else f"{desc}: {done + ' in ' if done else 'done in '}{took}")
     postfix = postfix.strip(" ,")
+    if not stopped and postfix.endswith("ing"):   # "downloading": a phase, over once it ended
+        postfix = ""
     return line + (f" ({postfix})" if postfix else "")
 
 

@@ -36,3 +36,7 @@ def test_a_finished_bar_reads_as_one_line():
     assert progress.summary("optimization O-1", 30, None, "backtest", 61.0) == \
         "optimization O-1: 30 backtests in 01:01"
     assert progress.summary("wait", 0, None, "it", 1.0) == "wait: done in 00:01"
+    # A phase in progress is over once the bar ended; where it stopped, it says where.
+    assert progress.summary("get x", 3, None, "poll", 1.0, "downloading") == "get x: 3 polls in 00:01"
+    assert (progress.summary("backtest b", 40, 100, "%", 10.0, "running")
+            == "backtest b: stopped at 40% after 00:10 (running)")
