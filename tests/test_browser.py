@@ -266,6 +266,8 @@ SCREENSHOT_STYLE = """
     .jp-Notebook .jp-Cell.jp-mod-selected, .jp-Notebook .jp-Cell.jp-mod-active {
         background: transparent !important; border-color: transparent !important; }
     .jp-Notebook .jp-cell-toolbar { display: none !important; }
+    #jp-main-dock-panel .lm-TabBar-tab { max-width: 420px !important; }
+    #jp-main-dock-panel .lm-TabBar-tabCloseIcon { visibility: hidden !important; }
 """
 
 
