@@ -62,13 +62,26 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def browser_ready():
-    why = _missing()
+def _skip_or_fail(why: str | None) -> None:
     if why:
         if os.environ.get("QC_REQUIRE_BROWSER") == "1":
             pytest.fail(f"browser tests are required here but {why}")
         pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def browser_ready():
+    _skip_or_fail(_missing())
+
+
+def test_a_missing_browser_fails_where_it_is_required(monkeypatch):
+    monkeypatch.setenv("QC_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="required here but chromium is gone"):
+        _skip_or_fail("chromium is gone")
+    monkeypatch.delenv("QC_REQUIRE_BROWSER")
+    with pytest.raises(pytest.skip.Exception):
+        _skip_or_fail("chromium is gone")
+    _skip_or_fail(None)
 
 
 def _free_port() -> int:
