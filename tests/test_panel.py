@@ -9,8 +9,8 @@ import pytest
 from qc_magics.workspace import Settings, Workspace
 from conftest import make_client
 from qc_magics.results import Backtest
-from qc_magics.widgets.controller import PanelController, find_notebook, run_now
-from qc_magics.widgets.notebook import locate_notebook
+from qc_magics.widgets.controller import PanelController, run_now
+from qc_magics.widgets.notebook import find_notebook, locate_notebook
 
 matplotlib.use("Agg")
 

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from ..errors import QCError, WaitInterrupted
 from ..vocabulary import DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, DEFAULT_TARGET
 from ..workspace.words import parameters as parameters_from
-from .notebook import find_notebook, locate_notebook, outside_message
+from .notebook import locate_notebook, outside_message
 
 Listener = Callable[[str], None]
 LOG_TAIL_LINES = 10   # the last lines of the selected backtest's log the panel shows
