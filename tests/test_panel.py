@@ -275,7 +275,11 @@ def test_qc_panel_magic_returns_the_panel(emu, monkeypatch, tmp_path, ipshell):
         magics.session.reset_client()
         ip.run_line_magic("config", f"QCMagics.folder = {str(tmp_path)!r}")
         shown = ip.run_line_magic("qc", f"panel --project {pid}")
-        assert "application/vnd.jupyter.widget-view+json" in shown._repr_mimebundle_()
+        bundle = shown._repr_mimebundle_()
+        assert "application/vnd.jupyter.widget-view+json" in bundle
+        # Without the widget, one line says what was there.
+        assert bundle["text/plain"] == (f"QuantConnect panel for project {pid} (a widget: shown "
+                                        "while its kernel runs; %qc panel opens it again)")
     finally:
         ip.run_line_magic("unload_ext", "qc_magics")
 
