@@ -3,6 +3,9 @@
 `mode` is "auto" (tqdm.auto), "text" (plain tqdm, also in notebooks) or "none". Where output is
 neither a terminal nor a notebook (a log file, a pipe, CI), "auto" writes one line when the work
 starts and one when it ends, never carriage-return frames that fill a log with half-drawn bars.
+In a notebook the widget bar is there only while the work runs: when it ends, one line of text
+takes its place (its display is updated), so a saved and reopened notebook reads "backtest x:
+100% in 00:03 (Completed.)" instead of "Error displaying widget: model not found".
 """
 from __future__ import annotations
 
@@ -72,7 +75,56 @@ def bar(total: float | None, desc: str, mode: str = "auto", unit: str = "it"):
         from tqdm import tqdm
     else:
         from tqdm.auto import tqdm
+        from tqdm.notebook import tqdm as notebook_tqdm
+        if issubclass(tqdm, notebook_tqdm):   # tqdm.auto chose the widget
+            return _notebook_bar(total=total, desc=desc, unit=unit)
     return tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True)
+
+
+def summary(desc: str, n: float, total: float | None, unit: str, elapsed: float,
+            postfix: str = "") -> str:
+    """One line for a finished (or stopped) bar: "push: 3/3 files in 00:02", "backtest b: 100%
+    in 00:03 (Completed.)", "backtest b: stopped at 40% after 00:10"."""
+    from tqdm import tqdm
+    plural = "" if (total or n) == 1 else "s"
+    done = (f"{n:g}%" if unit == "%" else f"{n:g}/{total:g} {unit}{plural}" if total
+            else f"{n:g} {unit}{plural}" if unit != "it" else "")
+    took = tqdm.format_interval(elapsed)
+    stopped = bool(total) and n < total
+    line = (f"{desc}: stopped at {done} after {took}" if stopped
+            else f"{desc}: {done + ' in ' if done else 'done in '}{took}")
+    postfix = postfix.strip(" ,")
+    if not stopped and postfix.endswith("ing"):   # "downloading": a phase, over once it ended
+        postfix = ""
+    return line + (f" ({postfix})" if postfix else "")
+
+
+def _notebook_bar(**kwargs: Any):
+    from IPython.display import display
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    class NotebookBar(notebook_tqdm):
+        """tqdm's widget while the work runs; its summary line, as text, once it ends."""
+
+        def __init__(self, **kw: Any):
+            super().__init__(leave=False, dynamic_ncols=True, display=False, **kw)
+            self._handle = None
+            if not self.disable:
+                self._handle = display(self.container, display_id=True)
+                self.displayed = True
+
+        def close(self) -> None:
+            handle, self._handle = self._handle, None
+            if handle is None:
+                return super().close()
+            d = self.format_dict
+            line = summary(self.desc.rstrip(": "), self.n, self.total, self.unit,
+                           d.get("elapsed", 0.0), d.get("postfix") or "")
+            super().close()
+            self.container.close()   # stopped early, tqdm keeps its red bar: no widget stays
+            handle.update({"text/plain": line}, raw=True)
+
+    return NotebookBar(**kwargs)
 
 
 def _isatty(stream: Any) -> bool:

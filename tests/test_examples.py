@@ -83,6 +83,12 @@ def test_example_runs_and_its_checks_pass(path, tmp_path, monkeypatch):
 
     shown = [(i, kind, text) for i, o in outputs(nb) for kind, text in shown_text(o)]
     assert [(i, kind) for i, kind, text in shown if "Error displaying widget" in text] == []
+    # A table read back keeps its index as the index, not as a column named "Unnamed: 0".
+    assert [(i, kind) for i, kind, text in shown if "Unnamed: 0" in text] == []
+    # Widgets stay only where a panel is shown: a finished progress bar left a line of text.
+    widgets = [i for i, o in outputs(nb)
+               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert [i for i in widgets if "%qc panel" not in nb.cells[i].source] == []
     assert [(i, kind, NAT.findall(text)) for i, kind, text in shown if NAT.search(text)] == []
     assert [(i, kind, SCIENTIFIC.findall(text)) for i, kind, text in shown
             if kind != "stream" and SCIENTIFIC.search(text)] == []

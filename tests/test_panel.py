@@ -9,7 +9,8 @@ import pytest
 from qc_magics.workspace import Settings, Workspace
 from conftest import make_client
 from qc_magics.results import Backtest
-from qc_magics.widgets.controller import PanelController, find_notebook, run_now
+from qc_magics.widgets.controller import PanelController, run_now
+from qc_magics.widgets.notebook import find_notebook, locate_notebook
 
 matplotlib.use("Agg")
 
@@ -124,12 +125,68 @@ def test_optimization_needs_an_estimate_before_confirm(controller, emu):
 def test_the_notebook_is_found_from_the_front_end(tmp_path, monkeypatch):
     nb = tmp_path / "study.ipynb"
     nb.write_text("{}")
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    # VS Code: the absolute path in the namespace.
     assert find_notebook({"__vsc_ipynb_file__": str(nb)}, tmp_path) == "study.ipynb"
+    # JupyterLab and Notebook 7: ipykernel's `__session__`, from the server's JPY_SESSION_NAME.
+    assert find_notebook({"__session__": str(nb)}, tmp_path) == "study.ipynb"
+    assert locate_notebook({"__session__": str(nb)}, tmp_path).source == "the Jupyter session"
+    # The environment variable itself: absolute, or relative to the server's root (the kernel
+    # runs in the notebook's directory).
+    monkeypatch.setenv("JPY_SESSION_NAME", str(nb))
+    assert find_notebook({}, tmp_path) == "study.ipynb"
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("JPY_SESSION_NAME", "notebooks/study.ipynb")
     assert find_notebook({}, tmp_path) == "study.ipynb"
+    # A console's session, an unsaved notebook, or nothing said: not found.
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "console-1"))
+    assert find_notebook({"__session__": str(tmp_path / "gone.ipynb")}, tmp_path) is None
     monkeypatch.delenv("JPY_SESSION_NAME")
     assert find_notebook({}, tmp_path) is None
+
+
+def test_a_notebook_in_a_subfolder_keeps_its_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    (tmp_path / "research").mkdir()
+    nb = tmp_path / "research" / "deep.ipynb"
+    nb.write_text("{}")
+    assert find_notebook({"__vsc_ipynb_file__": str(nb)}, tmp_path) == "research/deep.ipynb"
+
+
+def test_a_notebook_outside_the_folder_is_not_synced_and_says_where_it_would_go(
+        session, project, tmp_path, monkeypatch, emu):
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    outside.mkdir()
+    nb = outside / "analysis.ipynb"
+    nb.write_text("{}")
+    assert find_notebook({"__session__": str(nb)}, tmp_path) is None
+    place = locate_notebook({"__session__": str(nb)}, tmp_path)
+    assert place.path == nb.resolve() and place.name is None
+    c = PanelController(session, str(project), namespace={"__session__": str(nb)},
+                        runner=run_now)
+    c.connect()
+    before = emu.count("/files/create") + emu.count("/files/update")
+    c.sync_notebook()
+    line = c.status["files"]
+    assert "analysis.ipynb is outside the synced folder" in line
+    assert str(tmp_path / "analysis.ipynb") in line and "files" in c.status_failed
+    assert emu.count("/files/create") + emu.count("/files/update") == before   # nothing sent
+    assert "analysis.ipynb" not in emu.cloud_files(project)
+
+
+def test_this_notebook_in_the_folder_is_pushed_by_sync(session, project, tmp_path, monkeypatch,
+                                                       emu):
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    import nbformat
+    nb = tmp_path / "mine.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), nb)
+    c = PanelController(session, str(project), namespace={"__vsc_ipynb_file__": str(nb)},
+                        runner=run_now)
+    c.connect()
+    assert c.notebook == "mine.ipynb"
+    c.sync_notebook()
+    assert "mine.ipynb" in emu.cloud_files(project) and "files" not in c.status_failed
 
 
 # --- through the widgets ---------------------------------------------------------------------
@@ -218,7 +275,11 @@ def test_qc_panel_magic_returns_the_panel(emu, monkeypatch, tmp_path, ipshell):
         magics.session.reset_client()
         ip.run_line_magic("config", f"QCMagics.folder = {str(tmp_path)!r}")
         shown = ip.run_line_magic("qc", f"panel --project {pid}")
-        assert "application/vnd.jupyter.widget-view+json" in shown._repr_mimebundle_()
+        bundle = shown._repr_mimebundle_()
+        assert "application/vnd.jupyter.widget-view+json" in bundle
+        # Without the widget, one line says what was there.
+        assert bundle["text/plain"] == (f"QuantConnect panel for project {pid} (a widget: shown "
+                                        "while its kernel runs; %qc panel opens it again)")
     finally:
         ip.run_line_magic("unload_ext", "qc_magics")
 
@@ -469,3 +530,33 @@ def test_widgets_grid_is_compact_scrolls_and_the_estimate_stays(panel):
     assert "4 backtests" in panel.estimate_view.value and panel.confirm_button.disabled
     assert "completed: 4 backtests; best: a=" in panel.status_views["optimizations"].value
     assert panel.opt_progress.layout.display == "none"
+
+
+# --- when connecting fails ------------------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["wrong token", "nothing listening"])
+def test_the_header_says_why_connecting_failed(emu, tmp_path, how):
+    from qc_magics import QCClient
+    from qc_magics.api import RetryPolicy, Timeouts
+    from qc_magics.widgets import Panel
+    from conftest import new_token
+    token = new_token() if how == "wrong token" else emu.api_token
+    url = emu.api_url
+    if how == "nothing listening":
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]          # closed again: nothing listens there
+        url = f"http://127.0.0.1:{port}/api/v2"
+    client = QCClient(user_id=emu.user_id, api_token=token, api_url=url,
+                      retry=RetryPolicy(attempts=2, base=0.01, cap=0.02),
+                      timeouts=Timeouts(connect=1.0, read=2.0))
+    ws = Workspace(Settings(folder=str(tmp_path), progress="none"), client=client, prog="%qc")
+    panel = Panel(ws, None, controller=PanelController(ws, None, namespace={}, runner=run_now))
+    header = panel.header.value
+    assert "connecting" not in header and "not connected: " in header
+    reason = header.split("not connected: ", 1)[1].removesuffix("</span>")
+    assert "\n" not in reason and len(reason) < 260
+    assert ("refused the credentials" if how == "wrong token" else "failed") in reason
+    assert token not in header and token not in "\n".join(panel.c.log)
+    assert panel.c.status["files"].startswith("connect failed")

@@ -26,3 +26,17 @@ def test_none_is_silent_and_percent_units_are_not_counted(monkeypatch):
     progress.bar(10, "quiet", "none").close()
     progress.bar(100, "backtest b", "auto", unit="%").close()
     assert err.getvalue() == "backtest b: started\nbacktest b: done\n"
+
+
+def test_a_finished_bar_reads_as_one_line():
+    assert progress.summary("push", 3, 3, "file", 2.0) == "push: 3/3 files in 00:02"
+    assert progress.summary("push", 1, 3, "file", 2.0) == "push: stopped at 1/3 files after 00:02"
+    assert (progress.summary("backtest b", 100, 100, "%", 3.0, ", Completed.")
+            == "backtest b: 100% in 00:03 (Completed.)")
+    assert progress.summary("optimization O-1", 30, None, "backtest", 61.0) == \
+        "optimization O-1: 30 backtests in 01:01"
+    assert progress.summary("wait", 0, None, "it", 1.0) == "wait: done in 00:01"
+    # A phase in progress is over once the bar ended; where it stopped, it says where.
+    assert progress.summary("get x", 3, None, "poll", 1.0, "downloading") == "get x: 3 polls in 00:01"
+    assert (progress.summary("backtest b", 40, 100, "%", 10.0, "running")
+            == "backtest b: stopped at 40% after 00:10 (running)")

@@ -19,7 +19,7 @@ from ..errors import QCError, WaitInterrupted
 from ..vocabulary import DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, DEFAULT_TARGET
 from ..workspace.words import parameters as parameters_from
 from .live import LiveSyncControls
-from .notebook import find_notebook
+from .notebook import locate_notebook, outside_message
 
 Listener = Callable[[str], None]
 LOG_TAIL_LINES = 10   # the last lines of the selected backtest's log the panel shows
@@ -32,6 +32,12 @@ ACTION_TABS = {"connect": "files", "select project": "files", "refresh files": "
                "estimate": "optimizations", "run optimization": "optimizations",
                "live sync": "files"}
 RANGES_HINT = "one NAME=MIN:MAX:STEP per line, e.g. ema_fast=5:30:5"
+
+
+def one_line(error: BaseException, limit: int = 220) -> str:
+    """An error as one short line: its first line, cut at `limit` characters."""
+    text = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 class Cancelled(KeyboardInterrupt):
@@ -77,7 +83,10 @@ class PanelController(LiveSyncControls):
         self.status_failed: set[str] = set()   # tabs whose last line is an error or a refusal
         self.live = None             # the running live sync (workspace.watch.WatchHandle)
         self._cancel = threading.Event()
-        self.notebook = find_notebook(self.namespace, Path(workspace.settings.folder))
+        # The notebook the panel runs in, as the front end says (None: ask for its name).
+        self.notebook_place = locate_notebook(self.namespace, Path(workspace.settings.folder))
+        self.notebook = self.notebook_place.name if self.notebook_place else None
+        self.connection_error: str | None = None   # why connecting failed, in one line
 
     # --- plumbing -------------------------------------------------------------------------------
     def on_change(self, listener: Listener) -> None:
@@ -153,10 +162,16 @@ class PanelController(LiveSyncControls):
         """Who is connected and the projects to choose from; then the chosen project's files and
         backtests. The listing makes every project known, so choosing one asks nothing more."""
         def work():
-            who = self.ws.whoami()
+            try:
+                who = self.ws.whoami()
+                frame = self.ws.projects()
+            except Exception as e:   # the header says why, instead of "connecting…" for ever
+                self.connection_error = one_line(e)
+                self._emit("connection")
+                raise
+            self.connection_error = None
             self.connection = {"user": who.user_id, "api_url": who.api_url,
                                "organization": who.organization_id}
-            frame = self.ws.projects()
             self.projects = [(f"{name} ({pid})", int(pid)) for pid, name in frame["name"].items()]
             self._emit("connection")
             self.say(f"connected as user {who.user_id} to {who.api_url}", "connect")
@@ -232,6 +247,11 @@ class PanelController(LiveSyncControls):
         both choices and never settled here."""
         if path:
             self.notebook = path
+        if not self.notebook and self.notebook_place is not None:
+            self.say(outside_message(self.notebook_place, Path(self.ws.settings.folder)),
+                     "sync notebook", failed=True)
+            self._emit("ask-notebook")
+            return
         if not self.notebook:
             self.say("sync notebook: which notebook is this? type its name in the field",
                      "sync notebook", failed=True)

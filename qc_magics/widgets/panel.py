@@ -175,7 +175,14 @@ class Panel:
         self.widget.add_class("qc-panel")
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        # Where the widget cannot be drawn (a reader without the widget state, a text export),
+        # one line that says what was here instead of "VBox(children=(HBox(...".
+        if isinstance(bundle, dict) and "text/plain" in bundle:
+            where = f" for project {self.c.project_ref}" if self.c.project_ref else ""
+            bundle["text/plain"] = (f"QuantConnect panel{where} (a widget: shown while its "
+                                    "kernel runs; %qc panel opens it again)")
+        return bundle
 
     # --- redraw on the controller's word --------------------------------------------------------
     def _redraw(self, topic: str) -> None:
@@ -200,6 +207,11 @@ class Panel:
                           if line else "")
 
     def _draw_connection(self) -> None:
+        if self.c.connection_error:
+            self.header.value = ("<b>QuantConnect</b> &middot; <span class='qc-not-connected' "
+                                 "style='color:#c62828'>not connected: "
+                                 f"{html.escape(self.c.connection_error)}</span>")
+            return
         info = self.c.connection
         self.header.value = (f"<b>QuantConnect</b> &middot; user {html.escape(str(info['user']))}"
                              f" &middot; organization {html.escape(str(info['organization']))}"
