@@ -30,9 +30,18 @@ MULTI_WORD = {"backtest": {"read", "rename", "delete", "logs"},
 
 
 def _project(p: argparse.ArgumentParser, folder: bool = False) -> None:
-    p.add_argument("--project", "-p", metavar="P", help="project name or id (default: %%qc use)")
+    p.add_argument("--project", "-p", metavar="P", help="project name or id (default: the one `use` chose)")
     if folder:
         p.add_argument("--to", metavar="DIR", help="local folder (default: the configured one)")
+
+
+def _all(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--all", action="store_true", help="every file of the project")
+
+
+def _dry_run(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true",
+                   help="say what would be done, and change nothing")
 
 
 def _out(p: argparse.ArgumentParser) -> None:
@@ -86,16 +95,21 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("status", "each file's state, local folder vs cloud", lambda p: (
         p.add_argument("paths", nargs="*", metavar="PATH"), _project(p, True), _out(p))),
     ("pull", "bring cloud changes here, keeping local work", lambda p: (
-        p.add_argument("paths", nargs="*", metavar="PATH"), p.add_argument("--all", action="store_true"),
-        _project(p, True), p.add_argument("--force", action="store_true"),
-        p.add_argument("--dry-run", action="store_true"), _out(p))),
+        p.add_argument("paths", nargs="*", metavar="PATH"), _all(p), _project(p, True),
+        p.add_argument("--force", action="store_true",
+                       help="take the cloud copy even over local changes (backed up first)"),
+        _dry_run(p), _out(p))),
     ("push", "send local changes to the cloud, never over cloud changes", lambda p: (
-        p.add_argument("paths", nargs="*", metavar="PATH"), p.add_argument("--all", action="store_true"),
-        _project(p, True), p.add_argument("--as", dest="as_name", metavar="NAME"),
-        p.add_argument("--param", action="append", default=[], metavar="K=V"),
-        p.add_argument("--keep-outputs", action="store_true"),
-        p.add_argument("--force", action="store_true"),
-        p.add_argument("--dry-run", action="store_true"), _out(p))),
+        p.add_argument("paths", nargs="*", metavar="PATH"), _all(p), _project(p, True),
+        p.add_argument("--as", dest="as_name", metavar="NAME",
+                       help="push one file under another cloud name"),
+        p.add_argument("--param", action="append", default=[], metavar="K=V",
+                       help="a parameter for the notebook's injected-parameters cell"),
+        p.add_argument("--keep-outputs", action="store_true",
+                       help="send notebooks with their outputs (default: without)"),
+        p.add_argument("--force", action="store_true",
+                       help="push even over changes made in the cloud since the last sync"),
+        _dry_run(p), _out(p))),
     ("diff", "compare a local file with the cloud (or the last synced version)", lambda p: (
         p.add_argument("path", metavar="PATH"), p.add_argument("--base", action="store_true"),
         _project(p, True), _out(p))),
@@ -158,8 +172,8 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("store ls", "the Object Store: files and folders in PATH (default: the top)", lambda p: (
         p.add_argument("path", nargs="?", default="/", metavar="PATH"), _organization(p),
         _out(p))),
-    ("store get", "an Object Store value (CSV, Parquet, JSON list as a table); --to FILE saves "
-     "it", lambda p: (
+    ("store get", "an Object Store value (CSV, Parquet, JSON: a table); --to FILE saves it",
+     lambda p: (
         _store_key(p), p.add_argument("--to", metavar="FILE",
                                       help="write the stored bytes to FILE (atomically)"),
         p.add_argument("--force", action="store_true", help="with --to: replace FILE if it "
@@ -224,8 +238,8 @@ def overview(prog: str) -> str:
     width = max(len(n) for n in NAMES)
     lines = [f"{prog} SUBCOMMAND [ARGS]: QuantConnect from here. {prog} help COMMAND for one.", ""]
     lines += [f"  {name:<{width}}  {summary}" for name, summary, _ in COMMANDS]
-    lines += ["", "Most commands take --project P (default: the one `use` chose) and --out VAR "
-                  "(store the result, show nothing)."]
+    lines += ["", "Most commands take --project P (default: the one `use` chose) and --out VAR",
+              "(store the result, show nothing)."]
     return "\n".join(lines)
 
 

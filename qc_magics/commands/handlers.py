@@ -128,7 +128,11 @@ def _wait(s: Session, a: Namespace, cell: str | None):
 # --- backtests -----------------------------------------------------------------------------------
 
 def _compile(s: Session, a: Namespace, cell: str | None) -> dict:
-    return s.ws.compile(project=a.project)
+    from .render import Summary
+    built = s.ws.compile(project=a.project)
+    project = built.get("projectId")
+    return Summary(built, f"compiled{f' project {project}' if project else ''}: "
+                          f"{built.get('state')} (compile id {built.get('compileId')})")
 
 
 def _resumable(s: Session, run: Callable[[], Any], what: str, command: str) -> Any:
