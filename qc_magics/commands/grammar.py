@@ -122,7 +122,7 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("mv", "rename a cloud file (the local file follows)", lambda p: (
         p.add_argument("old", metavar="OLD"), p.add_argument("new", metavar="NEW"),
         _project(p, True))),
-    ("write", "(%%qc) the cell becomes cloud file NAME, created or updated", lambda p: (
+    ("write", "{input} becomes cloud file NAME, created or updated", lambda p: (
         p.add_argument("name", metavar="NAME"), p.add_argument("--force", action="store_true"),
         _project(p, True))),
     ("outputs", "a notebook's outputs as Python values", lambda p: (
@@ -181,7 +181,7 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
         p.add_argument("--allow-pickle", action="store_true",
                        help="load a pickle (it runs code chosen by whoever wrote it)"),
         _organization(p), _out(p))),
-    ("store put", "store FILE (or %%qc cell, stdin, --from VAR) under KEY", lambda p: (
+    ("store put", "store FILE (or {input}{from_var}) under KEY", lambda p: (
         _store_key(p), p.add_argument("file", nargs="?", metavar="FILE"),
         p.add_argument("--from", dest="source", metavar="VAR",
                        help="a notebook variable: DataFrame (CSV/Parquet/JSON by KEY's "
@@ -198,12 +198,21 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
                 _out(p))),
 ]
 NAMES = [name for name, _, _ in COMMANDS]
+# What a summary's {input} and {from_var} say in each face: the shell has no cell, no variables.
+FACE_WORDS = {"qc-magics": {"input": "standard input", "from_var": ""}}
+NOTEBOOK_WORDS = {"input": "the %%qc cell", "from_var": ", or --from VAR"}
+
+
+def summary_for(summary: str, prog: str) -> str:
+    """A command's summary in the words of the face `prog` names."""
+    return summary.format(**FACE_WORDS.get(prog, NOTEBOOK_WORDS))
 
 
 def build(prog: str) -> dict[str, argparse.ArgumentParser]:
     parsers = {}
     for name, summary, add in COMMANDS:
-        p = _Parser(prog=f"{prog} {name}", description=summary, add_help=False)
+        p = _Parser(prog=f"{prog} {name}", description=summary_for(summary, prog),
+                    add_help=False)
         add(p)
         parsers[name] = p
     return parsers
@@ -237,9 +246,13 @@ def parse(tokens: list[str], prog: str = "%qc") -> tuple[str, argparse.Namespace
 def overview(prog: str) -> str:
     width = max(len(n) for n in NAMES)
     lines = [f"{prog} SUBCOMMAND [ARGS]: QuantConnect from here. {prog} help COMMAND for one.", ""]
-    lines += [f"  {name:<{width}}  {summary}" for name, summary, _ in COMMANDS]
-    lines += ["", "Most commands take --project P (default: the one `use` chose) and --out VAR",
-              "(store the result, show nothing)."]
+    lines += [f"  {name:<{width}}  {summary_for(summary, prog)}"
+              for name, summary, _ in COMMANDS]
+    if prog in FACE_WORDS:   # the shell has no variables to store into
+        lines += ["", "Most commands take --project P (default: the one `use` chose)."]
+    else:
+        lines += ["", "Most commands take --project P (default: the one `use` chose) and --out VAR",
+                  "(store the result, show nothing)."]
     return "\n".join(lines)
 
 

@@ -175,7 +175,8 @@ def as_text(value: Any) -> str:
         return log_text(value)
     results = _loaded("qc_magics.results")
     if results is not None and isinstance(value, results.Comparison):
-        return printable(value.view().to_text(width=term_width(), max_rows=None), keep_newlines=True)
+        text = value.view().to_text(width=term_width(), max_rows=None)
+        return printable(text, keep_newlines=True)
     view = list_view(value)
     if view is not None:   # projects, files, backtests, optimizations, an Object Store folder
         # Escaped before the layout, which would fold a name's CR or LF into a space.
