@@ -161,7 +161,7 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def as_text(value: Any) -> str:
+def as_text(value: Any, prog: str = "qc-magics") -> str:
     """The text a terminal shows: tables and reports one line per item, every name escaped."""
     from ..sync import NotebookOutputs, StatusReport, SyncReport
 
@@ -185,9 +185,12 @@ def as_text(value: Any) -> str:
     if pd is not None and isinstance(value, (pd.DataFrame, pd.Series)):
         if value.empty:
             return "(none)"
+        # A stored table's row numbers (0, 1, ...) are pandas', not the user's: not shown.
+        numbered = isinstance(value.index, pd.RangeIndex) and value.index.name is None and \
+            isinstance(value, pd.DataFrame)
         with pd.option_context("display.width", term_width(), "display.max_columns", 12,
                                "display.max_rows", 200):
-            return _printable_frame(value).to_string()
+            return _printable_frame(value).to_string(**({"index": False} if numbered else {}))
     if isinstance(value, Summary):
         return str(value)
     if isinstance(value, NotebookOutputs):
@@ -203,8 +206,15 @@ def as_text(value: Any) -> str:
         items = {printable(k): printable(v) for k, v in value.items()}
         width = max((len(k) for k in items), default=0)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in items.items())
+    text = printable(value, keep_newlines=True)
+    if results is not None:   # a job not finished (--no-wait): the command that follows it
+        if isinstance(value, results.Backtest) and not (value.done or value.failed):
+            text += f"\nnot finished: {prog} backtest read {value.id} --wait follows it"
+        elif isinstance(value, results.Optimization) and \
+                value.status not in ("completed", "aborted"):
+            text += f"\nnot finished: {prog} optimize read {value.id} --wait follows it"
     # Our own multi-line texts (a backtest's statistics) keep their lines; nothing else passes.
-    return printable(value, keep_newlines=True)
+    return text
 
 
 def _count(n: int, what: str) -> str:
