@@ -120,8 +120,18 @@ def run(args: argparse.Namespace) -> int:
     from .emulator import Emulator
     from .workspace import Settings, Workspace
 
+    def utc(frame):
+        """Times as users read them: UTC to the second, without "+00:00"."""
+        frame = frame.copy()
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]):
+                frame[column] = frame[column].dt.strftime("%Y-%m-%d %H:%M:%S")
+        if isinstance(frame.index, pd.DatetimeIndex):
+            frame.index = frame.index.strftime("%Y-%m-%d %H:%M:%S").rename(frame.index.name)
+        return frame
+
     def show(title: str, frame) -> None:
-        text = frame.to_string() if hasattr(frame, "to_string") else str(frame)
+        text = utc(frame).to_string() if hasattr(frame, "to_string") else str(frame)
         with pd.option_context("display.width", 120, "display.max_columns", 8):
             print(f"\n{title}\n{text}")
 
