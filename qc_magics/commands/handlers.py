@@ -131,8 +131,9 @@ def _compile(s: Session, a: Namespace, cell: str | None) -> dict:
     from .render import Summary
     built = s.ws.compile(project=a.project)
     project = built.get("projectId")
+    # The compile id and logs are for --json: no command of this face takes a compile id.
     return Summary(built, f"compiled{f' project {project}' if project else ''}: "
-                          f"{built.get('state')} (compile id {built.get('compileId')})")
+                          f"{built.get('state')}")
 
 
 def _resumable(s: Session, run: Callable[[], Any], what: str, command: str) -> Any:
