@@ -378,7 +378,8 @@ def test_optimizations_list_is_compact():
     assert view.cells.headers == ["name", "created", "status", "target", "Sharpe", "PSR", "node"]
     text = str(view)
     clean(text)
-    assert "77.19%" in text and "1.707" in text and "SharpeRatio" in text
+    assert "77.19%" in text and "1.707" in text and "Sharpe Ratio" in text
+    assert text.splitlines()[1].split()[4:7] == ["—"] * 3   # no target yet: a dash, no blank
 
 
 # --- layout ---------------------------------------------------------------------------------------

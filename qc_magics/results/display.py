@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .formats import (LOWER_IS_BETTER, RENAMED, SHORT_LABELS, TRADE_KINDS, Kind, currency_of,
+from .formats import (LOWER_IS_BETTER, MISSING, RENAMED, SHORT_LABELS, TRADE_KINDS, Kind, currency_of,
                       format_date, format_plain, format_statistic, format_value, is_statistic,
                       one_name_per_statistic, statistic_kind)
 from .layout import WIDTH, Cells, shorten, to_html, to_text
@@ -49,7 +49,7 @@ def _cell(column: str, value: Any, currency: str = "$") -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={format_plain(v)}" for k, v in value.items())
     if isinstance(value, str):
-        return value
+        return value or MISSING      # a blank cell in a column that has values elsewhere
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return format_plain(value)        # ids, sizes, codes: statistics are float64
     return format_statistic(column, value, currency)
@@ -193,6 +193,9 @@ def optimizations_view(frame: pd.DataFrame, *, ids: bool = False) -> TableView:
     best backtest's Sharpe ratio and PSR, node type; ids as in backtests_view."""
     order = ["name", "created", "status", "target", "sharpe_ratio", "psr", "node_type"]
     compact = _non_empty(_as_fractions(frame)[[c for c in order if c in frame.columns]])
+    if "target" in compact.columns:   # "SharpeRatio" as a statistic is named: "Sharpe Ratio"
+        compact = compact.assign(target=compact["target"].map(
+            lambda t: _words(t) if isinstance(t, str) else t))
     headers = {"optimization_id": "id", "sharpe_ratio": "Sharpe", "psr": "PSR",
                "node_type": "node"}
     notebook = frame_cells(compact, headers, index=True, flex="name")
