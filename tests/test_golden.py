@@ -128,6 +128,8 @@ STEPS: list[tuple[str, list[str], str | None, object]] = [
     ("pull", ["pull", "--all"], None, None),
     ("wait", ["wait", "report.ipynb", "--timeout", "30"], None, _run_notebook),
     ("outputs", ["outputs", "report.ipynb"], None, None),
+    ("backtests", ["backtests"], None, None),
+    ("optimizations", ["optimizations"], None, None),
     ("compile", ["compile"], None, None),
     ("backtest", ["backtest", "--name", "First run"], None, None),
     ("backtest", ["backtest", "--name", "Fast 20", "--param", "fast=20", "--json"], None, None),

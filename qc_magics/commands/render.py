@@ -91,6 +91,14 @@ class Summary(dict):
 LISTS = {"project_id", "name", "backtest_id", "optimization_id", "key"}   # the lists' indexes
 
 
+EMPTY_LISTS = {"project_id": "no projects yet; {prog} new NAME creates one",
+               "name": "no files in the project",
+               "backtest_id": "no backtests yet; {prog} backtest runs one",
+               "optimization_id": "no optimizations yet; {prog} optimize estimate --param "
+                                  "NAME=MIN:MAX:STEP prices one",
+               "key": "(empty)"}
+
+
 def term_width() -> int:
     """The terminal's width (COLUMNS wins; 100 where there is no terminal, as in a pipe)."""
     import shutil
@@ -178,6 +186,8 @@ def as_text(value: Any, prog: str = "qc-magics") -> str:
         text = value.view().to_text(width=term_width(), max_rows=None)
         return printable(text, keep_newlines=True)
     view = list_view(value)
+    if view is not None and value.empty:   # an empty list says what would fill it
+        return EMPTY_LISTS.get(value.index.name, "(none)").format(prog=prog)
     if view is not None:   # projects, files, backtests, optimizations, an Object Store folder
         # Escaped before the layout, which would fold a name's CR or LF into a space.
         view = list_view(_printable_frame(value))
