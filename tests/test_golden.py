@@ -349,6 +349,7 @@ def test_screens_speak_the_shell(screens):
     content = {"diff", "outputs", "backtest logs", "store get"}   # the user's own text
     for name, shown in screens.items():
         for screen in shown:
+            assert "\r" not in screen, name   # progress off a terminal: lines, never frames
             for line in _shown(screen):
                 assert not ENDPOINT.search(line), (name, line)
                 assert name in content or not PYTHON.search(line), (name, line)
