@@ -102,12 +102,15 @@ def user_text(error: BaseException) -> str:
     with ("/backtests/read: Backtest not found" says "Backtest not found"). The endpoint stays
     on the exception (`error.endpoint`) and in its str for logs; a user types commands, not
     endpoint paths."""
+    import re
     text = str(error)
     endpoint = getattr(error, "endpoint", "") or ""
     for prefix in (f"{endpoint}: ", f"{endpoint.lstrip('/')}: "):
         if endpoint and text.startswith(prefix):
             return text[len(prefix):]
-    return text
+    # An error that names its endpoint only in its text (a value refused before sending).
+    return re.sub(r"^/(?:projects|files|backtests|optimizations|compile|object|account|live|"
+                  r"organizations|authenticate)(?:/[A-Za-z]+)*: ", "", text)
 
 
 # Wording the emulator uses for its application errors. The client recognises these (and the real

@@ -284,6 +284,10 @@ def test_api_errors_reach_the_user_without_their_endpoint():
     error = ApiError("/backtests/read", ["Backtest not found: abc"])
     assert str(error).startswith("/backtests/read: ")          # kept for logs
     assert user_text(error) == "Backtest not found: abc"
+    from qc_magics.errors import InvalidArgument
+    assert user_text(InvalidArgument("/files/update: a value cannot be sent")) == \
+        "a value cannot be sent"
+    assert user_text(InvalidArgument("/tmp/x: not a folder")) == "/tmp/x: not a folder"
     lost = TransportError("/backtests/create: the service answered HTTP 502",
                           endpoint="/backtests/create", status=502, may_have_acted=True)
     said = str(explain(lost, "qc-magics", "Momentum"))
