@@ -34,8 +34,9 @@ def _login(s: Session, a: Namespace, cell: str | None) -> str:
     user_id = s.asker.ask("QuantConnect user id: ")
     token = s.asker.secret("API token (hidden): ") if user_id is not None else None
     if not user_id or not token:
-        raise Refused("login needs a terminal or notebook that can prompt; or set QC_USER_ID "
-                      "and QC_API_TOKEN in the environment")
+        where = "a terminal" if s.prog == "qc-magics" else "a notebook"
+        raise Refused(f"{s.prog} login needs {where} that can prompt; or set QC_USER_ID and "
+                      "QC_API_TOKEN in the environment")
     path = s.ws.login(user_id, token)
     return f"logged in as user {s.ws.client.user_id}; credentials saved to {path} (mode 0600)"
 
