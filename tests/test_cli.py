@@ -331,4 +331,4 @@ def test_a_list_piped_into_head_ends_quietly(run, emu):
     out = subprocess.run(f"{sys.executable} -m qc_magics.cli projects | head -1", shell=True,
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0 and out.stderr == ""
-    assert out.stdout.split() == ["project_id", "name", "language", "created", "modified"]
+    assert out.stdout.split() == ["id", "name", "language", "created", "modified"]

@@ -222,7 +222,8 @@ def table_view(frame: pd.DataFrame, **options: Any) -> TableView:
     if frame.index.name == "name" and "library" in shown.columns and not shown["library"].any():
         shown = shown.drop(columns="library")    # a files list: say "library" only when one is
     flex = "name" if "name" in frame.columns or frame.index.name == "name" else None
-    return TableView(frame, frame_cells(shown, flex=flex))
+    # "id", as the backtests and optimizations lists head theirs; the frame keeps project_id.
+    return TableView(frame, frame_cells(shown, {"project_id": "id"}, flex=flex))
 
 
 def objects_view(frame: pd.DataFrame) -> TableView:
