@@ -6,7 +6,8 @@ and whose clock is the test's: each step starts at its own minute and every requ
 clock on by a millisecond, so timestamps are the same on every run however fast the machine is.
 Local files' modification times are set to the step's time before the step runs. The only text
 normalised is what no seed or clock of the emulator decides: the emulator's port (<port>), the
-name of a backup folder (the local clock, <time>), and how long `doctor` took (<seconds>).
+name of a backup folder (the local clock, <time>), how long `doctor` took (<seconds>), and the
+run's temporary folder (<tmp>; no screen shows it today: commands print paths relative to here).
 
 `QC_UPDATE_GOLDEN=1` rewrites the files; read every changed one as a user would before committing.
 """
