@@ -256,6 +256,7 @@ def screens(tmp_path_factory):
     try:
         home = tmp / "home"
         work = tmp / "work"
+        home.mkdir()
         work.mkdir()
         for var, value in {"HOME": str(home), "QC_USER_ID": emu.user_id,
                            "QC_API_TOKEN": emu.api_token, "QC_API_URL": emu.api_url,
