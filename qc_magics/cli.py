@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Sequence
 
-from .errors import InvalidArgument, QCError, WaitInterrupted
+from .errors import InvalidArgument, QCError, WaitInterrupted, user_text
 
 SHELL_ONLY = {"emulator": "serve a local emulator of the QuantConnect API",
               "demo": "run the quick-start flow against a built-in emulator (no account needed)"}
@@ -205,7 +205,7 @@ def _say(e: BaseException) -> None:
     if isinstance(e, OSError) and not isinstance(e, QCError):
         text = f"cannot use {e.filename or ''}: {e.strerror or e}"
     else:
-        text = str(e)
+        text = user_text(e)   # an api error's endpoint is for logs, not for the person
     text = printable(text, keep_newlines=True)
     # Usage errors already start with the command ("qc-magics wait: argument ..."): one prefix.
     print(text if text.startswith("qc-magics") else f"qc-magics: {text}", file=sys.stderr)

@@ -42,7 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lab", action="store_true",
                    help="open JupyterLab on the example notebooks, wired to the emulator")
     p.add_argument("--dir", default="qc_magics_examples",
-                   help="with --lab: where the example notebooks are copied (kept if present)")
+                   help="with --lab: the folder the example notebooks are copied into "
+                        "(default: ./qc_magics_examples; kept afterwards; copies already there "
+                        "are not replaced)")
     p.add_argument("--port", type=int, default=8888, help="with --lab: JupyterLab's port")
 
 
@@ -79,8 +81,10 @@ def run_lab(args: argparse.Namespace) -> int:
     with Emulator(time_scale=args.time_scale) as emu:
         env = {**os.environ, "QC_USER_ID": emu.user_id, "QC_API_TOKEN": emu.api_token,
                "QC_API_URL": emu.api_url}
-        print(f"Emulator at {emu.api_url}; example notebooks in {target}"
-              + (f" (copied {len(copied)})" if copied else "") + ". Ctrl-C stops both.")
+        fresh = f"copied {len(copied)}" if copied else "the copies already there"
+        print(f"Emulator at {emu.api_url}; example notebooks in {target} ({fresh}; the folder "
+              f"stays when the demo stops, --dir DIR puts it elsewhere).\n"
+              f"JupyterLab at http://127.0.0.1:{args.port}/lab. Ctrl-C stops both.", flush=True)
         lab = subprocess.Popen([sys.executable, "-m", "jupyter", "lab",
                                 "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}",
                                 f"--ServerApp.root_dir={target}"]
@@ -116,8 +120,18 @@ def run(args: argparse.Namespace) -> int:
     from .emulator import Emulator
     from .workspace import Settings, Workspace
 
+    def utc(frame):
+        """Times as users read them: UTC to the second, without "+00:00"."""
+        frame = frame.copy()
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]):
+                frame[column] = frame[column].dt.strftime("%Y-%m-%d %H:%M:%S")
+        if isinstance(frame.index, pd.DatetimeIndex):
+            frame.index = frame.index.strftime("%Y-%m-%d %H:%M:%S").rename(frame.index.name)
+        return frame
+
     def show(title: str, frame) -> None:
-        text = frame.to_string() if hasattr(frame, "to_string") else str(frame)
+        text = utc(frame).to_string() if hasattr(frame, "to_string") else str(frame)
         with pd.option_context("display.width", 120, "display.max_columns", 8):
             print(f"\n{title}\n{text}")
 
@@ -131,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
                        client=QCClient(**emu.client_kwargs()))
         project = ws.new_project("Demo Momentum")
         pid = project["projectId"]
-        print(f"1. Created project {project['name']!r} (id {pid}); pulled it into {root}:")
+        print(f"1. Created project {project['name']!r} (id {pid}); pulled it into {root} "
+              "(a temporary folder, removed when the demo ends):")
         print(ws.pull(all=True, project=pid))
 
         # Py projects hold main.py and research.ipynb, C# ones Main.cs and Research.ipynb.

@@ -97,6 +97,22 @@ class MalformedResponse(TransportError):
     """The service answered with something that is not the JSON object the API promises."""
 
 
+def user_text(error: BaseException) -> str:
+    """What a face prints for `error`: its message without the endpoint an api error starts
+    with ("/backtests/read: Backtest not found" says "Backtest not found"). The endpoint stays
+    on the exception (`error.endpoint`) and in its str for logs; a user types commands, not
+    endpoint paths."""
+    import re
+    text = str(error)
+    endpoint = getattr(error, "endpoint", "") or ""
+    for prefix in (f"{endpoint}: ", f"{endpoint.lstrip('/')}: "):
+        if endpoint and text.startswith(prefix):
+            return text[len(prefix):]
+    # An error that names its endpoint only in its text (a value refused before sending).
+    return re.sub(r"^/(?:projects|files|backtests|optimizations|compile|object|account|live|"
+                  r"organizations|authenticate)(?:/[A-Za-z]+)*: ", "", text)
+
+
 # Wording the emulator uses for its application errors. The client recognises these (and the real
 # service's phrasings) to pick NotFoundError / ConflictError, so both sides read from one place.
 class Wording:

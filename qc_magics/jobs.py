@@ -121,9 +121,12 @@ class OptimizationEstimate:
     estimate_id: str = ""
 
     def __str__(self) -> str:
-        return (f"Estimate: {self.backtests} backtests on {self.parallel_nodes} x {self.node_type} "
-                f"nodes, about {self.seconds / 60:.1f} min, costing about {dollars(self.cost)} "
-                f"(balance {self.balance:g} QCC).")
+        # Separators, never an exponent: a balance of 1,250,000 QCC is not "1.25e+06".
+        balance = f"{self.balance:,.0f}" if float(self.balance).is_integer() \
+            else f"{self.balance:,.2f}"
+        return (f"Estimate: {self.backtests:,} backtests on {self.parallel_nodes} x "
+                f"{self.node_type} nodes, about {self.seconds / 60:,.1f} min, costing about "
+                f"{dollars(self.cost)} (balance {balance} QCC).")
 
 
 def range_size(r: ParameterRange) -> int:

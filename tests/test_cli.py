@@ -274,3 +274,61 @@ def test_rm_force_removes_a_file_whose_cloud_copy_changed(run, emu):
     code, out, _ = run("rm", "main.py", "--yes", "--force")
     assert code == 0 and "cloud copy backed up" in out
     assert "main.py" not in emu.cloud_files(created["projectId"])
+
+
+# --- what users read: messages in this face's words ----------------------------------------------
+
+def test_api_errors_reach_the_user_without_their_endpoint():
+    from qc_magics.commands.creates import explain
+    from qc_magics.errors import ApiError, TransportError, user_text
+    error = ApiError("/backtests/read", ["Backtest not found: abc"])
+    assert str(error).startswith("/backtests/read: ")          # kept for logs
+    assert user_text(error) == "Backtest not found: abc"
+    from qc_magics.errors import InvalidArgument
+    assert user_text(InvalidArgument("/files/update: a value cannot be sent")) == \
+        "a value cannot be sent"
+    assert user_text(InvalidArgument("/tmp/x: not a folder")) == "/tmp/x: not a folder"
+    lost = TransportError("/backtests/create: the service answered HTTP 502",
+                          endpoint="/backtests/create", status=502, may_have_acted=True)
+    said = str(explain(lost, "qc-magics", "Momentum"))
+    assert "/backtests" not in said and said.startswith("creating the backtest: the service "
+                                                        "answered HTTP 502")
+    assert "qc-magics backtests --project Momentum" in said
+
+
+def test_a_dry_run_says_what_it_would_do_and_that_nothing_changed():
+    from qc_magics.sync import SyncReport
+    report = SyncReport("remove", dry_run=True)
+    report.add("lib/utils.py", "removed", "in-sync")
+    report.add("main.py", "pushed", "local-changed")
+    text = str(report)
+    assert "would delete" in text and "would push" in text and "removed" not in text
+    assert text.splitlines()[-1] == "dry run: nothing was changed"
+    assert report.summary() == "would delete lib/utils.py; would push main.py"
+    done = SyncReport("push")
+    done.add("main.py", "pushed", "local-changed")
+    assert "pushed" in str(done) and "dry run" not in str(done)
+
+
+def test_status_shows_a_dash_where_a_side_has_no_file():
+    from qc_magics.commands.render import status_table
+    from qc_magics.sync.status import FileStatus, StatusReport
+    report = StatusReport(1, "/tmp/x", [
+        FileStatus("main.py", "cloud-only", None, 394, None, "2024-03-01 14:05:00"),
+        FileStatus("new.py", "local-only", 12, None, 1_709_301_900.0, None)])
+    lines = status_table(report).splitlines()
+    assert lines[0].split()[-2:] == ["cloud", "modified"]     # no empty note column
+    assert lines[1].split()[2] == "—" and lines[1].split()[4] == "—"
+    assert lines[2].split()[-1] == "—" and "2024-03-01 14:05:00" in lines[2]
+    assert not any(word in line for line in lines for word in ("None", "NaN", "NaT"))
+
+
+def test_a_list_piped_into_head_ends_quietly(run, emu):
+    for i in range(3):
+        run("new", f"Piped {i}")
+    env = {**os.environ, "QC_USER_ID": emu.user_id, "QC_API_TOKEN": emu.api_token,
+           "QC_API_URL": emu.api_url}
+    out = subprocess.run(f"{sys.executable} -m qc_magics.cli projects | head -1", shell=True,
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0 and out.stderr == ""
+    assert out.stdout.split() == ["id", "name", "language", "created", "modified"]

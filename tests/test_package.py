@@ -50,7 +50,7 @@ def test_spec_copy_matches_the_shared_reference():
     import pytest
     import spec
     if not spec.SHARED_SPEC_PATH.exists():
-        pytest.skip("no ../shared/reference beside this clone")
+        pytest.skip("no copy of the shared API reference beside this clone")
     assert spec.SPEC_PATH.read_bytes() == spec.SHARED_SPEC_PATH.read_bytes()
 
 

@@ -336,7 +336,8 @@ def test_lists_are_newest_first_with_real_times_to_the_second():
         clean(text)
         assert SECOND.search(text) and SECOND.search(view._repr_html_())
         assert "NaT" not in view._repr_html_() and "+00:00" not in text
-    assert "2026-08-02 10:00:00 " in str(table_view(files_frame(client, 1)))
+    files = str(table_view(files_frame(client, 1)))
+    assert "2026-08-02 10:00:00\n" in files and "library" not in files   # no column of False
 
 
 def test_backtests_list_is_compact_with_parameters_as_columns():
@@ -377,7 +378,8 @@ def test_optimizations_list_is_compact():
     assert view.cells.headers == ["name", "created", "status", "target", "Sharpe", "PSR", "node"]
     text = str(view)
     clean(text)
-    assert "77.19%" in text and "1.707" in text and "SharpeRatio" in text
+    assert "77.19%" in text and "1.707" in text and "Sharpe Ratio" in text
+    assert text.splitlines()[1].split()[4:7] == ["—"] * 3   # no target yet: a dash, no blank
 
 
 # --- layout ---------------------------------------------------------------------------------------
@@ -393,7 +395,7 @@ def test_text_fits_its_width_and_is_deterministic():
     assert max(map(len, lines)) <= 100 and lines[1].startswith("backtest number 0 backt…  ")
     assert "…" in lines[1] and lines[-1] == "… 10 more rows"
     narrow = to_text(cells, width=60).splitlines()
-    assert max(map(len, narrow)) <= 60 and narrow[-1] == "… 1 more columns: wider"
+    assert max(map(len, narrow)) <= 60 and narrow[-1] == "… 1 more column: wider"
 
 
 # --- end to end, over HTTP against the emulator ---------------------------------------------------

@@ -39,7 +39,10 @@ def explain(error: QCError, prog: str, project: str | None) -> MayHaveActed:
         happened = "interrupted (Ctrl-C) while the service was creating it"
     else:
         happened = f"the service answered {f'HTTP {status}' if status else 'an error'}"
-    head = f"{endpoint or 'the service'}: {happened}, but the {thing} may have been created anyway"
+    if endpoint in LISTED_BY:
+        head = f"creating the {thing}: {happened}, but the {thing} may have been created anyway"
+    else:
+        head = f"{happened}, but what was asked may have been done anyway"
     if listing is None:
         if thing == "compile":   # compiles cost nothing and are never listed: going on is safe
             return MayHaveActed(f"{head}; compiles cost nothing, so running the command again "

@@ -30,9 +30,18 @@ MULTI_WORD = {"backtest": {"read", "rename", "delete", "logs"},
 
 
 def _project(p: argparse.ArgumentParser, folder: bool = False) -> None:
-    p.add_argument("--project", "-p", metavar="P", help="project name or id (default: %%qc use)")
+    p.add_argument("--project", "-p", metavar="P", help="project name or id (default: the one `use` chose)")
     if folder:
         p.add_argument("--to", metavar="DIR", help="local folder (default: the configured one)")
+
+
+def _all(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--all", action="store_true", help="every file of the project")
+
+
+def _dry_run(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true",
+                   help="say what would be done, and change nothing")
 
 
 def _out(p: argparse.ArgumentParser) -> None:
@@ -86,16 +95,21 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("status", "each file's state, local folder vs cloud", lambda p: (
         p.add_argument("paths", nargs="*", metavar="PATH"), _project(p, True), _out(p))),
     ("pull", "bring cloud changes here, keeping local work", lambda p: (
-        p.add_argument("paths", nargs="*", metavar="PATH"), p.add_argument("--all", action="store_true"),
-        _project(p, True), p.add_argument("--force", action="store_true"),
-        p.add_argument("--dry-run", action="store_true"), _out(p))),
+        p.add_argument("paths", nargs="*", metavar="PATH"), _all(p), _project(p, True),
+        p.add_argument("--force", action="store_true",
+                       help="take the cloud copy even over local changes (backed up first)"),
+        _dry_run(p), _out(p))),
     ("push", "send local changes to the cloud, never over cloud changes", lambda p: (
-        p.add_argument("paths", nargs="*", metavar="PATH"), p.add_argument("--all", action="store_true"),
-        _project(p, True), p.add_argument("--as", dest="as_name", metavar="NAME"),
-        p.add_argument("--param", action="append", default=[], metavar="K=V"),
-        p.add_argument("--keep-outputs", action="store_true"),
-        p.add_argument("--force", action="store_true"),
-        p.add_argument("--dry-run", action="store_true"), _out(p))),
+        p.add_argument("paths", nargs="*", metavar="PATH"), _all(p), _project(p, True),
+        p.add_argument("--as", dest="as_name", metavar="NAME",
+                       help="push one file under another cloud name"),
+        p.add_argument("--param", action="append", default=[], metavar="K=V",
+                       help="a parameter for the notebook's injected-parameters cell"),
+        p.add_argument("--keep-outputs", action="store_true",
+                       help="send notebooks with their outputs (default: without)"),
+        p.add_argument("--force", action="store_true",
+                       help="push even over changes made in the cloud since the last sync"),
+        _dry_run(p), _out(p))),
     ("sync", "pull then push every file once; --watch keeps doing it live until --stop",
      lambda p: (
         p.add_argument("--watch", action="store_true",
@@ -119,7 +133,7 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("mv", "rename a cloud file (the local file follows)", lambda p: (
         p.add_argument("old", metavar="OLD"), p.add_argument("new", metavar="NEW"),
         _project(p, True))),
-    ("write", "(%%qc) the cell becomes cloud file NAME, created or updated", lambda p: (
+    ("write", "{input} becomes cloud file NAME, created or updated", lambda p: (
         p.add_argument("name", metavar="NAME"), p.add_argument("--force", action="store_true"),
         _project(p, True))),
     ("outputs", "a notebook's outputs as Python values", lambda p: (
@@ -169,8 +183,8 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
     ("store ls", "the Object Store: files and folders in PATH (default: the top)", lambda p: (
         p.add_argument("path", nargs="?", default="/", metavar="PATH"), _organization(p),
         _out(p))),
-    ("store get", "an Object Store value (CSV, Parquet, JSON list as a table); --to FILE saves "
-     "it", lambda p: (
+    ("store get", "an Object Store value (CSV, Parquet, JSON: a table); --to FILE saves it",
+     lambda p: (
         _store_key(p), p.add_argument("--to", metavar="FILE",
                                       help="write the stored bytes to FILE (atomically)"),
         p.add_argument("--force", action="store_true", help="with --to: replace FILE if it "
@@ -178,7 +192,7 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
         p.add_argument("--allow-pickle", action="store_true",
                        help="load a pickle (it runs code chosen by whoever wrote it)"),
         _organization(p), _out(p))),
-    ("store put", "store FILE (or %%qc cell, stdin, --from VAR) under KEY", lambda p: (
+    ("store put", "store FILE (or {input}{from_var}) under KEY", lambda p: (
         _store_key(p), p.add_argument("file", nargs="?", metavar="FILE"),
         p.add_argument("--from", dest="source", metavar="VAR",
                        help="a notebook variable: DataFrame (CSV/Parquet/JSON by KEY's "
@@ -195,12 +209,21 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = [
                 _out(p))),
 ]
 NAMES = [name for name, _, _ in COMMANDS]
+# What a summary's {input} and {from_var} say in each face: the shell has no cell, no variables.
+FACE_WORDS = {"qc-magics": {"input": "standard input", "from_var": ""}}
+NOTEBOOK_WORDS = {"input": "the %%qc cell", "from_var": ", or --from VAR"}
+
+
+def summary_for(summary: str, prog: str) -> str:
+    """A command's summary in the words of the face `prog` names."""
+    return summary.format(**FACE_WORDS.get(prog, NOTEBOOK_WORDS))
 
 
 def build(prog: str) -> dict[str, argparse.ArgumentParser]:
     parsers = {}
     for name, summary, add in COMMANDS:
-        p = _Parser(prog=f"{prog} {name}", description=summary, add_help=False)
+        p = _Parser(prog=f"{prog} {name}", description=summary_for(summary, prog),
+                    add_help=False)
         add(p)
         parsers[name] = p
     return parsers
@@ -234,8 +257,12 @@ def parse(tokens: list[str], prog: str = "%qc") -> tuple[str, argparse.Namespace
 def overview(prog: str) -> str:
     width = max(len(n) for n in NAMES)
     lines = [f"{prog} SUBCOMMAND [ARGS]: QuantConnect from here. {prog} help COMMAND for one.", ""]
-    lines += [f"  {name:<{width}}  {summary}" for name, summary, _ in COMMANDS]
-    lines += ["", "Most commands take --project P (default: the one `use` chose) and --out VAR "
+    lines += [f"  {name:<{width}}  {summary_for(summary, prog)}"
+              for name, summary, _ in COMMANDS]
+    if prog in FACE_WORDS:   # the shell has no variables to store into
+        lines += ["", "Most commands take --project P (default: the one `use` chose)."]
+    else:
+        lines += ["", "Most commands take --project P (default: the one `use` chose) and --out VAR",
                   "(store the result, show nothing)."]
     return "\n".join(lines)
 

@@ -34,8 +34,9 @@ def _login(s: Session, a: Namespace, cell: str | None) -> str:
     user_id = s.asker.ask("QuantConnect user id: ")
     token = s.asker.secret("API token (hidden): ") if user_id is not None else None
     if not user_id or not token:
-        raise Refused("login needs a terminal or notebook that can prompt; or set QC_USER_ID "
-                      "and QC_API_TOKEN in the environment")
+        where = "a terminal" if s.prog == "qc-magics" else "a notebook"
+        raise Refused(f"{s.prog} login needs {where} that can prompt; or set QC_USER_ID and "
+                      "QC_API_TOKEN in the environment")
     path = s.ws.login(user_id, token)
     return f"logged in as user {s.ws.client.user_id}; credentials saved to {path} (mode 0600)"
 
@@ -162,7 +163,12 @@ def _wait(s: Session, a: Namespace, cell: str | None):
 # --- backtests -----------------------------------------------------------------------------------
 
 def _compile(s: Session, a: Namespace, cell: str | None) -> dict:
-    return s.ws.compile(project=a.project)
+    from .render import Summary
+    built = s.ws.compile(project=a.project)
+    project = built.get("projectId")
+    # The compile id and logs are for --json: no command of this face takes a compile id.
+    return Summary(built, f"compiled{f' project {project}' if project else ''}: "
+                          f"{built.get('state')}")
 
 
 def _resumable(s: Session, run: Callable[[], Any], what: str, command: str) -> Any:

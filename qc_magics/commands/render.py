@@ -88,6 +88,35 @@ class Summary(dict):
         p.text(str(self))
 
 
+LISTS = {"project_id", "name", "backtest_id", "optimization_id", "key"}   # the lists' indexes
+
+
+EMPTY_LISTS = {"project_id": "no projects yet; {prog} new NAME creates one",
+               "name": "no files in the project",
+               "backtest_id": "no backtests yet; {prog} backtest runs one",
+               "optimization_id": "no optimizations yet; {prog} optimize estimate --param "
+                                  "NAME=MIN:MAX:STEP prices one",
+               "key": "(empty)"}
+
+
+def term_width() -> int:
+    """The terminal's width (COLUMNS wins; 100 where there is no terminal, as in a pipe)."""
+    import shutil
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
+
+
+def list_view(value: Any) -> Any:
+    """The compact view (results.table_view) of one of the list frames, or None: ids first,
+    dates in UTC to the second, numbers as users read them, no empty columns."""
+    pd = _loaded("pandas")
+    if pd is None or not isinstance(value, pd.DataFrame) or value.index.name not in LISTS:
+        return None
+    from ..results import table_view
+    kind = value.index.name
+    return table_view(value, ids=True) if kind in ("backtest_id", "optimization_id") \
+        else table_view(value)
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON values for anything a command returns."""
     from ..sync import Diff, NotebookOutputs, StatusReport, SyncReport
@@ -105,7 +134,8 @@ def jsonable(value: Any) -> Any:
     results = _loaded("qc_magics.results")
     if pd is not None:
         if isinstance(value, pd.DataFrame):
-            return _frame_records(value)
+            view = list_view(value)   # every field of the full frame, through the same view
+            return view.to_json_records() if view is not None else _frame_records(value)
         if isinstance(value, pd.Series):
             return {str(k): jsonable(v) for k, v in value.items()}
         if isinstance(value, (pd.Timestamp, pd.Timedelta)):
@@ -139,9 +169,9 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def as_text(value: Any) -> str:
+def as_text(value: Any, prog: str = "qc-magics") -> str:
     """The text a terminal shows: tables and reports one line per item, every name escaped."""
-    from ..sync import StatusReport, SyncReport
+    from ..sync import NotebookOutputs, StatusReport, SyncReport
 
     if value is None:
         return ""
@@ -153,15 +183,28 @@ def as_text(value: Any) -> str:
         return log_text(value)
     results = _loaded("qc_magics.results")
     if results is not None and isinstance(value, results.Comparison):
-        value = value.statistics
+        text = value.view().to_text(width=term_width(), max_rows=None)
+        return printable(text, keep_newlines=True)
+    view = list_view(value)
+    if view is not None and value.empty:   # an empty list says what would fill it
+        return EMPTY_LISTS.get(value.index.name, "(none)").format(prog=prog)
+    if view is not None:   # projects, files, backtests, optimizations, an Object Store folder
+        # Escaped before the layout, which would fold a name's CR or LF into a space.
+        view = list_view(_printable_frame(value))
+        return view.to_text(width=term_width(), max_rows=None)
     if pd is not None and isinstance(value, (pd.DataFrame, pd.Series)):
         if value.empty:
             return "(none)"
-        with pd.option_context("display.width", 160, "display.max_columns", 12,
+        # A stored table's row numbers (0, 1, ...) are pandas', not the user's: not shown.
+        numbered = isinstance(value.index, pd.RangeIndex) and value.index.name is None and \
+            isinstance(value, pd.DataFrame)
+        with pd.option_context("display.width", term_width(), "display.max_columns", 12,
                                "display.max_rows", 200):
-            return _printable_frame(value).to_string()
+            return _printable_frame(value).to_string(**({"index": False} if numbered else {}))
     if isinstance(value, Summary):
         return str(value)
+    if isinstance(value, NotebookOutputs):
+        return outputs_text(value)
     if isinstance(value, StatusReport):
         return status_table(value)
     if isinstance(value, SyncReport):
@@ -173,31 +216,69 @@ def as_text(value: Any) -> str:
         items = {printable(k): printable(v) for k, v in value.items()}
         width = max((len(k) for k in items), default=0)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in items.items())
+    text = printable(value, keep_newlines=True)
+    if results is not None:   # a job not finished (--no-wait): the command that follows it
+        if isinstance(value, results.Backtest) and not (value.done or value.failed):
+            text += f"\nnot finished: {prog} backtest read {value.id} --wait follows it"
+        elif isinstance(value, results.Optimization) and \
+                value.status not in ("completed", "aborted"):
+            text += f"\nnot finished: {prog} optimize read {value.id} --wait follows it"
     # Our own multi-line texts (a backtest's statistics) keep their lines; nothing else passes.
-    return printable(value, keep_newlines=True)
+    return text
 
 
-STATUS_COLUMNS = ("name", "state", "local_size", "cloud_size", "local_modified", "cloud_modified",
-                  "note")
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
+def outputs_text(outputs: Any) -> str:
+    """A notebook's outputs as a terminal shows them: a count, then each cell that printed or
+    returned something, its lines indented under "cell N [tags]"."""
+    cells = list(outputs)
+    ran = sum(1 for c in cells if c.execution_count is not None)
+    failed = sum(1 for c in cells if c.error)
+    lines = [f"{_count(len(cells), 'cell')}, {ran:,} ran, {failed:,} with errors"]
+    for c in cells:
+        shown = c.stdout.splitlines() + [f"stderr: {t}" for t in c.stderr.splitlines()]
+        shown += [t for text in c.text for t in text.splitlines()]
+        if c.images:
+            shown.append(f"({_count(len(c.images), 'image')}: open the notebook to see them)")
+        if c.error:
+            shown.append(f"{c.error.get('ename', 'error')}: {c.error.get('evalue', '')}")
+        if shown:
+            tags = f" [{', '.join(map(printable, c.tags))}]" if c.tags else ""
+            lines.append(f"cell {c.index}{tags}")
+            lines += [f"  {printable(t)}" for t in shown]
+    return "\n".join(lines)
+
+
+STATUS_COLUMNS = ("name", "state", "local size", "cloud size", "local modified",
+                  "cloud modified", "note")
+NOTHING = "\u2014"   # an em dash: this side has no such file, so no size or time
 
 
 def status_table(report: Any) -> str:
     """A status report as the terminal table the frame printed, without pandas: one row per
-    file, sizes right-aligned, times in UTC to the second, names and notes escaped."""
+    file, sizes right-aligned, times in UTC to the second, names and notes escaped; a dash where
+    a side has no file, and no note column when no file has a note."""
     if not report.files:
         return "(none)"
 
     def when(seconds: float | None) -> str:
-        return "" if seconds is None else time.strftime("%Y-%m-%d %H:%M:%S",
-                                                        time.gmtime(seconds))
+        return NOTHING if seconds is None else time.strftime("%Y-%m-%d %H:%M:%S",
+                                                             time.gmtime(seconds))
 
-    rows = [(printable(f.name), f.state, "" if f.local_size is None else str(f.local_size),
-             "" if f.cloud_size is None else str(f.cloud_size), when(f.local_modified),
-             printable(f.cloud_modified or ""), printable(f.note)) for f in report.files]
-    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(STATUS_COLUMNS)]
+    def size(n: int | None) -> str:
+        return NOTHING if n is None else f"{n:,}"
+
+    rows = [(printable(f.name), f.state, size(f.local_size), size(f.cloud_size),
+             when(f.local_modified), printable(f.cloud_modified or NOTHING), printable(f.note))
+            for f in report.files]
+    columns = STATUS_COLUMNS if any(r[-1] for r in rows) else STATUS_COLUMNS[:-1]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
     right = {2, 3}
 
     def line(cells) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w)
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-    return "\n".join([line(STATUS_COLUMNS)] + [line(r) for r in rows])
+    return "\n".join([line(columns)] + [line(r[:len(columns)]) for r in rows])

@@ -19,7 +19,7 @@ from ..commands import Asker, Session, execute, parse
 from ..workspace import Settings, Workspace, load_settings, save_project
 from ..commands.numbers import MAX_WAIT
 from ..commands.render import printable
-from ..errors import QCError, WaitInterrupted
+from ..errors import QCError, WaitInterrupted, user_text
 
 CELL_COMMANDS = ("write", "store put")   # the ones whose content can be the cell's body
 _NO_PROMPT = (EOFError, OSError, NotImplementedError)
@@ -201,4 +201,4 @@ def _one_line(e: BaseException) -> str:
     if isinstance(e, OSError) and not isinstance(e, QCError):
         where = f"{e.filename}" if e.filename else ""
         return printable(f"cannot use {where}: {e.strerror or e}")
-    return printable(e, keep_newlines=True)
+    return printable(user_text(e), keep_newlines=True)   # no endpoint paths: commands

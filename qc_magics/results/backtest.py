@@ -19,6 +19,7 @@ from ..vocabulary import DEFAULT_POLL
 from ..waiting import poll_until
 from . import frames
 from .handle import Handle, OnProgress
+from .layout import shorten
 from .parse import as_mapping, parse_number, parse_timespan, split_statistics
 from .report import REPORT_TIMEOUT, wait_for_report
 from .times import epoch_seconds, to_timestamp
@@ -182,8 +183,8 @@ class Backtest(Handle):
         return self.done
 
     def _bar(self) -> Any:
-        return progress_bars.bar(100, f"backtest {self.name or self.id}"[:40],
-                                 self.progress_mode, unit="%")
+        what = f"backtest {shorten(self.name, 30)!r}" if self.name else f"backtest {self.id}"
+        return progress_bars.bar(100, what, self.progress_mode, unit="%")
 
     def _show(self, bar: Any) -> float:
         fraction = float(self.data.get("progress") or 0)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .formats import (LOWER_IS_BETTER, RENAMED, SHORT_LABELS, TRADE_KINDS, Kind, currency_of,
+from .formats import (LOWER_IS_BETTER, MISSING, RENAMED, SHORT_LABELS, TRADE_KINDS, Kind, currency_of,
                       format_date, format_plain, format_statistic, format_value, is_statistic,
                       one_name_per_statistic, statistic_kind)
 from .layout import WIDTH, Cells, shorten, to_html, to_text
@@ -49,7 +49,7 @@ def _cell(column: str, value: Any, currency: str = "$") -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={format_plain(v)}" for k, v in value.items())
     if isinstance(value, str):
-        return value
+        return value or MISSING      # a blank cell in a column that has values elsewhere
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return format_plain(value)        # ids, sizes, codes: statistics are float64
     return format_statistic(column, value, currency)
@@ -81,7 +81,8 @@ def _blank(value: Any) -> bool:
 
 def _non_empty(frame: pd.DataFrame) -> pd.DataFrame:
     """Without the columns that hold no value at all (all NaN, NA, None, "" or {})."""
-    return frame[[c for c in frame.columns if not frame[c].map(_blank).all()]]
+    # Python's all(): an empty string column's map keeps the string dtype, which cannot reduce.
+    return frame[[c for c in frame.columns if not all(map(_blank, frame[c]))]]
 
 
 # --- a view --------------------------------------------------------------------------------------
@@ -170,8 +171,20 @@ def backtests_view(frame: pd.DataFrame, *, ids: bool = False) -> TableView:
         compact = compact.join(table[params])
     compact = _non_empty(compact)
     headers = {**LIST_KEY_STATISTICS, "backtest_id": "id"}
-    text, notebook = (frame_cells(compact, headers, plain=set(params), index=i, flex="name")
-                      for i in (ids, True))
+    notebook = frame_cells(compact, headers, plain=set(params), index=True, flex="name")
+    if not ids:
+        return TableView(frame, frame_cells(compact, headers, plain=set(params), index=False,
+                                            flex="name"), html_cells=notebook)
+    # With the 32-character id first (a terminal's list, whose ids are typed back), what tells
+    # runs apart comes next (parameters, then the numbers), the status only when one is not
+    # "Completed.", the time last (rows are newest first); what does not fit is named below.
+    done = compact["status"].fillna("").str.startswith("Completed").all() \
+        if "status" in compact.columns and len(compact) else True
+    order = ["name", *([] if done else ["status"]), *params,
+             *[c for c in ("net_profit", "sharpe_ratio", "drawdown", "compounding_annual_return",
+                           "psr", "trades") if c in compact.columns], "created"]
+    text = frame_cells(compact[[c for c in order if c in compact.columns]], headers,
+                       plain=set(params), index=True, flex="name")
     return TableView(frame, text, html_cells=notebook)
 
 
@@ -180,9 +193,19 @@ def optimizations_view(frame: pd.DataFrame, *, ids: bool = False) -> TableView:
     best backtest's Sharpe ratio and PSR, node type; ids as in backtests_view."""
     order = ["name", "created", "status", "target", "sharpe_ratio", "psr", "node_type"]
     compact = _non_empty(_as_fractions(frame)[[c for c in order if c in frame.columns]])
+    if "target" in compact.columns:   # "SharpeRatio" as a statistic is named: "Sharpe Ratio"
+        compact = compact.assign(target=compact["target"].map(
+            lambda t: _words(t) if isinstance(t, str) else t))
     headers = {"optimization_id": "id", "sharpe_ratio": "Sharpe", "psr": "PSR",
                "node_type": "node"}
-    text, notebook = (frame_cells(compact, headers, index=i, flex="name") for i in (ids, True))
+    notebook = frame_cells(compact, headers, index=True, flex="name")
+    if not ids:
+        return TableView(frame, frame_cells(compact, headers, index=False, flex="name"),
+                         html_cells=notebook)
+    # After the id (as in backtests_view): the numbers before the target, node and time.
+    terminal = ["name", "status", "sharpe_ratio", "psr", "target", "node_type", "created"]
+    text = frame_cells(compact[[c for c in terminal if c in compact.columns]], headers,
+                       index=True, flex="name")
     return TableView(frame, text, html_cells=notebook)
 
 
@@ -193,9 +216,25 @@ def table_view(frame: pd.DataFrame, **options: Any) -> TableView:
         return backtests_view(frame, **options)
     if frame.index.name == "optimization_id" and "target" in frame.columns:
         return optimizations_view(frame, **options)
+    if frame.index.name == "key" and "folder" in frame.columns:
+        return objects_view(frame)
     shown = _non_empty(frame)
+    if frame.index.name == "name" and "library" in shown.columns and not shown["library"].any():
+        shown = shown.drop(columns="library")    # a files list: say "library" only when one is
     flex = "name" if "name" in frame.columns or frame.index.name == "name" else None
-    return TableView(frame, frame_cells(shown, flex=flex))
+    # "id", as the backtests and optimizations lists head theirs; the frame keeps project_id.
+    return TableView(frame, frame_cells(shown, {"project_id": "id"}, flex=flex))
+
+
+def objects_view(frame: pd.DataFrame) -> TableView:
+    """An Object Store folder (tables.objects_frame): the key to type (folders end in "/"),
+    size in bytes, modified time, mime type of files."""
+    shown = frame.copy()
+    shown.index = [f"{k}/" if folder else k for k, folder in zip(frame.index, frame["folder"])]
+    shown.index.name = "key"
+    shown["mime"] = [None if folder else m for m, folder in zip(frame["mime"], frame["folder"])]
+    shown = _non_empty(shown[[c for c in ("size", "modified", "mime") if c in shown.columns]])
+    return TableView(frame, frame_cells(shown, flex="key"), empty="(empty)")
 
 
 # --- statistics ----------------------------------------------------------------------------------

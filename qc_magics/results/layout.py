@@ -84,11 +84,13 @@ def to_text(cells: Cells, *, width: int = WIDTH, max_rows: int | None = MAX_ROWS
     shown = cells.rows if max_rows is None else cells.rows[:max_rows]
     lines += [line(r) for r in shown]
     if len(cells.rows) > len(shown):
-        lines.append(f"{ELLIPSIS} {len(cells.rows) - len(shown)} more rows")
+        more = len(cells.rows) - len(shown)
+        lines.append(f"{ELLIPSIS} {more} more row{'s' if more > 1 else ''}")
     left_out = [cells.headers[i] for i in range(len(cells.headers)) if i not in kept]
     if left_out:
-        lines.append(shorten(f"{ELLIPSIS} {len(left_out)} more columns: {', '.join(left_out)}",
-                             width))
+        plural = "s" if len(left_out) > 1 else ""
+        lines.append(shorten(f"{ELLIPSIS} {len(left_out)} more column{plural}: "
+                             f"{', '.join(left_out)}", width))
     return "\n".join(lines)
 
 

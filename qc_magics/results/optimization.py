@@ -18,6 +18,7 @@ from ..vocabulary import DEFAULT_POLL
 from . import frames
 from .formats import LOWER_IS_BETTER
 from .handle import Handle
+from .layout import shorten
 from .parse import as_mapping, parse_number, percent_to_fraction, split_statistics
 from .times import to_utc
 
@@ -144,8 +145,10 @@ class Optimization(Handle):
         return self.status in ("completed", "aborted")
 
     def _bar(self) -> Any:
-        return progress_bars.bar(None, f"optimization {self.id}"[:40], self.progress_mode,
-                                 unit="backtest")
+        # A name, or the whole id: a cut id is one nobody can type.
+        what = (f"optimization {shorten(self.name, 26)!r}" if self.name
+                else f"optimization {self.id}")
+        return progress_bars.bar(None, what, self.progress_mode, unit="backtest")
 
     def _show(self, bar: Any) -> float:
         # Parsed by results: `[]` while empty, counts from their text ("1,234" included).

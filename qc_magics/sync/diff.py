@@ -46,7 +46,10 @@ class Diff:
         if self.kind == "missing":
             return self.note
         if self.identical:
-            return f"{self.name}: no differences in the work ({self.a_label} vs {self.b_label})"
+            # A notebook's outputs and run counts are not its work: said, so "no differences"
+            # beside a notebook that shows other outputs is not a surprise.
+            ignored = "; outputs not compared" if self.kind == "notebook" else ""
+            return f"{self.name}: no differences ({self.a_label} vs {self.b_label}{ignored})"
         out = [f"--- {self.a_label}", f"+++ {self.b_label}"]
         if self.kind == "text":
             return "\n".join(out + self.lines)

@@ -143,6 +143,13 @@ class StatusReport:
         return "\n".join(lines)
 
 
+# What a dry run says it would do, in place of what a run says it did.
+WOULD = {"pulled": "would pull", "pushed": "would push", "created": "would create",
+         "removed": "would delete", "renamed": "would rename", "restored": "would restore",
+         "conflict-copy": "would keep both"}
+DRY_RUN_NOTE = "dry run: nothing was changed"
+
+
 @dataclass
 class FileAction:
     name: str
@@ -166,7 +173,7 @@ class SyncReport:
         """What was done, in one line ("pushed main.py; refused x:y.py"); "" when nothing."""
         by_action: dict[str, list[str]] = {}
         for action in self.actions:
-            by_action.setdefault(action.action, []).append(action.name)
+            by_action.setdefault(self.said(action.action), []).append(action.name)
         return "; ".join(f"{action} {', '.join(names)}" for action, names in by_action.items())
 
     def _with(self, *actions: str) -> list[FileAction]:
@@ -188,11 +195,20 @@ class SyncReport:
         return _frame([vars(a) for a in sorted(self.actions, key=lambda a: a.name)],
                       ["name", "action", "state", "detail"]).set_index("name")
 
+    def said(self, action: str) -> str:
+        """An action as the report says it: a dry run speaks in the conditional ("would push")."""
+        return WOULD.get(action, action) if self.dry_run else action
+
     def _repr_html_(self) -> str:
+        import html
         verb = f"{self.operation} (dry run)" if self.dry_run else self.operation
         if not self.actions:
             return f"<div>{verb}: nothing to do</div>"
-        return f"<div><b>{verb}</b></div>" + _shown(self.to_frame())._repr_html_()
+        frame = self.to_frame()
+        if self.dry_run:
+            frame["action"] = frame["action"].map(self.said)
+        tail = f"<div>{html.escape(DRY_RUN_NOTE)}</div>" if self.dry_run else ""
+        return f"<div><b>{verb}</b></div>" + _shown(frame)._repr_html_() + tail
 
     def __repr__(self) -> str:
         return str(self)
@@ -202,9 +218,12 @@ class SyncReport:
         if not self.actions:
             return f"{verb}: nothing to do"
         width = max(len(printable(a.name)) for a in self.actions)
+        said = max(len(self.said(a.action)) for a in self.actions)
         lines = [f"{verb}:"]
         for a in sorted(self.actions, key=lambda a: a.name):
-            lines.append(f"  {printable(a.name):<{width}}  {a.action:<14} "
+            lines.append(f"  {printable(a.name):<{width}}  {self.said(a.action):<{said}}  "
                          f"{printable(a.detail)}".rstrip())
+        if self.dry_run:
+            lines.append(DRY_RUN_NOTE)
         return "\n".join(lines)
 
