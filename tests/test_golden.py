@@ -89,6 +89,15 @@ def _cloud_notebook(flow):
     flow.emu.cloud_write(flow.pid, "report.ipynb", _notebook())
 
 
+def _edit_both(flow):
+    """Both sides change main.py since the last sync, in lines far apart: a sync merges them."""
+    path = flow.work / "main.py"
+    path.write_text(path.read_text() + "\n# tuned locally\n")
+    cloud = flow.emu.cloud_files(flow.pid)["main.py"]
+    flow.emu.cloud_write(flow.pid, "main.py", cloud.replace("# region imports",
+                                                            "# region imports (cloud)"))
+
+
 def _run_notebook(flow):
     flow.emu.run_notebook(flow.pid, "report.ipynb")
 
@@ -164,6 +173,9 @@ STEPS: list[tuple[str, list[str], str | None, object]] = [
     ("store rm", ["store", "rm", "results/folds.csv", "--yes"], None, None),
     ("doctor", ["doctor"], None, None),
     ("panel", ["panel"], None, None),
+    ("sync", ["sync"], None, _edit_both),
+    ("sync", ["sync"], None, None),
+    ("sync", ["sync", "--stop"], None, None),
 ]
 
 

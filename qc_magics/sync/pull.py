@@ -67,6 +67,10 @@ def write_copy(root: Path, copy: str, origin: str, text: str, state: SyncState) 
     write_atomic(path, text)
 
 
+# Said after a pull-merge whose result the cloud has not got yet (a later push drops it).
+MERGE_NOT_SENT = "; a diff against the base shows it, a push sends it"
+
+
 def _write_merge(root: Path, name: str, lpath: Path, merge: FileMerge, cside: Side,
                  state: SyncState, report: SyncReport) -> None:
     """Write a clean merge over the local file, its pre-merge content in the backups first.
@@ -80,7 +84,7 @@ def _write_merge(root: Path, name: str, lpath: Path, merge: FileMerge, cside: Si
         state.record(name, cside.text or "")
         detail += f"; previous local content backed up to {saved.relative_to(root)}"
     if pending and not report.dry_run:
-        detail += "; a diff against the base shows it, a push sends it"
+        detail += MERGE_NOT_SENT
     report.add(name, "merged", "conflict", detail)
 
 

@@ -180,15 +180,23 @@ class WatchActions(WorkspaceBase):
     def sync(self, *, project: str | None = None, to: str | None = None):
         """One round both ways: pull every cloud change (keeping local work), then push every
         local change (never over a cloud change). One report of what moved."""
+        from dataclasses import replace
+
         from ..sync import SyncReport
+        from ..sync.pull import MERGE_NOT_SENT
         pulled = self.pull(all=True, project=project, to=to)
         pushed = self.push(all=True, project=project, to=to)
         report = SyncReport("sync")
-        # A file's pull "kept local changes" and its push "pushed" are one story: say the push.
+        # A file's pull "kept local changes" (or "only here") and its push "pushed" are one
+        # story: say the push. A merge the push then sent needs no "a push sends it".
         moved_out = {a.name for a in pushed.actions if a.action not in ("unchanged",
                                                                            "up-to-date")}
         for a in pulled.actions:
-            if not (a.name in moved_out and a.action == "kept") and a.action != "up-to-date":
+            if a.name in moved_out and a.action in ("kept", "skipped"):
+                continue
+            if a.name in moved_out and a.action == "merged":
+                a = replace(a, detail=a.detail.replace(MERGE_NOT_SENT, ""))
+            if a.action != "up-to-date":
                 report.actions.append(a)
         report.actions += [a for a in pushed.actions if a.action not in ("unchanged",
                                                                             "up-to-date")]
