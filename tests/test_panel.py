@@ -75,6 +75,8 @@ def test_api_errors_land_in_the_log(controller, emu):
     emu.script_fault("/files/read", "500", times=10)
     controller.refresh_files()
     assert "refresh files failed:" in controller.log[-1] and "HTTP 500" in controller.log[-1]
+    assert "/files/read" not in controller.log[-1] and "/files/read" not in \
+        controller.status["files"]   # people read what failed, not the endpoint
     controller.pull([])
     assert controller.log[-1].endswith("pull: select the files first")
 

@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import QCError, WaitInterrupted
+from ..errors import QCError, WaitInterrupted, user_text
 from ..vocabulary import DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, DEFAULT_TARGET
 from ..workspace.words import parameters as parameters_from
 from .live import LiveSyncControls
@@ -119,7 +119,7 @@ class PanelController(LiveSyncControls):
             except WaitInterrupted as e:
                 self.say(f"{label}: {e}", label, failed=True)
             except QCError as e:
-                self.say(f"{label} failed: {e}", label, failed=True)
+                self.say(f"{label} failed: {user_text(e)}", label, failed=True)
             except Exception as e:   # a bug must still be seen, not vanish with the thread
                 self.say(f"{label} failed unexpectedly: {type(e).__name__}: {e}", label,
                          failed=True)
@@ -379,7 +379,8 @@ class PanelController(LiveSyncControls):
             try:
                 lines = self.ws.log_tail(backtest_id, LOG_TAIL_LINES, project=self.project_ref)
             except QCError as e:
-                self.say(f"log of backtest {backtest_id} failed: {e}", "log", failed=True)
+                self.say(f"log of backtest {backtest_id} failed: {user_text(e)}", "log",
+                         failed=True)
                 lines = []
             if self.log_tail_of == backtest_id:
                 self.log_tail = lines
