@@ -165,6 +165,16 @@ def test_push_with_params_outputs_and_wait(ip, emu, tmp_path):
     assert ip.user_ns["out"]["double"].value == 42
 
 
+def test_status_in_a_notebook_shows_dashes_not_nat(ip, emu, tmp_path):
+    pid = qc(ip, "new Dashes")["projectId"]
+    qc(ip, f"use {pid}")
+    qc(ip, "pull main.py")
+    status = qc(ip, "status")
+    assert status["local_modified"].isna().sum() == len(status) - 1   # cloud-only: no time
+    html = status._repr_html_()
+    assert "NaT" not in html and "&lt;NA&gt;" not in html and "—" in html
+
+
 def test_compile_backtest_and_results(ip, emu):
     pid = qc(ip, "new Runs")["projectId"]
     qc(ip, f"use {pid}")
@@ -183,6 +193,12 @@ def test_compile_backtest_and_results(ip, emu):
     assert read.done
     table = qc(ip, "backtests")
     assert table["name"].tolist() == ["second", "first"]   # newest first
+    # Every field is there; the notebook shows the compact view: key columns, no NaT, no e+.
+    assert isinstance(table, pd.DataFrame) and "sortino_ratio" in table.columns
+    html = table._repr_html_()
+    assert html.count("<th") < 16 and "NaT" not in html and "e+" not in html
+    assert "Sharpe" in html and bt.id in html and "sortino" not in html.lower()
+    assert type(table[["name"]]) is pd.DataFrame and table.full.shape == table.shape
     both = qc(ip, f"compare {bt.id} {pending.id}")
     assert isinstance(both, Comparison) and list(both.statistics.columns) == ["first", "second"]
     qc(ip, f"backtest rename {bt.id} renamed")

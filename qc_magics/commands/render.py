@@ -117,6 +117,17 @@ def list_view(value: Any) -> Any:
         else table_view(value)
 
 
+def for_notebook(value: Any) -> Any:
+    """What a notebook gets: a list frame (projects, files, status, backtests, optimizations)
+    keeps every column but displays compact, dates to the second and no NaT (CompactFrame)."""
+    pd = _loaded("pandas")
+    if pd is None or not isinstance(value, pd.DataFrame) or value.index.name not in LISTS \
+            or value.attrs.get("qc_magics.view") == "log":
+        return value
+    from ..results.compact import compact
+    return compact(value)
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON values for anything a command returns."""
     from ..sync import Diff, NotebookOutputs, StatusReport, SyncReport

@@ -18,7 +18,7 @@ from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, va
 from ..commands import Asker, Session, execute, parse
 from ..workspace import Settings, Workspace, load_settings, save_project
 from ..commands.numbers import MAX_WAIT
-from ..commands.render import printable
+from ..commands.render import for_notebook, printable
 from ..errors import QCError, WaitInterrupted, user_text
 
 CELL_COMMANDS = ("write", "store put")   # the ones whose content can be the cell's body
@@ -187,6 +187,7 @@ class QCMagics(Magics):
             if self.show_tracebacks:
                 raise
             raise UsageError(_one_line(e)) from None
+        value = for_notebook(value)
         if out:
             self.shell.user_ns[out] = value
             return None
