@@ -16,6 +16,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Wording
+from ..vocabulary import NODE_PRICES
 from . import children as child_backtests, statistics
 from .backtests import find_compile
 from .formats import clock_time
@@ -234,16 +235,23 @@ def read(app: "App", req: Request) -> dict:
     started = [c for i in range(len(o.children)) if (c := _child(app, o, i)) is not None]
     finished = [c for c in started if c["progress"] >= 1.0]
     running = len(started) - len(finished)
+    # A child backtest takes `each` seconds here and SECONDS_PER_BACKTEST in the cloud (what the
+    # estimate promised): runtime and credit are said in the cloud's time, so a finished run
+    # reads against its estimate however fast the emulator was told to run.
     each = app.timing("optimization_backtest")
-    hourly = 0.15 * o.parallel_nodes
-    elapsed = max(0.0, min(app.now(), o.aborted_at or math.inf) - o.created)
+    cloud_each = SECONDS_PER_BACKTEST.get(o.node_type, max(SECONDS_PER_BACKTEST.values()))
+    hourly = NODE_PRICES.get(o.node_type, max(NODE_PRICES.values())) * o.parallel_nodes
+    finished_at = child_backtests.window(app, o, len(o.children) - 1)[1] if o.children \
+        else o.created
+    elapsed = max(0.0, min(app.now(), o.aborted_at or math.inf, finished_at) - o.created) * \
+        (cloud_each / each if each > 0 else 1.0)
     out = summary_json(app, o)
     # Nothing to report yet: the service sends [] for an empty runtimeStatistics or backtests
     # (lean-cli's QCOptimization.parse_empty_lists).
     runtime = [] if not started else {
         "Completed": str(len(finished)), "Failed": "0", "Running": str(running),
         "In Queue": str(len(o.children) - len(started)),
-        "Average Length": clock_time(each), "Total Runtime": clock_time(elapsed),
+        "Average Length": clock_time(cloud_each), "Total Runtime": clock_time(elapsed),
         "Total": str(len(o.children)), "Consumed": f"{hourly * elapsed / 3600:.2f} QCC"}
     out.update({
         "snapshotId": 0, "parallelNodes": o.parallel_nodes, "runtimeStatistics": runtime,
