@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
-from qc_magics.api import transport
+from qc_magics.api import transport, wire
 
 ANSWERS = [
     b'{"success": true, "orders": [{"id": 1, "price": 1.25, "tag": "caf\\u00e9 \xe2\x82\xac"}]}',
@@ -16,10 +15,8 @@ ANSWERS = [
 ]
 
 
-def response(body: bytes) -> requests.Response:
-    r = requests.Response()
-    r._content, r.status_code, r.encoding = body, 200, "utf-8"
-    return r
+def response(body: bytes) -> wire.Response:
+    return wire.Response(200, "OK", wire.Headers({"content-type": "application/json"}), body)
 
 
 @pytest.mark.parametrize("body", ANSWERS)

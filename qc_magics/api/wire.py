@@ -1,0 +1,432 @@
+"""HTTP/1.1 on the standard library's http.client: a keep-alive connection pool per host.
+
+Why not `requests`: importing it (with urllib3, charset_normalizer, idna, cookies) took ~0.13 s of
+a `qc-magics status` that should take 0.25 s in all, and it spent ~0.7 ms per request scanning the
+environment for proxies. What it did for us is kept here, and nothing else:
+- a pool of keep-alive connections per (scheme, host, port), at most `maxsize` in use at once
+  (a caller beyond that waits for one, as requests' `pool_block=True` did), thread-safe; an idle
+  connection the server has closed is noticed before reuse and replaced;
+- a connect timeout (TCP connect and TLS handshake) and a read timeout (each wait for bytes);
+- TLS with certificate and host name verification: certifi's bundle when installed (as requests
+  used), or $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE when set, else the system's store;
+- proxies from the environment as requests honoured them (http_proxy, https_proxy, all_proxy and
+  no_proxy, lower case first; an https URL goes through an HTTP proxy with CONNECT; user:password
+  in the proxy URL becomes Proxy-Authorization), read once per pool, not on every request;
+- gzip/deflate answers are decoded (requests asked for them too).
+Not kept: cookies, .netrc, redirects (the API answers POSTs directly; a redirect comes back as
+its status), SOCKS proxies (requests needed an extra package for those too).
+
+Failures are raised as the exception classes below, each saying whether the request can have
+reached the service: that decides whether a create may be sent again.
+"""
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import select
+import socket
+import threading
+import zlib
+from typing import Callable, Iterable
+from urllib.parse import unquote, urlsplit
+
+USER_AGENT = "qc-magics/0.1 (+http.client)"
+
+
+class WireError(Exception):
+    """A request that got no HTTP answer."""
+
+
+class ConnectTimeout(WireError):
+    """No connection within the connect timeout: nothing was sent."""
+
+
+class NeverSent(WireError):
+    """The connection could not be made (refused, no such host, TLS refused): nothing was sent."""
+
+
+class ReadTimeout(WireError):
+    """Sent, but no answer within the read timeout: the service may have acted."""
+
+
+class ConnectionFailed(WireError):
+    """The connection broke after the request started: the service may have acted."""
+
+
+class _Stale(Exception):
+    """A reused keep-alive connection the server had closed: nothing of this request was read."""
+
+
+class Headers(dict):
+    """Answer headers by lower-case name: h["date"], h.get("Retry-After")."""
+
+    def __getitem__(self, key: str) -> str:
+        return dict.__getitem__(self, key.lower())
+
+    def get(self, key: str, default=None):
+        return dict.get(self, key.lower(), default)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and dict.__contains__(self, key.lower())
+
+
+class Response:
+    """An answer, read whole: status_code, reason, headers, content (bytes)."""
+
+    __slots__ = ("status_code", "reason", "headers", "content")
+
+    def __init__(self, status_code: int, reason: str, headers: Headers, content: bytes):
+        self.status_code = status_code
+        self.reason = reason
+        self.headers = headers
+        self.content = content
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code < 400
+
+    @property
+    def encoding(self) -> str | None:
+        """The charset the Content-Type names; utf-8 for JSON without one (RFC 8259), else None."""
+        ctype = self.headers.get("content-type") or ""
+        for part in ctype.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip("'\"")
+        return "utf-8" if "json" in ctype.lower() else None
+
+    @property
+    def text(self) -> str:
+        try:
+            return self.content.decode(self.encoding or "utf-8", "replace")
+        except LookupError:   # a charset Python does not know
+            return self.content.decode("utf-8", "replace")
+
+    def json(self):
+        """The JSON value; ValueError when it is not JSON."""
+        import json
+        encoding = self.encoding
+        if encoding is None or encoding.lower() in ("utf-8", "utf8"):
+            return json.loads(self.content)   # bytes: json detects UTF-8/16/32 itself
+        try:
+            return json.loads(self.content.decode(encoding))
+        except (LookupError, UnicodeDecodeError) as e:
+            raise ValueError(str(e)) from None
+
+
+Sign = Callable[[Callable[[str, str], None]], None]
+
+
+class Pool:
+    """Keep-alive connections to any number of hosts, at most `maxsize` in use per host."""
+
+    def __init__(self, maxsize: int = 16, timeouts: tuple[float, float] = (10.0, 60.0),
+                 user_agent: str = USER_AGENT):
+        self.maxsize = max(1, maxsize)
+        self.connect_timeout, self.read_timeout = timeouts
+        self.user_agent = user_agent
+        self._lock = threading.Lock()
+        self._idle: dict[tuple, list[http.client.HTTPConnection]] = {}
+        self._slots: dict[tuple, threading.BoundedSemaphore] = {}
+        self._routes: dict[tuple, tuple] = {}
+        self._tls = None
+
+    # -- the public call ---------------------------------------------------------------------
+
+    def request(self, method: str, url: str, body: bytes = b"",
+                headers: Iterable[tuple[str, str]] = (), sign: Sign | None = None,
+                retry_stale: bool = True) -> Response:
+        """Send one request and read its whole answer. `sign(put)` adds headers that must not sit
+        in any variable (the signature): it is called once per attempt on the wire.
+        `retry_stale`: when a reused keep-alive connection turns out closed by the server before
+        any answer, send again once on a fresh one (say False for a request that must not go
+        twice: the failure is then ConnectionFailed)."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https"):
+            raise NeverSent(f"unsupported URL scheme {scheme!r}")
+        host = parts.hostname or ""
+        port = parts.port or (443 if scheme == "https" else 80)
+        key = (scheme, host, port)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        slot = self._slot(key)
+        slot.acquire()
+        try:
+            try:
+                return self._attempt(key, method, target, body, headers, sign, reuse=True)
+            except _Stale:
+                if not retry_stale:
+                    raise ConnectionFailed("RemoteDisconnected") from None
+            try:
+                return self._attempt(key, method, target, body, headers, sign, reuse=False)
+            except _Stale:
+                raise ConnectionFailed("RemoteDisconnected") from None
+        finally:
+            slot.release()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                conn.close()
+
+    # -- one attempt -------------------------------------------------------------------------
+
+    def _attempt(self, key: tuple, method: str, target: str, body: bytes,
+                 headers: Iterable[tuple[str, str]], sign: Sign | None,
+                 reuse: bool) -> Response:
+        conn = self._take(key) if reuse else None
+        reused = conn is not None
+        if conn is None:
+            conn, proxied = self._connect(key)
+        else:
+            proxied = self._route(key)[2]
+        scheme, host, port = key
+        try:
+            if proxied and scheme == "http":   # a plain proxy takes the absolute URL
+                target = f"http://{_authority(host, port, 80)}{target}"
+            conn.putrequest(method, target, skip_accept_encoding=True)
+            conn.putheader("User-Agent", self.user_agent)
+            conn.putheader("Accept-Encoding", "gzip, deflate")
+            conn.putheader("Accept", "*/*")
+            conn.putheader("Connection", "keep-alive")
+            if proxied and scheme == "http" and self._route(key)[3]:
+                conn.putheader("Proxy-Authorization", self._route(key)[3])
+            for name, value in headers:
+                conn.putheader(name, value)
+            if sign is not None:
+                sign(conn.putheader)
+            conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
+            answer = conn.getresponse()
+            content = answer.read()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
+                ConnectionAbortedError) as e:
+            conn.close()
+            if reused:
+                raise _Stale() from None
+            raise ConnectionFailed(type(e).__name__) from None
+        except socket.timeout:
+            conn.close()
+            raise ReadTimeout("read timeout") from None
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            raise ConnectionFailed(type(e).__name__) from None
+        except BaseException:
+            conn.close()   # Ctrl-C or anything else half-way: the connection's state is unknown
+            raise
+        encoding = (answer.getheader("Content-Encoding") or "").lower()
+        if encoding in ("gzip", "x-gzip", "deflate") and content:
+            content = _decompress(content, encoding)
+        response = Response(answer.status, answer.reason,
+                            Headers((k.lower(), v) for k, v in answer.getheaders()), content)
+        if answer.will_close:
+            conn.close()
+        else:
+            self._give_back(key, conn)
+        return response
+
+    def _connect(self, key: tuple) -> tuple[http.client.HTTPConnection, bool]:
+        scheme, host, port = key
+        via_host, via_port, proxied, proxy_auth = self._route(key)
+        if scheme == "https":
+            conn = http.client.HTTPSConnection(via_host, via_port, timeout=self.connect_timeout,
+                                               context=self._context())
+            if proxied:
+                conn.set_tunnel(host, port, headers={"Proxy-Authorization": proxy_auth}
+                                if proxy_auth else None)
+        else:
+            conn = http.client.HTTPConnection(via_host, via_port, timeout=self.connect_timeout)
+        try:
+            conn.connect()
+        except socket.timeout:
+            conn.close()
+            raise ConnectTimeout("connect timeout") from None
+        except (OSError, http.client.HTTPException) as e:
+            # Refused, unreachable, no such name, TLS handshake or certificate refused, a proxy
+            # that would not tunnel: in every case no byte of the request was sent.
+            conn.close()
+            raise NeverSent(type(e).__name__) from None
+        except BaseException:
+            conn.close()
+            raise
+        conn.sock.settimeout(self.read_timeout)
+        if scheme == "http":
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, proxied
+
+    # -- the pool ----------------------------------------------------------------------------
+
+    def _slot(self, key: tuple) -> threading.BoundedSemaphore:
+        with self._lock:
+            slot = self._slots.get(key)
+            if slot is None:
+                slot = self._slots[key] = threading.BoundedSemaphore(self.maxsize)
+            return slot
+
+    def _take(self, key: tuple) -> http.client.HTTPConnection | None:
+        while True:
+            with self._lock:
+                idle = self._idle.get(key)
+                conn = idle.pop() if idle else None
+            if conn is None:
+                return None
+            if not _dropped(conn):
+                return conn
+            conn.close()
+
+    def _give_back(self, key: tuple, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            self._idle.setdefault(key, []).append(conn)
+
+    def _route(self, key: tuple) -> tuple[str, int, bool, str | None]:
+        """(host, port to connect to, through a proxy?, Proxy-Authorization value or None)."""
+        route = self._routes.get(key)
+        if route is None:
+            scheme, host, port = key
+            proxy = proxy_for(scheme, host, port)
+            if proxy is None:
+                route = (host, port, False, None)
+            else:
+                p = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+                if p.scheme.lower() not in ("http", ""):
+                    raise NeverSent(f"proxy scheme {p.scheme!r} is not supported")
+                auth = None
+                if p.username is not None:
+                    auth = "Basic " + base64.b64encode(
+                        f"{unquote(p.username)}:{unquote(p.password or '')}".encode()
+                    ).decode("ascii")
+                route = (p.hostname or "", p.port or 80, True, auth)
+            with self._lock:
+                self._routes[key] = route
+        return route
+
+    def _context(self):
+        if self._tls is None:
+            self._tls = tls_context()
+        return self._tls
+
+
+def tls_context():
+    """Certificate and host name verification, with the bundle requests would have used."""
+    import ssl
+    cafile = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if not cafile:
+        try:
+            import certifi
+            cafile = certifi.where()
+        except ImportError:
+            cafile = None   # the system's store
+    if cafile and os.path.isdir(cafile):
+        return ssl.create_default_context(capath=cafile)
+    return ssl.create_default_context(cafile=cafile)
+
+
+def proxy_for(scheme: str, host: str, port: int) -> str | None:
+    """The proxy URL the environment gives for this host, as requests read it, or None."""
+    env: dict[str, str] = {}
+    for name, value in os.environ.items():   # upper case first: lower case wins
+        low = name.lower()
+        if low.endswith("_proxy") and value and name == name.upper():
+            env[low] = value
+    for name, value in os.environ.items():
+        low = name.lower()
+        if low.endswith("_proxy") and value and name != name.upper():
+            env[low] = value
+    if "REQUEST_METHOD" in os.environ:   # CGI: HTTP_PROXY may come from a request header
+        env.pop("http_proxy", None)
+    proxy = env.get(scheme + "_proxy") or env.get("all_proxy")
+    if proxy is None or _bypassed(host, port, env.get("no_proxy", "")):
+        return None
+    return proxy
+
+
+def _bypassed(host: str, port: int, no_proxy: str) -> bool:
+    host = host.lower().strip("[]")
+    for entry in (e.strip().lower() for e in no_proxy.replace(" ", ",").split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        if "/" in entry:   # a network in CIDR form matches an IP address host
+            import ipaddress
+            try:
+                if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+            continue
+        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if entry_port and entry_port != str(port):
+            continue
+        name = name.lstrip(".")
+        if host == name or host.endswith("." + name):
+            return True
+    return False
+
+
+def _authority(host: str, port: int, default: int) -> str:
+    host = f"[{host}]" if ":" in host else host
+    return host if port == default else f"{host}:{port}"
+
+
+def _dropped(conn: http.client.HTTPConnection) -> bool:
+    """True when an idle connection was closed by the server (it reads as readable: EOF)."""
+    sock = conn.sock
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _decompress(content: bytes, encoding: str) -> bytes:
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return zlib.decompress(content, 16 + zlib.MAX_WBITS)
+        try:
+            return zlib.decompress(content)
+        except zlib.error:
+            return zlib.decompress(content, -zlib.MAX_WBITS)   # raw deflate, as some servers send
+    except zlib.error:
+        raise ConnectionFailed("DecodeError") from None
+
+
+def get(url: str, timeouts: tuple[float, float], redirects: int = 10) -> Response:
+    """One plain GET (no credentials), following redirects: for pre-signed download links."""
+    pool = Pool(maxsize=1, timeouts=timeouts)
+    try:
+        for _ in range(redirects + 1):
+            response = pool.request("GET", url)
+            location = response.headers.get("location")
+            if response.status_code not in (301, 302, 303, 307, 308) or not location:
+                return response
+            from urllib.parse import urljoin
+            url = urljoin(url, location)
+        return response
+    finally:
+        pool.close()
+
+
+def multipart(fields: dict[str, str], name: str, filename: str, data: bytes,
+              content_type: str = "application/octet-stream") -> tuple[bytes, str]:
+    """A multipart/form-data body of text fields and one file part, and its Content-Type."""
+    import secrets
+    boundary = secrets.token_hex(16)
+    out = []
+    for key, value in fields.items():
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{_quoted(key)}"'
+                   f'\r\n\r\n'.encode() + str(value).encode("utf-8") + b"\r\n")
+    out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{_quoted(name)}"; '
+               f'filename="{_quoted(filename)}"\r\nContent-Type: {content_type}\r\n\r\n'
+               .encode() + data + b"\r\n")
+    out.append(f"--{boundary}--\r\n".encode())
+    return b"".join(out), f"multipart/form-data; boundary={boundary}"
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
