@@ -91,7 +91,7 @@ def bench_orders(n: int, latency_ms: float, pool: int, runs: int) -> None:
         bt = run_backtest(client, pid, progress="none", poll=(0.05, 0.2), concurrency=pool)
         client.read_backtest_orders(pid, bt.id, 0, WINDOW)   # warm the service's cache for both
         latency = latency_ms / 1000
-        fast_loads = transport._fast_loads
+        fast_loads = transport._orjson_loads()   # None without the `fast` extra
 
         def concurrent(parser) -> tuple[float, int, "object", float, float]:
             transport._fast_loads = parser
@@ -235,7 +235,8 @@ def optimization_payload(children: int = 1000, days: int = 250, form: str = "obj
 
 
 def bench_optimization(runs: int) -> None:
-    parsers = [("orjson", transport._fast_loads)] if transport._fast_loads else []
+    fast_loads = transport._orjson_loads()
+    parsers = [("orjson", fast_loads)] if fast_loads else []
     parsers.append(("json", json.loads))
     print(f"optimization: 1,000 child backtests x 250 days of equity, median (min-max) of {runs}")
     for form in ("object", "list"):

@@ -321,10 +321,21 @@ def _size(content: Any) -> int | None:
 _NOT_JSON = object()
 
 
-try:   # the optional extra qc-magics[fast]: parses answers two to three times as fast
-    from orjson import loads as _fast_loads
-except ImportError:   # pragma: no cover - the standard library does the same, slower
-    _fast_loads = None
+_UNSET = object()
+# The optional extra qc-magics[fast]: parses answers two to three times as fast. Imported on the
+# first answer, not at start-up (it brings uuid and platform: ~5 ms that `status` need not pay
+# before its first request); None when it is not installed.
+_fast_loads: Any = _UNSET
+
+
+def _orjson_loads():
+    global _fast_loads
+    try:
+        from orjson import loads
+    except ImportError:   # pragma: no cover - the standard library does the same, slower
+        loads = None
+    _fast_loads = loads
+    return loads
 _UTF8 = frozenset({"utf-8", "utf8"})
 # A number token starts after one of these; hex ids inside strings ("a1234...") do not match.
 _LONG_DIGITS = re.compile(rb"[:\[,\s]-?\d{20}")
@@ -338,12 +349,13 @@ def _json_of(response: Response) -> Any:
     orjson would round, goes to the standard parser as before,
     so the values are the same either way."""
     content = response.content
+    fast = _orjson_loads() if _fast_loads is _UNSET else _fast_loads
     # orjson reads an integer past 64 bits as a float without a word; such a number has 20 or
     # more digits, so an answer holding one goes to the exact standard parser instead.
-    if _fast_loads is not None and (response.encoding or "utf-8").lower() in _UTF8 \
+    if fast is not None and (response.encoding or "utf-8").lower() in _UTF8 \
             and _LONG_DIGITS.search(content) is None:
         try:
-            return _fast_loads(content)
+            return fast(content)
         except ValueError:
             pass
     try:

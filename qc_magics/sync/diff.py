@@ -8,7 +8,6 @@ result prints as text in a terminal and as HTML in a notebook.
 from __future__ import annotations
 
 import difflib
-import html
 import json
 from dataclasses import dataclass, field
 
@@ -57,6 +56,7 @@ class Diff:
         return "\n".join(out)
 
     def _repr_html_(self) -> str:
+        import html   # only in a notebook: not on the command line's start-up
         def pre(lines: list[str]) -> str:
             rows = []
             for line in lines:
