@@ -21,6 +21,7 @@ def response(body: bytes) -> wire.Response:
 
 @pytest.mark.parametrize("body", ANSWERS)
 def test_the_fast_parser_and_the_standard_one_agree(body, monkeypatch):
+    monkeypatch.setattr(transport, "_fast_loads", transport._orjson_loads())
     fast = transport._json_of(response(body))
     monkeypatch.setattr(transport, "_fast_loads", None)
     plain = transport._json_of(response(body))
@@ -34,3 +35,14 @@ def test_hex_ids_inside_strings_keep_the_fast_parser():
     digits = b'{"id": "a12345678901234567890123456789ab", "n": 1}'
     assert transport._LONG_DIGITS.search(digits) is None
     assert transport._LONG_DIGITS.search(b'{"n": -123456789012345678901}') is not None
+
+
+def test_small_answers_go_to_json_until_enough_were_read(monkeypatch):
+    """orjson costs more to import than it saves on a command's few answers."""
+    monkeypatch.setattr(transport, "_fast_loads", transport._UNSET)
+    monkeypatch.setattr(transport, "_parsed", 0)
+    monkeypatch.setattr(transport, "FAST_AFTER", 100)
+    assert transport._json_of(response(b'{"a": 1}')) == {"a": 1}
+    assert transport._fast_loads is transport._UNSET
+    transport._json_of(response(b'{"pad": "' + b"x" * 200 + b'"}'))
+    assert transport._fast_loads is not transport._UNSET   # orjson now, or None without it

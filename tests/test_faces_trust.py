@@ -418,12 +418,12 @@ def test_service_errors_are_escaped_in_both_faces(ip, emu, shell_env, capsys, mo
 @pytest.fixture
 def sent_headers(monkeypatch):
     """Every Authorization and Timestamp header sent, and its decoded signature."""
-    import http.client
+    from qc_magics.api import wire
     class Seen(list):
         interrupt = False
 
     seen = Seen()
-    original = http.client.HTTPConnection.putheader
+    original = wire.Connection.putheader
 
     def recording(self, header, *values):
         if header == "Authorization":
@@ -436,7 +436,7 @@ def sent_headers(monkeypatch):
                 raise KeyboardInterrupt   # Ctrl-C in the middle of the request
         return original(self, header, *values)
 
-    monkeypatch.setattr(http.client.HTTPConnection, "putheader", recording)
+    monkeypatch.setattr(wire.Connection, "putheader", recording)
     return seen
 
 

@@ -1,8 +1,10 @@
-"""HTTP/1.1 on the standard library's http.client: a keep-alive connection pool per host.
+"""HTTP/1.1 on plain sockets: a keep-alive connection pool per host.
 
 Why not `requests`: importing it (with urllib3, charset_normalizer, idna, cookies) took ~0.13 s of
 a `qc-magics status` that should take 0.25 s in all, and it spent ~0.7 ms per request scanning the
-environment for proxies. What it did for us is kept here, and nothing else:
+environment for proxies. Why not http.client either: it imports the email package (with datetime
+and calendar) and ssl, ~30 ms of start-up for what a few dozen lines do here; ssl is imported only
+for an https URL. What requests did for us is kept here, and nothing else:
 - a pool of keep-alive connections per (scheme, host, port), at most `maxsize` in use at once
   (a caller beyond that waits for one, as requests' `pool_block=True` did), thread-safe; an idle
   connection the server has closed is noticed before reuse and replaced;
@@ -22,8 +24,8 @@ reached the service: that decides whether a create may be sent again.
 from __future__ import annotations
 
 import base64
-import http.client
 import os
+import re
 import select
 import socket
 import threading
@@ -31,7 +33,9 @@ import zlib
 from typing import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
-USER_AGENT = "qc-magics/0.1 (+http.client)"
+USER_AGENT = "qc-magics/0.1"
+MAX_LINE = 65536         # a status or header line longer than this is not an answer we can read
+MAX_HEADERS = 200
 
 
 class WireError(Exception):
@@ -56,6 +60,171 @@ class ConnectionFailed(WireError):
 
 class _Stale(Exception):
     """A reused keep-alive connection the server had closed: nothing of this request was read."""
+
+
+class ProtocolError(Exception):
+    """The answer is not HTTP/1.x as we read it."""
+
+
+class Disconnected(ConnectionError):
+    """The server closed the connection before its answer began."""
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_BAD_VALUE = re.compile(r"[\r\n\0]")
+
+
+class Connection:
+    """One HTTP/1.1 connection: `putheader` as http.client has it, one request at a time."""
+
+    def __init__(self, host: str, port: int, *, connect_timeout: float, read_timeout: float,
+                 tls=None, tls_host: str | None = None, tunnel: tuple[str, int] | None = None,
+                 tunnel_auth: str | None = None):
+        self.host, self.port = host, port
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
+        self.tls, self.tls_host = tls, tls_host
+        self.tunnel, self.tunnel_auth = tunnel, tunnel_auth
+        self.sock: socket.socket | None = None
+        self._reader = None
+        self._buffer: list[bytes] = []
+
+    def connect(self) -> None:
+        try:   # bytes: a str host would load the idna codec (~8 ms) even when it is ASCII
+            host: str | bytes = self.host.encode("ascii")
+        except UnicodeEncodeError:
+            host = self.host
+        sock = socket.create_connection((host, self.port), self.connect_timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.tunnel is not None:   # CONNECT through an HTTP proxy, then TLS inside
+                self.sock, self._reader = sock, sock.makefile("rb")
+                host, port = self.tunnel
+                head = f"CONNECT {_authority(host, port, 0)} HTTP/1.1\r\nHost: " \
+                       f"{_authority(host, port, 0)}\r\n"
+                if self.tunnel_auth:
+                    head += f"Proxy-Authorization: {self.tunnel_auth}\r\n"
+                sock.sendall((head + "\r\n").encode("latin-1"))
+                status, _, _, _ = self._read_head()
+                if status != 200:
+                    raise OSError(f"Tunnel connection failed: {status}")
+                self._reader.close()
+            if self.tls is not None:
+                sock = self.tls.wrap_socket(sock, server_hostname=self.tls_host or self.host)
+        except BaseException:
+            sock.close()
+            raise
+        sock.settimeout(self.read_timeout)
+        self.sock, self._reader = sock, sock.makefile("rb")
+
+    def close(self) -> None:
+        reader, sock, self._reader, self.sock = self._reader, self.sock, None, None
+        self._buffer = []
+        if reader is not None:
+            reader.close()
+        if sock is not None:
+            sock.close()
+
+    def putrequest(self, method: str, target: str, host: str) -> None:
+        if _BAD_VALUE.search(method + target) or " " in target:
+            raise ValueError("Invalid request line")
+        try:
+            name = host.encode("ascii")
+        except UnicodeEncodeError:
+            name = host.encode("idna")
+        self._buffer = [f"{method} {target} HTTP/1.1".encode("ascii"), b"Host: " + name]
+
+    def putheader(self, header: str, *values: str) -> None:
+        if not _TOKEN.match(header):
+            raise ValueError(f"Invalid header name {header!r}")
+        value = "\r\n\t".join(str(v) for v in values)
+        if _BAD_VALUE.search(value):
+            raise ValueError("Invalid header value")   # never quotes it: it may be a signature
+        self._buffer.append(header.encode("latin-1") + b": " + value.encode("latin-1"))
+
+    def endheaders(self, body: bytes = b"") -> None:
+        """Send the request: head and body in one write (no wait on Nagle and delayed ACKs)."""
+        self._buffer.extend((b"", b""))
+        data = b"\r\n".join(self._buffer) + body
+        self._buffer = []
+        if self.sock is None:
+            raise OSError("not connected")
+        self.sock.sendall(data)
+
+    def getresponse(self, method: str) -> tuple[int, str, list[tuple[str, str]], bytes, bool]:
+        """(status, reason, headers, body, will_close) of the answer, read whole."""
+        while True:
+            status, reason, headers, version = self._read_head(first=True)
+            if not 100 <= status < 200 or status == 101:
+                break   # 100 Continue and other interim answers are skipped
+        fields: dict[str, str] = {}
+        for k, v in headers:
+            fields[k.lower()] = v
+        connection = fields.get("connection", "").lower()
+        will_close = "close" in connection or (version == "HTTP/1.0"
+                                               and "keep-alive" not in connection)
+        if method == "HEAD" or status in (204, 304):
+            return status, reason, headers, b"", will_close
+        if "chunked" in fields.get("transfer-encoding", "").lower():
+            return status, reason, headers, self._read_chunked(), will_close
+        length = fields.get("content-length")
+        if length is not None:
+            try:
+                n = int(length.split(",")[0].strip())
+            except ValueError:
+                raise ProtocolError("bad Content-Length") from None
+            body = self._reader.read(n) if n > 0 else b""
+            if len(body) < n:
+                raise ProtocolError("IncompleteRead")
+            return status, reason, headers, body, will_close
+        return status, reason, headers, self._reader.read(), True   # until the server closes
+
+    def _line(self) -> bytes:
+        line = self._reader.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise ProtocolError("line too long")
+        return line
+
+    def _read_head(self, first: bool = False) -> tuple[int, str, list[tuple[str, str]], str]:
+        line = self._line()
+        if not line:
+            raise Disconnected("the server closed the connection without an answer")
+        version, _, rest = line.decode("latin-1").rstrip("\r\n").partition(" ")
+        code, _, reason = rest.partition(" ")
+        if not version.startswith("HTTP/1.") or not code.isdigit() or len(code) != 3:
+            raise ProtocolError("BadStatusLine")
+        headers: list[tuple[str, str]] = []
+        while True:
+            line = self._line()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            if len(headers) >= MAX_HEADERS:
+                raise ProtocolError("too many headers")
+            text = line.decode("latin-1")
+            if text[0] in " \t" and headers:   # an obsolete folded line continues the last
+                name, value = headers[-1]
+                headers[-1] = (name, value + " " + text.strip())
+                continue
+            name, _, value = text.partition(":")
+            headers.append((name.strip(), value.strip()))
+        return int(code), reason.strip(), headers, version
+
+    def _read_chunked(self) -> bytes:
+        parts = []
+        while True:
+            size_line = self._line().split(b";", 1)[0].strip()
+            try:
+                size = int(size_line, 16)
+            except ValueError:
+                raise ProtocolError("bad chunk size") from None
+            if size == 0:
+                while self._line() not in (b"\r\n", b"\n", b""):   # trailers
+                    pass
+                return b"".join(parts)
+            chunk = self._reader.read(size)
+            if len(chunk) < size:
+                raise ProtocolError("IncompleteRead")
+            parts.append(chunk)
+            self._reader.read(2)   # the chunk's CRLF
 
 
 class Headers(dict):
@@ -127,7 +296,7 @@ class Pool:
         self.connect_timeout, self.read_timeout = timeouts
         self.user_agent = user_agent
         self._lock = threading.Lock()
-        self._idle: dict[tuple, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[tuple, list[Connection]] = {}
         self._slots: dict[tuple, threading.BoundedSemaphore] = {}
         self._routes: dict[tuple, tuple] = {}
         self._tls = None
@@ -187,7 +356,8 @@ class Pool:
         try:
             if proxied and scheme == "http":   # a plain proxy takes the absolute URL
                 target = f"http://{_authority(host, port, 80)}{target}"
-            conn.putrequest(method, target, skip_accept_encoding=True)
+            conn.putrequest(method, target, _authority(host, port, 443 if scheme == "https"
+                                                       else 80))
             conn.putheader("User-Agent", self.user_agent)
             conn.putheader("Accept-Encoding", "gzip, deflate")
             conn.putheader("Accept", "*/*")
@@ -200,9 +370,8 @@ class Pool:
                 sign(conn.putheader)
             conn.putheader("Content-Length", str(len(body)))
             conn.endheaders(body)
-            answer = conn.getresponse()
-            content = answer.read()
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
+            status, reason, answer_headers, content, will_close = conn.getresponse(method)
+        except (Disconnected, ConnectionResetError, BrokenPipeError,
                 ConnectionAbortedError) as e:
             conn.close()
             if reused:
@@ -211,40 +380,36 @@ class Pool:
         except socket.timeout:
             conn.close()
             raise ReadTimeout("read timeout") from None
-        except (OSError, http.client.HTTPException) as e:
+        except (OSError, ProtocolError) as e:
             conn.close()
             raise ConnectionFailed(type(e).__name__) from None
         except BaseException:
             conn.close()   # Ctrl-C or anything else half-way: the connection's state is unknown
             raise
-        encoding = (answer.getheader("Content-Encoding") or "").lower()
+        fields = Headers((k.lower(), v) for k, v in answer_headers)
+        encoding = (fields.get("content-encoding") or "").lower()
         if encoding in ("gzip", "x-gzip", "deflate") and content:
             content = _decompress(content, encoding)
-        response = Response(answer.status, answer.reason,
-                            Headers((k.lower(), v) for k, v in answer.getheaders()), content)
-        if answer.will_close:
+        if will_close:
             conn.close()
         else:
             self._give_back(key, conn)
-        return response
+        return Response(status, reason, fields, content)
 
-    def _connect(self, key: tuple) -> tuple[http.client.HTTPConnection, bool]:
+    def _connect(self, key: tuple) -> tuple[Connection, bool]:
         scheme, host, port = key
         via_host, via_port, proxied, proxy_auth = self._route(key)
-        if scheme == "https":
-            conn = http.client.HTTPSConnection(via_host, via_port, timeout=self.connect_timeout,
-                                               context=self._context())
-            if proxied:
-                conn.set_tunnel(host, port, headers={"Proxy-Authorization": proxy_auth}
-                                if proxy_auth else None)
-        else:
-            conn = http.client.HTTPConnection(via_host, via_port, timeout=self.connect_timeout)
+        tls = self._context() if scheme == "https" else None
+        tunnel = (host, port) if proxied and tls is not None else None
+        conn = Connection(via_host, via_port, connect_timeout=self.connect_timeout,
+                          read_timeout=self.read_timeout, tls=tls, tls_host=host,
+                          tunnel=tunnel, tunnel_auth=proxy_auth if tunnel else None)
         try:
             conn.connect()
         except socket.timeout:
             conn.close()
             raise ConnectTimeout("connect timeout") from None
-        except (OSError, http.client.HTTPException) as e:
+        except (OSError, ProtocolError) as e:
             # Refused, unreachable, no such name, TLS handshake or certificate refused, a proxy
             # that would not tunnel: in every case no byte of the request was sent.
             conn.close()
@@ -252,9 +417,6 @@ class Pool:
         except BaseException:
             conn.close()
             raise
-        conn.sock.settimeout(self.read_timeout)
-        if scheme == "http":
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn, proxied
 
     # -- the pool ----------------------------------------------------------------------------
@@ -266,7 +428,7 @@ class Pool:
                 slot = self._slots[key] = threading.BoundedSemaphore(self.maxsize)
             return slot
 
-    def _take(self, key: tuple) -> http.client.HTTPConnection | None:
+    def _take(self, key: tuple) -> Connection | None:
         while True:
             with self._lock:
                 idle = self._idle.get(key)
@@ -277,7 +439,7 @@ class Pool:
                 return conn
             conn.close()
 
-    def _give_back(self, key: tuple, conn: http.client.HTTPConnection) -> None:
+    def _give_back(self, key: tuple, conn: Connection) -> None:
         with self._lock:
             self._idle.setdefault(key, []).append(conn)
 
@@ -368,11 +530,12 @@ def _bypassed(host: str, port: int, no_proxy: str) -> bool:
 
 
 def _authority(host: str, port: int, default: int) -> str:
+    """host, or host:port when the port is not the scheme's (0: always with the port)."""
     host = f"[{host}]" if ":" in host else host
     return host if port == default else f"{host}:{port}"
 
 
-def _dropped(conn: http.client.HTTPConnection) -> bool:
+def _dropped(conn: Connection) -> bool:
     """True when an idle connection was closed by the server (it reads as readable: EOF)."""
     sock = conn.sock
     if sock is None:
