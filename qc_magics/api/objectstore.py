@@ -248,7 +248,7 @@ def post_multipart(transport, endpoint: str, fields: dict[str, str],
     name, filename, data = file
     raw, content_type = multipart(fields, name, filename, data)
     for attempt in range(1, transport.retry.attempts + 1):
-        outcome = transport._send(url, raw, True, (("Content-Type", content_type),))
+        outcome = transport._send(url, raw, (("Content-Type", content_type),))
         response = None
         if isinstance(outcome, _Failed):
             if outcome.kind == "interrupted":

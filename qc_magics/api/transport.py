@@ -127,7 +127,7 @@ class Transport:
         while True:
             attempt += 1
             started = time.monotonic()
-            outcome = self._send(url, raw, idempotent)
+            outcome = self._send(url, raw)
             if isinstance(outcome, _Failed):
                 if outcome.kind == "interrupted":
                     # A fresh KeyboardInterrupt, raised outside any `except`: the one Ctrl-C made
@@ -186,15 +186,13 @@ class Transport:
                             file_size=_size(payload.get("content")))
         return None
 
-    def _send(self, url: str, raw: bytes, idempotent: bool = True,
-              headers=JSON_HEADERS) -> "Response | _Failed":
+    def _send(self, url: str, raw: bytes, headers=JSON_HEADERS) -> "Response | _Failed":
         """One attempt. Failures come back as values, so that what the caller raises carries no
         traceback (and no locals) of http.client's frames, where the signed headers pass."""
         try:
             with self._lock:
                 self.requests_made += 1
-            return self.session.request("POST", url, raw, headers, sign=self.auth,
-                                        retry_stale=idempotent)
+            return self.session.request("POST", url, raw, headers, sign=self.auth)
         except wire.ConnectTimeout:
             return _Failed("connect-timeout")
         except wire.ReadTimeout:

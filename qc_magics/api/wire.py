@@ -58,10 +58,6 @@ class ConnectionFailed(WireError):
     """The connection broke after the request started: the service may have acted."""
 
 
-class _Stale(Exception):
-    """A reused keep-alive connection the server had closed: nothing of this request was read."""
-
-
 class ProtocolError(Exception):
     """The answer is not HTTP/1.x as we read it."""
 
@@ -304,13 +300,12 @@ class Pool:
     # -- the public call ---------------------------------------------------------------------
 
     def request(self, method: str, url: str, body: bytes = b"",
-                headers: Iterable[tuple[str, str]] = (), sign: Sign | None = None,
-                retry_stale: bool = True) -> Response:
+                headers: Iterable[tuple[str, str]] = (), sign: Sign | None = None) -> Response:
         """Send one request and read its whole answer. `sign(put)` adds headers that must not sit
-        in any variable (the signature): it is called once per attempt on the wire.
-        `retry_stale`: when a reused keep-alive connection turns out closed by the server before
-        any answer, send again once on a fresh one (say False for a request that must not go
-        twice: the failure is then ConnectionFailed)."""
+        in any variable (the signature). Never sent twice: a kept-alive connection the server
+        closed while idle is noticed before use and replaced, but one closed while the request
+        goes out fails as ConnectionFailed, and the caller's retry policy decides (as urllib3's
+        did with no retries of its own)."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
@@ -322,15 +317,7 @@ class Pool:
         slot = self._slot(key)
         slot.acquire()
         try:
-            try:
-                return self._attempt(key, method, target, body, headers, sign, reuse=True)
-            except _Stale:
-                if not retry_stale:
-                    raise ConnectionFailed("RemoteDisconnected") from None
-            try:
-                return self._attempt(key, method, target, body, headers, sign, reuse=False)
-            except _Stale:
-                raise ConnectionFailed("RemoteDisconnected") from None
+            return self._attempt(key, method, target, body, headers, sign)
         finally:
             slot.release()
 
@@ -344,10 +331,8 @@ class Pool:
     # -- one attempt -------------------------------------------------------------------------
 
     def _attempt(self, key: tuple, method: str, target: str, body: bytes,
-                 headers: Iterable[tuple[str, str]], sign: Sign | None,
-                 reuse: bool) -> Response:
-        conn = self._take(key) if reuse else None
-        reused = conn is not None
+                 headers: Iterable[tuple[str, str]], sign: Sign | None) -> Response:
+        conn = self._take(key)
         if conn is None:
             conn, proxied = self._connect(key)
         else:
@@ -371,12 +356,9 @@ class Pool:
             conn.putheader("Content-Length", str(len(body)))
             conn.endheaders(body)
             status, reason, answer_headers, content, will_close = conn.getresponse(method)
-        except (Disconnected, ConnectionResetError, BrokenPipeError,
-                ConnectionAbortedError) as e:
+        except Disconnected:
             conn.close()
-            if reused:
-                raise _Stale() from None
-            raise ConnectionFailed(type(e).__name__) from None
+            raise ConnectionFailed("RemoteDisconnected") from None
         except socket.timeout:
             conn.close()
             raise ReadTimeout("read timeout") from None
