@@ -1,6 +1,6 @@
 """No traceback of ours holds a signature, the Authorization header or the token, even printed
 with every frame's locals (`%xmode Verbose`, `capture_locals=True`) and even for a Ctrl-C that
-arrives in the middle of a request, deep inside requests and urllib3.
+arrives in the middle of a request, deep inside the HTTP layer (api/wire.py).
 """
 from __future__ import annotations
 
