@@ -46,3 +46,14 @@ def test_small_answers_go_to_json_until_enough_were_read(monkeypatch):
     assert transport._fast_loads is transport._UNSET
     transport._json_of(response(b'{"pad": "' + b"x" * 200 + b'"}'))
     assert transport._fast_loads is not transport._UNSET   # orjson now, or None without it
+
+
+@pytest.mark.parametrize("body, long", [
+    (b'{"n": 12345678901234567890}', True),
+    (b'{"n": [1, -123456789012345678901]}', True),
+    (b'{"n": 1234567890123456789}', False),                     # 19 digits: fits 64 bits
+    (b'{"id": "a12345678901234567890123456789ab", "n": 1}', False),   # digits inside a string
+    (b'{"a": 1, "b": 22, "c": "333"}', False),
+])
+def test_long_numbers_are_found_by_the_quick_scan_and_the_exact_one(body, long):
+    assert transport._long_number(body) is long

@@ -341,6 +341,17 @@ def _orjson_loads():
 _UTF8 = frozenset({"utf-8", "utf8"})
 # A number token starts after one of these; hex ids inside strings ("a1234...") do not match.
 _LONG_DIGITS = re.compile(rb"[:\[,\s]-?\d{20}")
+# The regex walks every byte in Python's re engine: ~2 ms for a 120 KB window of orders, three
+# times orjson's parse of it. So it runs only when the bytes hold 20 digits in a row at all,
+# which a scan in C finds in ~0.1 ms (every digit made "0", then one substring search).
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_TWENTY_DIGITS = b"0" * 20
+
+
+def _long_number(content: bytes) -> bool:
+    """True when the JSON holds an integer of 20 digits or more (past 64 bits, maybe)."""
+    return _TWENTY_DIGITS in content.translate(_DIGITS_AS_ZERO) \
+        and _LONG_DIGITS.search(content) is not None
 
 
 def _json_of(response: Response) -> Any:
@@ -359,7 +370,7 @@ def _json_of(response: Response) -> Any:
     # orjson reads an integer past 64 bits as a float without a word; such a number has 20 or
     # more digits, so an answer holding one goes to the exact standard parser instead.
     if fast is not None and (response.encoding or "utf-8").lower() in _UTF8 \
-            and _LONG_DIGITS.search(content) is None:
+            and not _long_number(content):
         try:
             return fast(content)
         except ValueError:
