@@ -8,7 +8,8 @@ wall time of several runs and its spread (min-max), requests (the emulator's req
 bytes up/down (request and answer bodies, counted around the emulator's handler; HTTP headers
 not included). The two tools alternate within each run, so that they share the machine's noise.
 
-Installs nothing. lean-cli is looked for in $LEAN_BIN, in the virtualenv tests/lean_cli.py caches
+qc-magics runs with its modules' bytecode compiled once beforehand, into a cache of its own, as
+a pip install of it would have them (see qc_env). Installs nothing. lean-cli is looked for in $LEAN_BIN, in the virtualenv tests/lean_cli.py caches
 (.pytest_cache/d/lean-cli/venv, made by `python -m pytest tests/test_lean_cli.py`), then on PATH;
 without it this prints how to get it and exits 0. Like the test harness it writes lean-cli's
 stub modules file into the lean package found (lean-cli would download it from a CDN) and uses a
@@ -150,12 +151,10 @@ def run_lean(emu, meter, lean: Path, home: Path, work: Path, name: str, py: list
     return out
 
 
-def run_qc(emu, meter, work: Path, name: str, py: list[str], run: int, pid: int) -> list[dict]:
-    folder = work / f"qc-{run}"
-    env = dict(os.environ, QC_USER_ID=USER_ID, QC_API_TOKEN=emu.api_token,
-               QC_API_URL=emu.api_url, QC_MAGICS_CONFIG_DIR=str(work / "qc-config"),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
-                                                        os.environ.get("PYTHONPATH")])))
+def run_qc(emu, meter, work: Path, name: str, py: list[str], run: int, pid: int,
+           root: Path = ROOT, tag: str = "qc") -> list[dict]:
+    folder = work / f"{tag}-{run}"
+    env = qc_env(emu, work, root)
     cli = [sys.executable, "-m", "qc_magics.cli"]
     pull = [*cli, "pull", "--all", "--project", name, "--to", str(folder)]
     push = [*cli, "push", "--all", "--project", name, "--to", str(folder)]
@@ -169,6 +168,25 @@ def run_qc(emu, meter, work: Path, name: str, py: list[str], run: int, pid: int)
     out.append(timed(emu, meter, push, work, env, "Traceback"))
     assert emu.cloud_files(pid)[py[-1]].rstrip().endswith(f"run {run}"), "qc-magics did not push"
     return out
+
+
+def qc_env(emu: Emulator, work: Path, root: Path = ROOT) -> dict:
+    """qc-magics as installed: with its bytecode. pip compiles a package's .pyc files when it
+    installs it (lean-cli's venv has them); this checkout has none, and PYTHONDONTWRITEBYTECODE
+    (set on some machines) would make every run compile ~60 modules from source again, ~0.15 s
+    of each command. So the bytecode goes to a cache of its own (the checkout is not touched),
+    compiled once before any timing (compile_qc)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(QC_USER_ID=USER_ID, QC_API_TOKEN=emu.api_token, QC_API_URL=emu.api_url,
+               QC_MAGICS_CONFIG_DIR=str(work / "qc-config"),
+               PYTHONPYCACHEPREFIX=str(work / "qc-pycache"),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+    return env
+
+
+def compile_qc(emu: Emulator, work: Path, root: Path = ROOT) -> None:
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "qc_magics")],
+                   env=qc_env(emu, work, root), check=True, stdout=subprocess.DEVNULL)
 
 
 def summary(samples: list[dict]) -> dict:
@@ -192,6 +210,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--latency-ms", type=float, default=40.0)
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another qc-magics checkout (e.g. `git worktree add /tmp/base main`) "
+                             "timed in the same run, alternating with the others: before/after "
+                             "under the same load")
     args = parser.parse_args()
     lean = find_lean()
     if lean is None:
@@ -216,30 +238,49 @@ def main() -> None:
         client = QCClient(**emu.client_kwargs())
         lean_pid, py = make_project(emu, client, "Bench lean")
         qc_pid, _ = make_project(emu, client, "Bench qc")
+        base_pid = make_project(emu, client, "Bench base")[0] if args.baseline else None
         home = prepare_home(work / "lean-home")
         login = Lean(lean, home)("login", "-u", USER_ID, "-t", token, cwd=home)
         assert login.returncode == 0, login.output
+        compile_qc(emu, work)
+        if args.baseline:
+            compile_qc(emu, work, args.baseline.resolve())
         meter = Meter(emu)
         emu.latency_ms = args.latency_ms
-        results: dict[str, list[list[dict]]] = {"lean": [], "qc": []}
+        results: dict[str, list[list[dict]]] = {"lean": [], "qc": [], "base": []}
+        tools = ["lean", "qc"] + (["base"] if args.baseline else [])
         for run in range(args.runs):
             # Alternate which tool goes first, so neither always meets a warmer disk cache.
-            order = ["lean", "qc"] if run % 2 == 0 else ["qc", "lean"]
+            order = tools[run % len(tools):] + tools[:run % len(tools)]
             for tool in order:
                 if tool == "lean":
                     results["lean"].append(run_lean(emu, meter, lean, home, work, "Bench lean",
                                                     py, run, lean_pid))
+                elif tool == "base":
+                    results["base"].append(run_qc(emu, meter, work, "Bench base", py, run,
+                                                  base_pid, args.baseline.resolve(), "base"))
                 else:
                     results["qc"].append(run_qc(emu, meter, work, "Bench qc", py, run, qc_pid))
             print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
     print(f"lean-cli {version} vs qc-magics, {args.latency_ms:g} ms added latency, 200-file "
           f"project, median (min-max) of {args.runs} runs, whole processes\n")
-    print("| operation | lean-cli | qc-magics | qc/lean |")
-    print("| --- | --- | --- | ---: |")
+    if args.baseline:
+        print(f"baseline: the qc-magics checkout in {args.baseline}\n")
+        print("| operation | lean-cli | qc-magics baseline | base/lean | qc-magics | qc/lean |")
+        print("| --- | --- | --- | ---: | --- | ---: |")
+    else:
+        print("| operation | lean-cli | qc-magics | qc/lean |")
+        print("| --- | --- | --- | ---: |")
     for i, op in enumerate(OPERATIONS):
         lean_s = summary([r[i] for r in results["lean"]])
         qc_s = summary([r[i] for r in results["qc"]])
-        print(f"| {op} | {cell(lean_s)} | {cell(qc_s)} | {qc_s['median'] / lean_s['median']:.2f} |")
+        ratio = qc_s['median'] / lean_s['median']
+        if args.baseline:
+            base_s = summary([r[i] for r in results["base"]])
+            print(f"| {op} | {cell(lean_s)} | {cell(base_s)} | "
+                  f"{base_s['median'] / lean_s['median']:.2f} | {cell(qc_s)} | {ratio:.2f} |")
+        else:
+            print(f"| {op} | {cell(lean_s)} | {cell(qc_s)} | {ratio:.2f} |")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
-from qc_magics.api import transport
+from qc_magics.api import transport, wire
 
 ANSWERS = [
     b'{"success": true, "orders": [{"id": 1, "price": 1.25, "tag": "caf\\u00e9 \xe2\x82\xac"}]}',
@@ -16,14 +15,13 @@ ANSWERS = [
 ]
 
 
-def response(body: bytes) -> requests.Response:
-    r = requests.Response()
-    r._content, r.status_code, r.encoding = body, 200, "utf-8"
-    return r
+def response(body: bytes) -> wire.Response:
+    return wire.Response(200, "OK", wire.Headers({"content-type": "application/json"}), body)
 
 
 @pytest.mark.parametrize("body", ANSWERS)
 def test_the_fast_parser_and_the_standard_one_agree(body, monkeypatch):
+    monkeypatch.setattr(transport, "_fast_loads", transport._orjson_loads())
     fast = transport._json_of(response(body))
     monkeypatch.setattr(transport, "_fast_loads", None)
     plain = transport._json_of(response(body))
@@ -37,3 +35,25 @@ def test_hex_ids_inside_strings_keep_the_fast_parser():
     digits = b'{"id": "a12345678901234567890123456789ab", "n": 1}'
     assert transport._LONG_DIGITS.search(digits) is None
     assert transport._LONG_DIGITS.search(b'{"n": -123456789012345678901}') is not None
+
+
+def test_small_answers_go_to_json_until_enough_were_read(monkeypatch):
+    """orjson costs more to import than it saves on a command's few answers."""
+    monkeypatch.setattr(transport, "_fast_loads", transport._UNSET)
+    monkeypatch.setattr(transport, "_parsed", 0)
+    monkeypatch.setattr(transport, "FAST_AFTER", 100)
+    assert transport._json_of(response(b'{"a": 1}')) == {"a": 1}
+    assert transport._fast_loads is transport._UNSET
+    transport._json_of(response(b'{"pad": "' + b"x" * 200 + b'"}'))
+    assert transport._fast_loads is not transport._UNSET   # orjson now, or None without it
+
+
+@pytest.mark.parametrize("body, long", [
+    (b'{"n": 12345678901234567890}', True),
+    (b'{"n": [1, -123456789012345678901]}', True),
+    (b'{"n": 1234567890123456789}', False),                     # 19 digits: fits 64 bits
+    (b'{"id": "a12345678901234567890123456789ab", "n": 1}', False),   # digits inside a string
+    (b'{"a": 1, "b": 22, "c": "333"}', False),
+])
+def test_long_numbers_are_found_by_the_quick_scan_and_the_exact_one(body, long):
+    assert transport._long_number(body) is long

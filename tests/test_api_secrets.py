@@ -1,6 +1,6 @@
 """No traceback of ours holds a signature, the Authorization header or the token, even printed
 with every frame's locals (`%xmode Verbose`, `capture_locals=True`) and even for a Ctrl-C that
-arrives in the middle of a request, deep inside requests and urllib3.
+arrives in the middle of a request, deep inside the HTTP layer (api/wire.py).
 """
 from __future__ import annotations
 
@@ -76,16 +76,17 @@ def test_ctrl_c_during_a_request_shows_no_signature_in_any_frame(emu):
 
 
 def test_an_unexpected_failure_inside_requests_shows_no_header(emu, monkeypatch):
-    """Whatever goes wrong below the transport (here: http.client refusing a header, whose text
-    quotes it) reaches the user as a TransportError without the header, its text or its frames."""
-    import http.client
+    """Whatever goes wrong below the transport (here: the connection refusing a header, in words
+    that quote it) reaches the user as a TransportError without the header, its text or its
+    frames."""
+    from qc_magics.api import wire
     stamp = int(time.time())
     client = make_client(emu, clock=lambda: stamp)
 
     def refuse(self, header, *values):
         raise ValueError(f"Invalid header value {values!r}")
 
-    monkeypatch.setattr(http.client.HTTPConnection, "putheader", refuse)
+    monkeypatch.setattr(wire.Connection, "putheader", refuse)
     with pytest.raises(Exception) as e:
         client.list_projects()
     text = rendered(e.value) + str(e.value)

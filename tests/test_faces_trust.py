@@ -419,24 +419,25 @@ def test_service_errors_are_escaped_in_both_faces(ip, emu, shell_env, capsys, mo
 @pytest.fixture
 def sent_headers(monkeypatch):
     """Every Authorization and Timestamp header sent, and its decoded signature."""
-    import requests.adapters
+    from qc_magics.api import wire
     class Seen(list):
         interrupt = False
 
     seen = Seen()
-    original = requests.adapters.HTTPAdapter.send
+    original = wire.Connection.putheader
 
-    def recording(self, request, *args, **kwargs):
-        auth = request.headers.get("Authorization", "")
-        seen.append(auth)
-        if auth.startswith("Basic "):
-            seen.append(auth[6:])
-            seen.append(base64.b64decode(auth[6:]).decode().partition(":")[2])
-        if seen.interrupt:
-            raise KeyboardInterrupt   # Ctrl-C in the middle of the request
-        return original(self, request, *args, **kwargs)
+    def recording(self, header, *values):
+        if header == "Authorization":
+            auth = str(values[0])
+            seen.append(auth)
+            if auth.startswith("Basic "):
+                seen.append(auth[6:])
+                seen.append(base64.b64decode(auth[6:]).decode().partition(":")[2])
+            if seen.interrupt:
+                raise KeyboardInterrupt   # Ctrl-C in the middle of the request
+        return original(self, header, *values)
 
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", recording)
+    monkeypatch.setattr(wire.Connection, "putheader", recording)
     return seen
 
 

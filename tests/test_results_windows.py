@@ -98,3 +98,16 @@ def test_an_answer_without_length_is_paged_until_nothing_new():
     items = read_all(no_length, "orders", expected=None)
     assert [o["id"] for o in items] == list(range(1, 251))
     assert server.calls == [(0, 100), (100, 200), (200, 300), (300, 400)]
+
+
+def test_the_emulators_encoded_orders_are_the_json_of_its_orders():
+    """Windows of orders are written as JSON straight from the book's rows (and kept): the same
+    bytes json.dumps makes of the order dicts, for every kind of order and event."""
+    import json
+    from qc_magics.emulator.orders import OrderBook
+    from qc_magics.emulator.synthetic import Synthetic
+    book = OrderBook(Synthetic(7, {}, n_orders=2_500, algorithm_id='a"b\\c'))
+    for start in range(0, 2_600, 100):
+        expected = json.dumps(book.window(start, start + 100), separators=(",", ":")).encode()
+        assert book.encoded(start, start + 100) == expected
+        assert book.encoded(start, start + 100) == expected   # from the cache

@@ -22,8 +22,6 @@ import time
 import zipfile
 from typing import Any, Callable, Iterable
 
-import requests
-
 from ..errors import (ApiError, AuthenticationError, InvalidArgument, MalformedResponse, QCError,
                       TransportError)
 from .answers import (auth_message, classify, errors_of, is_auth_failure, listing, payload,
@@ -244,19 +242,22 @@ def post_multipart(transport, endpoint: str, fields: dict[str, str],
     Retried only for 429 and connection failures before sending: setting a key twice to the same
     bytes is harmless, but a 5xx after a large upload is not worth sending the bytes again blind.
     """
+    from .transport import _Failed
+    from .wire import multipart
     url = transport.credentials.api_url + endpoint
     name, filename, data = file
+    raw, content_type = multipart(fields, name, filename, data)
     for attempt in range(1, transport.retry.attempts + 1):
-        try:
-            with transport._lock:
-                transport.requests_made += 1
-            response = transport.session.post(
-                url, data=fields, files={name: (filename, data, "application/octet-stream")},
-                timeout=transport.timeouts.as_tuple())
-        except requests.exceptions.RequestException as e:
-            # Only the type: the exception's text may quote the signed headers.
-            failure = type(e).__name__
-            response = None
+        outcome = transport._send(url, raw, (("Content-Type", content_type),))
+        response = None
+        if isinstance(outcome, _Failed):
+            if outcome.kind == "interrupted":
+                raise KeyboardInterrupt() from None
+            if outcome.kind == "ours":
+                raise outcome.error
+            failure = outcome.name or outcome.kind   # a word: never the signed headers
+        else:
+            response = outcome
         if response is not None and response.status_code != 429:
             break
         if attempt == transport.retry.attempts:
@@ -301,11 +302,11 @@ def _classify_object_error(endpoint: str, errors: list[str]) -> QCError:
 
 
 def download(url: str, timeouts: tuple[float, float]) -> bytes:
-    """GET a pre-signed URL with a session of its own: no Authorization, no Timestamp header."""
+    """GET a pre-signed URL with a pool of its own: no Authorization, no Timestamp header."""
+    from .wire import WireError, get
     try:
-        with requests.Session() as plain:
-            response = plain.get(url, timeout=timeouts)
-    except requests.exceptions.RequestException as e:
+        response = get(url, timeouts)
+    except WireError as e:
         raise TransportError(f"Object Store download failed ({type(e).__name__})",
                              endpoint="download") from None
     if response.status_code != 200:

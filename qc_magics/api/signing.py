@@ -13,8 +13,6 @@ import base64
 import hashlib
 from typing import Callable
 
-import requests
-
 from ..credentials import Credentials, check_user_id
 
 
@@ -36,17 +34,18 @@ def authorization(credentials: Credentials, timestamp: str) -> str:
         ).hexdigest()).encode("ascii")).decode("ascii")
 
 
-class QCAuth(requests.auth.AuthBase):
-    """A fresh signature and Timestamp header on every request (and every retry)."""
+class QCAuth:
+    """A fresh signature and Timestamp header on every request (and every retry): called with
+    the connection's `putheader`, it puts both, the signature as a temporary of one call."""
 
     def __init__(self, credentials: Credentials, clock: Callable[[], float]):
         self._credentials = credentials
         self._clock = clock
 
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Timestamp"] = str(int(self._clock()))
-        r.headers["Authorization"] = authorization(self._credentials, r.headers["Timestamp"])
-        return r
+    def __call__(self, put: Callable[[str, str], None]) -> None:
+        stamp = str(int(self._clock()))
+        put("Timestamp", stamp)
+        put("Authorization", authorization(self._credentials, stamp))
 
     def __repr__(self) -> str:
         return "<QC auth (hidden)>"

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import re
 import threading
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Mapping
 
-import requests
-from requests.adapters import HTTPAdapter
-
+from . import wire
+from .wire import Response
 from ..credentials import Credentials
 from ..errors import (AuthenticationError, FileTooLarge, InvalidArgument, MalformedResponse,
                       QCError, RequestTimeout, TransportError)
@@ -30,9 +27,9 @@ __all__ = ["Transport", "RetryPolicy", "Timeouts", "signature"]
 
 log = logging.getLogger("qc_magics.api")
 
-USER_AGENT = "qc-magics/0.1 (+python-requests)"
+USER_AGENT = wire.USER_AGENT
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-JSON_HEADERS = {"Content-Type": "application/json"}
+JSON_HEADERS = (("Content-Type", "application/json"),)
 
 # How to find out whether a create that got no clear answer was carried out. Said instead of
 # "try again": a second create can make a second project, backtest or paid optimization.
@@ -67,6 +64,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
+        import random
         return random.uniform(0, min(self.cap, self.base * (2 ** attempt)))
 
 
@@ -90,26 +88,23 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self.pool_size = pool_size
         self._clock = clock
-        self._session: requests.Session | None = None
+        self._session: wire.Pool | None = None
         self._lock = threading.Lock()
         self.requests_made = 0  # counted for benchmarks and tests
         self.retries_made = 0   # 429/5xx/connection retries: adaptive pools back off on them
+        self.auth = QCAuth(credentials, clock)
 
     @property
-    def session(self) -> requests.Session:
-        # Created on first use so that building a client never touches the network stack.
+    def session(self) -> wire.Pool:
+        """The connection pool (made on first use, so that building a client never touches the
+        network stack); `session.auth` signs, as the requests session's did."""
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    s = requests.Session()
-                    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size,
-                                          max_retries=0, pool_block=True)
-                    s.mount("https://", adapter)
-                    s.mount("http://", adapter)
-                    s.headers["User-Agent"] = USER_AGENT
-                    s.auth = QCAuth(self.credentials, self._clock)
-                    s.trust_env = True
-                    self._session = s
+                    pool = wire.Pool(maxsize=self.pool_size, timeouts=self.timeouts.as_tuple(),
+                                     user_agent=USER_AGENT)
+                    pool.auth = self.auth
+                    self._session = pool
         return self._session
 
     def close(self) -> None:
@@ -161,7 +156,7 @@ class Transport:
                 continue
             raise error
 
-    def _error_of(self, endpoint: str, response: requests.Response, body: Any,
+    def _error_of(self, endpoint: str, response: Response, body: Any,
                   payload: Mapping[str, Any], *, attempt: int, idempotent: bool,
                   check_success: bool) -> QCError | None:
         """What is wrong with this answer, as the typed error to raise, or None when it is a
@@ -191,21 +186,21 @@ class Transport:
                             file_size=_size(payload.get("content")))
         return None
 
-    def _send(self, url: str, raw: bytes) -> "requests.Response | _Failed":
+    def _send(self, url: str, raw: bytes, headers=JSON_HEADERS) -> "Response | _Failed":
         """One attempt. Failures come back as values, so that what the caller raises carries no
-        traceback (and no locals) of requests and urllib3, where the signed headers live."""
+        traceback (and no locals) of http.client's frames, where the signed headers pass."""
         try:
             with self._lock:
                 self.requests_made += 1
-            return self.session.post(url, data=raw, headers=JSON_HEADERS,
-                                     timeout=self.timeouts.as_tuple())
-        except requests.exceptions.ConnectTimeout:
+            return self.session.request("POST", url, raw, headers, sign=self.auth)
+        except wire.ConnectTimeout:
             return _Failed("connect-timeout")
-        except requests.exceptions.ReadTimeout:
+        except wire.ReadTimeout:
             return _Failed("read-timeout")
-        except requests.exceptions.ConnectionError as e:
-            return _Failed("never-sent" if _connection_never_made(e) else "connection-error",
-                           type(e).__name__)
+        except wire.NeverSent as e:
+            return _Failed("never-sent", _kind_of(e))
+        except wire.ConnectionFailed as e:
+            return _Failed("connection-error", _kind_of(e))
         except KeyboardInterrupt:
             return _Failed("interrupted")
         except QCError as e:
@@ -237,7 +232,7 @@ class Transport:
                                   may_have_acted=acted)
         return TransportError(f"{endpoint}: request failed ({failed.name})", endpoint=endpoint)
 
-    def _server_error(self, endpoint: str, response: requests.Response, attempt: int,
+    def _server_error(self, endpoint: str, response: Response, attempt: int,
                       idempotent: bool) -> TransportError:
         status = response.status_code
         said = f"{endpoint}: the service answered HTTP {status} {response.reason or ''}".rstrip()
@@ -250,8 +245,9 @@ class Transport:
         return TransportError(f"{said}{tries}; try again later.{why}", endpoint=endpoint,
                               status=status)
 
-    def _clock_skew(self, response: requests.Response) -> float | None:
+    def _clock_skew(self, response: Response) -> float | None:
         """How far this computer's clock is from the service's (its Date header), in seconds."""
+        from email.utils import parsedate_to_datetime
         try:
             return self._clock() - parsedate_to_datetime(response.headers["Date"]).timestamp()
         except (KeyError, TypeError, ValueError, IndexError):
@@ -268,7 +264,7 @@ class Transport:
         return self.credentials.api_url.split("/")[2]
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def _retry_after(response: Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -276,17 +272,17 @@ def _retry_after(response: requests.Response) -> float | None:
         return float(value)
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
 
 
-def _connection_never_made(e: requests.exceptions.ConnectionError) -> bool:
-    """True when the TCP connection itself failed, so no byte of the request reached the service."""
-    text = repr(e.args[0]) if e.args else ""
-    return any(s in text for s in ("NewConnectionError", "ConnectionRefusedError",
-                                   "Failed to establish a new connection", "NameResolutionError"))
+def _kind_of(e: wire.WireError) -> str:
+    """The name of what failed (ConnectionRefusedError, gaierror...): a word, never a header."""
+    text = str(e.args[0]) if e.args else type(e).__name__
+    return text if text.isidentifier() else type(e).__name__
 
 
 @dataclass(frozen=True)
@@ -323,29 +319,60 @@ def _size(content: Any) -> int | None:
 _NOT_JSON = object()
 
 
-try:   # the optional extra qc-magics[fast]: parses answers two to three times as fast
-    from orjson import loads as _fast_loads
-except ImportError:   # pragma: no cover - the standard library does the same, slower
-    _fast_loads = None
+_UNSET = object()
+# The optional extra qc-magics[fast] parses answers two to three times as fast, but importing it
+# (with uuid, platform, zoneinfo) costs 15-25 ms, more than it saves on a command's one or two
+# answers (a 700 KB project listing parses ~4 ms faster). So answers go to `json` until this
+# process has read FAST_AFTER bytes of them; then orjson is imported, if installed, and parses
+# the rest (a read of many windows of orders or logs). None: not installed (or switched off).
+FAST_AFTER = 2_000_000
+_fast_loads: Any = _UNSET
+_parsed = 0
+
+
+def _orjson_loads():
+    global _fast_loads
+    try:
+        from orjson import loads
+    except ImportError:   # pragma: no cover - the standard library does the same, slower
+        loads = None
+    _fast_loads = loads
+    return loads
 _UTF8 = frozenset({"utf-8", "utf8"})
 # A number token starts after one of these; hex ids inside strings ("a1234...") do not match.
 _LONG_DIGITS = re.compile(rb"[:\[,\s]-?\d{20}")
+# The regex walks every byte in Python's re engine: ~2 ms for a 120 KB window of orders, three
+# times orjson's parse of it. So it runs only when the bytes hold 20 digits in a row at all,
+# which a scan in C finds in ~0.1 ms (every digit made "0", then one substring search).
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_TWENTY_DIGITS = b"0" * 20
 
 
-def _json_of(response: requests.Response) -> Any:
+def _long_number(content: bytes) -> bool:
+    """True when the JSON holds an integer of 20 digits or more (past 64 bits, maybe)."""
+    return _TWENTY_DIGITS in content.translate(_DIGITS_AS_ZERO) \
+        and _LONG_DIGITS.search(content) is not None
+
+
+def _json_of(response: Response) -> Any:
     """The answer's JSON, parsed once (files/read answers can be megabytes), or _NOT_JSON.
 
     With orjson installed, UTF-8 answers are parsed from the bytes by orjson; anything it refuses
     (NaN literals, lone surrogates), and any answer holding a number of 20 digits or more, which
     orjson would round, goes to the standard parser as before,
     so the values are the same either way."""
+    global _parsed
     content = response.content
+    fast = _fast_loads
+    if fast is _UNSET:
+        _parsed += len(content)   # a count, not a lock: off by a few answers at worst
+        fast = _orjson_loads() if _parsed > FAST_AFTER else None
     # orjson reads an integer past 64 bits as a float without a word; such a number has 20 or
     # more digits, so an answer holding one goes to the exact standard parser instead.
-    if _fast_loads is not None and (response.encoding or "utf-8").lower() in _UTF8 \
-            and _LONG_DIGITS.search(content) is None:
+    if fast is not None and (response.encoding or "utf-8").lower() in _UTF8 \
+            and not _long_number(content):
         try:
-            return _fast_loads(content)
+            return fast(content)
         except ValueError:
             pass
     try:
@@ -354,7 +381,7 @@ def _json_of(response: requests.Response) -> Any:
         return _NOT_JSON
 
 
-def _malformed(endpoint: str, response: requests.Response,
+def _malformed(endpoint: str, response: Response,
                body: Any) -> MalformedResponse | None:
     """The error for an answer that is not a JSON object, or None."""
     if body is _NOT_JSON:

@@ -170,3 +170,13 @@ def as_float(value: Any, name: str) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise RouteError(Wording.BAD_FIELD.format(field=name, reason="expected a number")) from None
+
+
+class Encoded(dict):
+    """A route's answer whose JSON is already made: `fields` are the answer's own keys, each
+    value JSON text (bytes), in order; the app adds the envelope. A dict (empty) so that code
+    reading answers as dicts still sees one; only the app's encoder looks inside."""
+
+    def __init__(self, fields: list[tuple[str, bytes]]):
+        super().__init__()
+        self.fields = fields

@@ -7,8 +7,6 @@ result prints as text in a terminal and as HTML in a notebook.
 """
 from __future__ import annotations
 
-import difflib
-import html
 import json
 from dataclasses import dataclass, field
 
@@ -60,6 +58,7 @@ class Diff:
         return "\n".join(out)
 
     def _repr_html_(self) -> str:
+        import html   # only in a notebook: not on the command line's start-up
         def pre(lines: list[str]) -> str:
             rows = []
             for line in lines:
@@ -103,6 +102,7 @@ def _metadata_change(a: dict, b: dict, i: int | None, k: int | None,
 
 
 def _unified(a: str, b: str) -> list[str]:
+    import difflib   # only when a diff is made: not on status's start-up
     return [line.rstrip("\n") for line in difflib.unified_diff(
         a.splitlines(keepends=True), b.splitlines(keepends=True), lineterm="", n=3)][2:]
 
@@ -138,6 +138,7 @@ def _notebooks(name: str, a: dict, b: dict, a_label: str, b_label: str) -> Diff:
     ca, cb = notebook_inputs(a), notebook_inputs(b)
     keys_a = [f"{t}\0{s}" for t, s in ca]
     keys_b = [f"{t}\0{s}" for t, s in cb]
+    import difflib
     matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
     extra = _metadata_change(notebook_work_metadata(a), notebook_work_metadata(b), None, None,
                              "notebook")

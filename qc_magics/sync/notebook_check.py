@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
+import secrets
 from typing import Any
 
 from .content import InvalidNotebook, parse_notebook
@@ -204,7 +204,7 @@ def check_notebook(name: str, text: str) -> dict:
         seen: set[str] = set()
         for cell in nb["cells"]:
             if cell.get("id") is None or cell["id"] in seen:
-                cell["id"] = uuid.uuid4().hex[:8]
+                cell["id"] = secrets.token_hex(4)   # 8 hex digits, as uuid4().hex[:8] gave
             seen.add(cell["id"])
     return nb
 

@@ -3,8 +3,10 @@
 A fixed pool of 8 leaves most of a fast link idle on a push of 190 files; a large fixed pool
 floods a service that is already throttling. So work goes out in waves: the first holds `start`
 files; a wave with no retry (429, 5xx, dropped connection: the transport counts them) and answers
-about as fast as the fastest wave seen doubles the next one, up to `ceiling`; a wave that needed
-retries halves it. Per-file safety is unchanged: each file's task is whole (read, decide, send).
+about as fast as the fastest wave seen makes the next one GROWTH (4) times as large, up to
+`ceiling`; a wave that needed retries halves it. Each wave waits for its slowest file, so the
+number of waves is what a push of many files pays in round trips: growing fourfold, 190 files go
+in 5 waves (8, 32, 64, 64, 22) instead of 6 when doubling. Per-file safety is unchanged: each file's task is whole (read, decide, send).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from ..waiting import bounded_pool
 
 T = TypeVar("T")
 SLOW = 2.0   # a wave whose median answer is this many times the fastest one's does not grow
+GROWTH = 4   # how much a clean, fast wave grows the next one
 
 
 class Waves:
@@ -70,7 +73,7 @@ class Waves:
         if self._fastest is None or median < self._fastest:
             self._fastest = median
         if median <= SLOW * self._fastest:
-            self.size = min(self.ceiling, self.size * 2)
+            self.size = min(self.ceiling, self.size * GROWTH)
 
 
 def _start_threads(pool: ThreadPoolExecutor, n: int) -> None:

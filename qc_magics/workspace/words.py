@@ -8,7 +8,6 @@ holds a space. A name given twice is refused: which one was meant cannot be gues
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any, Iterable, Sequence
 
 from ..errors import InvalidArgument
@@ -18,6 +17,7 @@ _ITEM_BREAK = re.compile(r",(?=[A-Za-z_]\w*=)")
 
 def split_words(text: str) -> list[str]:
     """The items of a panel field: words separated by spaces, commas between items, or lines."""
+    import shlex   # here: the command line's start-up reads no panel field
     try:
         words = shlex.split(text.replace("\n", " "))
     except ValueError as e:
