@@ -343,3 +343,32 @@ def test_two_sided_histories_with_odd_names_never_lose_local_work(emu, tmp_path,
         assert not any("PNG" in text for text in cloud.values())    # binary is never sent
         assert not list(tmp_path.rglob(".qc-sync-*.tmp"))
     assert set(folder.status().states()) >= set(dot_cloud)
+
+
+@pytest.mark.parametrize("cloud_only", [True, False])
+def test_a_save_while_a_pull_replaces_the_file_wins(emu, tmp_path, monkeypatch, cloud_only):
+    """A person (or live sync's editor) saves between the pull's look at the file and its
+    replace: the save stays, the pull skips the file and takes it next time."""
+    import qc_magics.sync.pull as pull
+    client = make_client(emu)
+    pid = client.create_project("Saved meanwhile")["projectId"]
+    base = [f"line_{i} = {i}\n" for i in range(10)]
+    emu.cloud_write(pid, "main.py", "".join(base))
+    folder = ProjectFolder(client, pid, tmp_path, progress="none")
+    folder.pull(all=True)
+    path = tmp_path / "main.py"
+    emu.cloud_write(pid, "main.py", "".join(["cloud = 1\n"] + base[1:]))
+    if not cloud_only:   # both changed in lines far apart: a merge, also guarded
+        path.write_text("".join(base[:-1] + ["local = 1\n"]))
+    real = pull.local_side
+
+    def read_then_save(name, lpath):
+        side = real(name, lpath)
+        lpath.write_text("saved meanwhile = 1\n")
+        return side
+    monkeypatch.setattr(pull, "local_side", read_then_save)
+    report = folder.pull(["main.py"])
+    assert [(a.name, a.action) for a in report.actions] == [("main.py", "skipped")]
+    assert path.read_text() == "saved meanwhile = 1\n"
+    monkeypatch.setattr(pull, "local_side", real)
+    assert folder.status().files[0].state in ("conflict", "local-changed")

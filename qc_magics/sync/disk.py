@@ -255,8 +255,12 @@ def create_temp(folder: Path, mode: int) -> tuple[int, Path]:
     return os.open(tmp, flags, mode), tmp
 
 
+class ChangedMeanwhile(LocalWriteError):
+    """The file changed on disk after the decision to replace it: nothing was written."""
+
+
 def write_atomic(path: Path, data: str | bytes, *, durable: bool = True,
-                 mode: int = 0o666) -> None:
+                 mode: int = 0o666, expect: tuple[int, int] | None = None) -> None:
     """Write data to path via a temp file and os.replace: all of it or none of it.
 
     A new file gets `mode` less the umask (as any program's files do); a replaced file keeps its
@@ -276,6 +280,16 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True,
                 os.fsync(f.fileno())
         if path.is_file() and not path.is_symlink():
             shutil.copymode(path, tmp)
+        if expect is not None:
+            # The last look before replacing: a save since the decision wins; retry later.
+            try:
+                st = path.lstat()
+                now = (st.st_mtime_ns, st.st_size)
+            except FileNotFoundError:
+                now = None
+            if now != expect:
+                tmp.unlink(missing_ok=True)
+                raise ChangedMeanwhile(f"{printable(path)} changed while it was being replaced")
         os.replace(tmp, path)
     except OSError as e:
         tmp.unlink(missing_ok=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..errors import QCError
 from .content import InvalidNotebook, fingerprint, is_notebook
-from .disk import CONFLICT_TAG, INVALID_TAG, backup, copy_name as first_copy_name, local_path, \
-    read_bytes, write_atomic
+from .disk import CONFLICT_TAG, INVALID_TAG, ChangedMeanwhile, backup, \
+    copy_name as first_copy_name, local_path, read_bytes, write_atomic
 from .merge import FileMerge, try_merge
 from .names import printable
 from .sides import Side, cloud_content, local_side, side
@@ -30,15 +30,28 @@ def pull_one(root: Path, name: str, cfile: dict | None, lpath: Path | None, stat
     `taken` holds every project name on either side, which a conflict copy must not take."""
     st: str | None = ""
     try:
+        seen = _stat(lpath)   # before reading: what the decision is made on
         lside = local_side(name, lpath) if lpath else None
         cside = side(name, cloud_content(cfile)) if cfile else None
         st = classify(lside and lside.fp, state.get(name), cside and cside.fp)
-        _act(root, name, st, state.get(name), lpath, lside, cside, state, force, report, taken)
+        _act(root, name, st, state.get(name), lpath, lside, cside, state, force, report, taken,
+             seen)
+    except ChangedMeanwhile:
+        report.add(name, "skipped", st or "", "changed here while pulling; it is compared "
+                                              "again next time")
     except (QCError, OSError) as e:
         # What the disk or the service refused, for this file alone. Not ValueError: the
         # sync's own refusals are QCErrors (InvalidNotebook included), so any other exception
         # is a bug, and keeps its traceback.
         report.add(name, "failed", st or "", one_line(e))
+
+
+def _stat(path: Path | None) -> tuple[int, int] | None:
+    try:
+        st = path.lstat() if path is not None else None
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size) if st is not None else None
 
 
 def one_line(e: BaseException) -> str:
@@ -72,7 +85,7 @@ MERGE_NOT_SENT = "; a diff against the base shows it, a push sends it"
 
 
 def _write_merge(root: Path, name: str, lpath: Path, merge: FileMerge, cside: Side,
-                 state: SyncState, report: SyncReport) -> None:
+                 state: SyncState, report: SyncReport, seen=None) -> None:
     """Write a clean merge over the local file, its pre-merge content in the backups first.
     The base becomes the cloud version: the merge holds local work the cloud has not got, so
     status says local-changed and the next push sends it (and `diff --base` shows it)."""
@@ -80,7 +93,7 @@ def _write_merge(root: Path, name: str, lpath: Path, merge: FileMerge, cside: Si
     pending = fingerprint(name, merge.text or "").work != cside.fp.work
     if not report.dry_run:
         saved = backup(root, name, lpath)
-        write_atomic(lpath, merge.text or "")
+        write_atomic(lpath, merge.text or "", expect=seen)
         state.record(name, cside.text or "")
         detail += f"; previous local content backed up to {saved.relative_to(root)}"
     if pending and not report.dry_run:
@@ -105,7 +118,7 @@ def _not_a_notebook(name: str, cside: Side) -> str | None:
 
 def _act(root: Path, name: str, st: str | None, base: Base | None, lpath: Path | None,
          lside: Side | None, cside: Side | None, state: SyncState, force: bool,
-         report: SyncReport, taken: frozenset[str]) -> None:
+         report: SyncReport, taken: frozenset[str], seen=None) -> None:
     dry = report.dry_run
     note = f" ({lside.unreadable})" if lside and lside.unreadable else ""
     if st is None or cside is None:
@@ -137,7 +150,7 @@ def _act(root: Path, name: str, st: str | None, base: Base | None, lpath: Path |
     if st == "conflict" and not force and lpath is not None:
         merge = try_merge(name, lside, cside, state)
         if merge is not None and merge.clean:
-            _write_merge(root, name, lpath, merge, cside, state, report)
+            _write_merge(root, name, lpath, merge, cside, state, report, seen)
             return
         if merge is not None:
             clashing = f" (clashing: {'; '.join(merge.clashes)})"
@@ -171,6 +184,6 @@ def _act(root: Path, name: str, st: str | None, base: Base | None, lpath: Path |
             saved = backup(root, name, target)
             detail = f"previous local content backed up to {saved.relative_to(root)}"
     if not dry:
-        write_atomic(target, cside.text or "")
+        write_atomic(target, cside.text or "", expect=seen if lpath is not None else None)
         state.record(name, cside.text or "")
     report.add(name, "restored" if st == "deleted-locally" else "pulled", st, detail)
