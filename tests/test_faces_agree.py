@@ -125,3 +125,24 @@ def test_a_second_project_of_a_name_is_asked_for(flow, emu, ip, capsys):
     created = qc(ip, "new Agree --allow-duplicate")
     assert created["name"] == "Agree" and created["projectId"] != flow
     assert len(qc(ip, "projects")) == before + 1 == 2
+
+
+def test_a_use_elsewhere_never_redirects_a_pulled_folder(flow, emu, ip, tmp_path, capsys,
+                                                          monkeypatch):
+    """A notebook's `%qc use Other` (saved for every face) must not make a shell command in a
+    folder pulled from Agree work on Other: a backtest there would run in the wrong project."""
+    pulled = tmp_path / "agree"
+    pulled.mkdir()
+    monkeypatch.chdir(pulled)
+    assert main(["pull", "--all", "--project", "Agree"]) == 0
+    qc(ip, "new Other")
+    qc(ip, "use Other")                                    # saved as the default everywhere
+    assert cli_json(capsys, "backtest", "--name", "here")["projectId"] == flow
+    capsys.readouterr()
+    assert main(["use", "Other"]) == 0
+    said = capsys.readouterr().out
+    assert "default project: 'Other'" in said and f"synced with 'Agree' (id {flow})" in said
+    assert "lib/helpers.py" in {r["name"] for r in cli_json(capsys, "status")}
+    monkeypatch.chdir(tmp_path)                            # elsewhere the default holds
+    names = [row["name"] for row in cli_json(capsys, "files")]
+    assert "lib/helpers.py" not in names

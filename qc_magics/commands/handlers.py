@@ -54,7 +54,13 @@ def _projects(s: Session, a: Namespace, cell: str | None):
 def _use(s: Session, a: Namespace, cell: str | None) -> str:
     project = s.ws.use(a.project)
     s.remember_project(str(project["projectId"]))
-    return f"default project: {project['name']!r} (id {project['projectId']})"
+    said = f"default project: {project['name']!r} (id {project['projectId']})"
+    here = s.ws.folder_project()
+    if here and here[0] != project["projectId"] and s.prog != "%qc":
+        # The shell's default does not redirect a pulled folder: say which project wins here.
+        said += (f"\nthis folder is synced with {here[1] or 'project'!r} (id {here[0]}): "
+                 f"commands run here keep using it (--project overrides)")
+    return said
 
 
 def _new(s: Session, a: Namespace, cell: str | None):

@@ -132,8 +132,10 @@ class QCMagics(Magics):
     def _settings(self) -> Settings:
         # One default project for the shell and every notebook: `qc-magics use` and `%qc use`
         # both keep it in settings.json; QCMagics.project set in this shell comes first.
-        project = self.project if self.project is not None else load_settings().project
-        return Settings(project=project, folder=self.folder, api_url=self.api_url,
+        chosen = self.project is not None
+        project = self.project if chosen else load_settings().project
+        return Settings(project=project, project_is_saved_default=not chosen,
+                        folder=self.folder, api_url=self.api_url,
                         progress=self.progress, poll_interval=self.poll_interval,
                         timeout=self.timeout, concurrency=self.concurrency,
                         size_cap=self.size_cap, watch_interval=self.watch_interval,

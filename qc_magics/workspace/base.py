@@ -54,17 +54,26 @@ class WorkspaceBase:
 
     # --- the project ----------------------------------------------------------------------------
     def project_ref(self, given: str | int | None = None, folder: str | None = None) -> str:
-        """The project an action is about: the one given, the default, or the one the folder was
-        synced with (a pulled folder knows its project, as a git folder knows its remote)."""
-        ref = given if given not in (None, "") else self.settings.project
+        """The project an action is about: the one given, the one chosen in this session, the
+        one the folder was synced with (a pulled folder knows its project, as a git folder knows
+        its remote), then the saved default. A `use` made elsewhere (another notebook, the shell)
+        never redirects work in a folder pulled from another project."""
+        s = self.settings
+        ref = given if given not in (None, "") else \
+            None if s.project_is_saved_default else s.project
         if ref in (None, ""):
             from ..sync.state import SyncState
-            recorded = SyncState.recorded_project(Path(folder or self.settings.folder).expanduser())
-            ref = recorded[0] if recorded else None
+            recorded = SyncState.recorded_project(Path(folder or s.folder).expanduser())
+            ref = recorded[0] if recorded else s.project
         if ref in (None, ""):
             raise Refused(f"no project chosen: add --project P, or run {self.prog} use PROJECT "
                           f"once ({self.prog} projects lists them)")
         return str(ref).strip()
+
+    def folder_project(self, to: str | None = None) -> tuple[int, str | None] | None:
+        """(id, name) of the project the folder was pulled from, or None."""
+        from ..sync.state import SyncState
+        return SyncState.recorded_project(Path(to or self.settings.folder).expanduser())
 
     def project(self, given: str | int | None = None) -> dict:
         """The project as the service describes it, read once a session."""

@@ -15,6 +15,9 @@ from ..vocabulary import DEFAULT_POLL
 @dataclass
 class Settings:
     project: str | None = None
+    # True when `project` is only the saved default (settings.json), not chosen in this session:
+    # a pulled folder's own project then comes first (see WorkspaceBase.project_ref).
+    project_is_saved_default: bool = False
     folder: str = "."
     api_url: str | None = None
     progress: str = "auto"
@@ -45,6 +48,7 @@ def load_settings() -> Settings:
     # A hand-edited file may hold anything: what is not text is ignored, not a traceback.
     return Settings(project=str(project) if isinstance(project, (str, int)) and project != ""
                     and not isinstance(project, bool) else None,
+                    project_is_saved_default=True,
                     folder=folder if isinstance(folder, str) and folder else ".")
 
 
