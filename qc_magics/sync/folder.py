@@ -58,7 +58,7 @@ class ProjectFolder:
     def __init__(self, client: Any, project: int | str | Mapping[str, Any],
                  folder: str | os.PathLike = ".", *, concurrency: int = 8, size_cap: int = DEFAULT_SIZE_CAP,
                  include_libraries: bool = False, progress: str = "auto",
-                 max_concurrency: int | None = None):
+                 max_concurrency: int | None = None, prog: str | None = None):
         if concurrency < 1:
             raise InvalidArgument(f"concurrency must be at least 1, not {concurrency}")
         # A push of many files starts with `concurrency` requests in flight and grows up to
@@ -78,6 +78,7 @@ class ProjectFolder:
         self.size_cap = size_cap
         self.include_libraries = include_libraries
         self.progress = progress
+        self.prog = prog   # whose commands reports name (SyncReport.command)
 
     # --- what the two sides hold ----------------------------------------------------------------
     @property
@@ -205,7 +206,7 @@ class ProjectFolder:
         if not dry_run:
             clean_leftovers(found.leftovers)   # temp files of runs that were killed
             state.drop_copies(found.gone_copies)   # deleted by the user: names free again
-        report = SyncReport("pull", dry_run)
+        report = SyncReport("pull", dry_run, prog=self.prog)
         taken = frozenset(set(cloud) | set(local) | set(state.bases) | set(refused))
         selected = self._selection(names, all, taken | set(found.refused))
         for name in selected:

@@ -120,3 +120,9 @@ def check(name: str) -> str:
     return name
 
 
+
+
+def typed(name: str) -> str:
+    """A file name as a shell or %qc line takes it: quoted only when it must be."""
+    import re
+    return name if re.fullmatch(r"[\w./@+-]+", name) else "'" + name.replace("'", "'\\''") + "'"

@@ -18,6 +18,7 @@ from .disk import CONFLICT_TAG, INVALID_TAG, ChangedMeanwhile, backup, \
     copy_name as first_copy_name, local_path, read_bytes, write_atomic
 from .merge import FileMerge, try_merge
 from .names import printable
+from .names import typed
 from .sides import Side, cloud_content, local_side, side
 from .state import Base, SyncState
 from .status import SyncReport, classify
@@ -156,10 +157,13 @@ def _act(root: Path, name: str, st: str | None, base: Base | None, lpath: Path |
             clashing = f" (clashing: {'; '.join(merge.clashes)})"
     if st in ("local-changed", "deleted-locally", "conflict") and not force:
         if st == "local-changed":
-            report.add(name, "kept", st, "local changes kept; push them, or pull with force"
-                                         + note)
+            report.add(name, "kept", st, "local changes kept; push them, or take the cloud's "
+                       f"with {report.command(f'pull {typed(name)} --force', f'pull([{name!r}], force=True)')}"
+                       + note)
         elif st == "deleted-locally":
-            report.add(name, "kept", st, "deleted here; pull with force to restore it")
+            report.add(name, "kept", st, "deleted here; "
+                       f"{report.command(f'pull {typed(name)} --force', f'pull([{name!r}], force=True)')}"
+                       " restores it")
         else:
             copy = copy_name(name, CONFLICT_TAG, taken)
             if not dry:
@@ -167,7 +171,11 @@ def _act(root: Path, name: str, st: str | None, base: Base | None, lpath: Path |
             report.add(name, "conflict-copy", st,
                        f"both sides changed{clashing}: local kept, cloud version saved as "
                        f"{copy}; "
-                       f"compare with diff({name!r}), then push with force or pull with force"
+                       f"compare with {report.command(f'diff {typed(name)}', f'diff({name!r})')}"
+                       f", then keep yours with "
+                       f"{report.command(f'push {typed(name)} --force', f'push([{name!r}], force=True)')}"
+                       f" or the cloud's with "
+                       f"{report.command(f'pull {typed(name)} --force', f'pull([{name!r}], force=True)')}"
                        + note)
         return
     detail = ""

@@ -32,6 +32,7 @@ from .errors import SyncError
 from .linked import Linked
 from .merge import FileMerge, try_merge
 from .notebook_check import outgoing_notebook
+from .names import typed
 from .sides import cloud_content, side
 from .state import SyncState
 from .status import SyncReport, classify
@@ -164,8 +165,7 @@ def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
         why = {"conflict": "both sides changed since the last sync",
                "cloud-changed": "the cloud copy changed since the last sync",
                "deleted-in-cloud": "it was deleted in the cloud since the last sync"}[st]
-        report.add(cname, "refused", st, f"{why}: pull first (a conflict keeps both "
-                                         "versions), or push with force to overwrite")
+        report.add(cname, "refused", st, f"{why}: {_pull_first(report, cname)}")
         return None
     if st == "in-sync" and not keep_outputs:
         report.add(cname, "up-to-date", st)
@@ -176,6 +176,13 @@ def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
     return Planned(cname, item.content, st, seen, item if item.changes_local else None)
 
 
+def _pull_first(report: SyncReport, name: str) -> str:
+    q = typed(name)
+    return (f"pull first ({report.command(f'pull {q}', f'pull([{name!r}])')} keeps both "
+            f"versions), or {report.command(f'push {q} --force', f'push([{name!r}], force=True)')}"
+            " to overwrite the cloud's")
+
+
 def merge_first(cname: str, merge: FileMerge, seen: str | None, report: SyncReport, *,
                 keep_outputs: bool, size_cap: int) -> Planned | None:
     """A file both sides changed, merged against the last synced version, planned to go out as
@@ -184,8 +191,7 @@ def merge_first(cname: str, merge: FileMerge, seen: str | None, report: SyncRepo
     could not be sent, it is refused as before, with what clashes, and None is returned."""
     if not merge.clean:
         report.add(cname, "refused", "conflict", "both sides changed since the last sync "
-                   f"(clashing: {'; '.join(merge.clashes)}): pull first (a conflict keeps "
-                   "both versions), or push with force to overwrite")
+                   f"(clashing: {'; '.join(merge.clashes)}): {_pull_first(report, cname)}")
         return None
     try:
         merged = outgoing_item(cname, merge.text or "", keep_outputs=keep_outputs,
@@ -231,7 +237,7 @@ def push_outgoing(folder: Linked, outgoing: dict[str, Outgoing], *, force: bool,
     by the cloud name it would take, for the clash check of new names. merge=False refuses a
     file both sides changed instead of merging it first (`write`: its text is the content)."""
     state = folder._state()
-    report = SyncReport("push", dry_run)
+    report = SyncReport("push", dry_run, prog=getattr(folder, "prog", None))
     for name, why in (skipped or {}).items():
         report.add(name, "skipped", "", why)
     for name, why in (refused or {}).items():

@@ -165,6 +165,13 @@ class SyncReport:
     operation: str
     dry_run: bool = False
     actions: list[FileAction] = field(default_factory=list)
+    # The program whose commands the advice names ("qc-magics", "%qc"); None: the Python API.
+    prog: str | None = None
+
+    def command(self, words: str, call: str) -> str:
+        """Advice in the words of whoever asked: `qc-magics diff x.py` in a shell, `%qc diff
+        x.py` in a notebook, the Python call (`diff('x.py')`) through the API."""
+        return f"{self.prog} {words}" if self.prog else call
 
     def add(self, name: str, action: str, state: str, detail: str = "") -> None:
         self.actions.append(FileAction(name, action, state, detail))

@@ -104,7 +104,8 @@ class WorkspaceBase:
         self._check_folder(root, "--to" if to else None)
         ref = self.project_ref(project, root)
         return ProjectFolder(self.client, self._known(ref, root), root,
-                             concurrency=s.concurrency, size_cap=s.size_cap, progress=s.progress)
+                             concurrency=s.concurrency, size_cap=s.size_cap, progress=s.progress,
+                             prog=self.prog)
 
     def _known(self, ref: str, root: str) -> dict | str:
         """The project for a folder, at no cost when it can be: resolved before this session, or
