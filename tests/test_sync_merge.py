@@ -551,3 +551,35 @@ def test_a_merge_over_the_size_cap_is_refused_and_changes_nothing(synced, emu):
     assert action.action == "refused" and "the merge cannot be sent" in action.detail
     assert (root / "algo.py").read_text() == local
     assert emu.cloud_files(pid)["algo.py"] == T + "# cloud\n" * 50
+
+
+def test_a_save_during_a_push_merge_is_never_replaced_by_the_merge(emu, tmp_path, monkeypatch):
+    """The person saves again while a push merges: the newer save stays on disk, nothing is sent
+    for the file, and the next push takes it (no save hidden in the backups)."""
+    import qc_magics.sync.push as push
+    client = make_client(emu)
+    pid = client.create_project("Save during push")["projectId"]
+    base = [f"line_{i} = {i}\n" for i in range(12)]
+    emu.cloud_write(pid, "a.py", "".join(base))
+    folder = ProjectFolder(client, pid, tmp_path, progress="none")
+    folder.pull(all=True)
+    path = tmp_path / "a.py"
+    path.write_text("".join(["local = 1\n"] + base[1:]))
+    emu.cloud_write(pid, "a.py", "".join(base[:-1] + ["cloud = 1\n"]))
+    real = push.plan_one
+
+    def plan_then_save(*args, **kwargs):
+        planned = real(*args, **kwargs)
+        path.write_text("".join(["local = 2\n"] + base[1:]))   # a save right after the read
+        return planned
+    monkeypatch.setattr(push, "plan_one", plan_then_save)
+    report = folder.push(["a.py"])
+    assert [a.action for a in report.actions] == ["failed"]
+    assert "changed here while it was being pushed" in report.actions[0].detail
+    assert path.read_text().startswith("local = 2\n")
+    assert emu.cloud_files(pid)["a.py"].endswith("cloud = 1\n")    # nothing sent
+    monkeypatch.setattr(push, "plan_one", real)
+    report = folder.push(["a.py"])
+    assert [a.action for a in report.actions] == ["merged"]
+    assert emu.cloud_files(pid)["a.py"] == path.read_text()
+    assert path.read_text().startswith("local = 2\n") and path.read_text().endswith("cloud = 1\n")

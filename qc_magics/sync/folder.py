@@ -303,6 +303,7 @@ class ProjectFolder:
                                   "empty file can be created locally and pushed")
         try:
             item = outgoing_item(name, text, size_cap=self.size_cap)
+            item.read = None   # the text given replaces whatever the file holds (backed up)
         except InvalidNotebook as e:
             raise InvalidNotebook(f"nothing was written: {e}") from None
         except SyncError as e:

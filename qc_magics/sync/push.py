@@ -27,7 +27,7 @@ from .. import progress as progress_bars
 from ..errors import NotFoundError, QCError, TransportError
 from .clashes import local_clashes
 from .content import InvalidNotebook, fingerprint, is_notebook
-from .disk import NotText, backup, check_name, local_path, read_text, write_atomic
+from .disk import ChangedMeanwhile, NotText, backup, check_name, local_path, read_text, write_atomic
 from .errors import SyncError
 from .linked import Linked
 from .merge import FileMerge, try_merge
@@ -48,6 +48,7 @@ class Outgoing:
     text: str          # what the local file holds after the push (parameters injected)
     content: str       # what is sent: a notebook checked, without outputs unless asked
     changes_local: bool = False   # text differs from the file on disk (parameters injected)
+    read: str | None = None       # the file's text as read for this push (None: not from disk)
 
 
 @dataclass
@@ -116,7 +117,7 @@ def outgoing_item(name: str, text: str, *, size_cap: int, keep_outputs: bool = F
             f"{name} is {len(content):,} characters {what}and the cloud's cap is "
             f"{size_cap:,} per file: split it or move data out of it (or raise "
             "size_cap if your QuantConnect plan allows larger files)")
-    return Outgoing(name, text, content, text != original)
+    return Outgoing(name, text, content, text != original, read=original)
 
 
 cloud_text = cloud_content   # the name push's callers know
@@ -160,12 +161,15 @@ def plan_one(cname: str, item: Outgoing, cfile: dict | None, state: SyncState,
         merged = try_merge(cname, lside, cside, state)
         if merged is not None:   # else there is nothing to merge from: refused below, as before
             return merge_first(cname, merged, seen, report, keep_outputs=keep_outputs,
-                               size_cap=size_cap)
+                               size_cap=size_cap, read=item.read)
     if st in ("conflict", "cloud-changed", "deleted-in-cloud") and not force:
         why = {"conflict": "both sides changed since the last sync",
                "cloud-changed": "the cloud copy changed since the last sync",
                "deleted-in-cloud": "it was deleted in the cloud since the last sync"}[st]
-        report.add(cname, "refused", st, f"{why}: {_pull_first(report, cname)}")
+        advice = _pull_first(report, cname) if st != "deleted-in-cloud" else (
+            f"{report.command(f'push {typed(cname)} --force', f'push([{cname!r}], force=True)')}"
+            " creates it again; or delete it here")   # a pull keeps the file: no way out there
+        report.add(cname, "refused", st, f"{why}: {advice}")
         return None
     if st == "in-sync" and not keep_outputs:
         report.add(cname, "up-to-date", st)
@@ -184,7 +188,7 @@ def _pull_first(report: SyncReport, name: str) -> str:
 
 
 def merge_first(cname: str, merge: FileMerge, seen: str | None, report: SyncReport, *,
-                keep_outputs: bool, size_cap: int) -> Planned | None:
+                keep_outputs: bool, size_cap: int, read: str | None = None) -> Planned | None:
     """A file both sides changed, merged against the last synced version, planned to go out as
     the merge, which the local file then holds (its content before goes to the backups, see
     apply_locally): a pull-merge and a push in one call. When the changes overlap, or the merge
@@ -201,18 +205,25 @@ def merge_first(cname: str, merge: FileMerge, seen: str | None, report: SyncRepo
                                                   f"sent: {e}")
         return None
     merged.changes_local = True
+    merged.read = read   # the local file the merge was made from: replaced only if unchanged
     return Planned(cname, merged.content, "conflict", seen, merged,
                    note=f"both sides changed; merged first: {merge.taken or 'the same changes'}",
                    merged=True)
 
 
-def apply_locally(folder: Linked, name: str, text: str, state: SyncState) -> str:
+def apply_locally(folder: Linked, name: str, text: str, state: SyncState,
+                  read: str | None = None) -> str:
     """Make the local file hold `text`, backing up content that was never synced. Called only
     once the cloud write is going ahead. Returns a note for the report ("" when none)."""
     path = local_path(folder.root, name)
     old = read_text(path) if path.exists() else None
     if old == text:
         return ""
+    if read is not None and old != read:
+        # Saved again since this push read it (a live sync, an editor): that save is newer
+        # than anything planned from the old text. Nothing is written or sent for the file.
+        raise ChangedMeanwhile(f"{name} changed here while it was being pushed; nothing was "
+                               "sent for it, and the next push or sync takes the new version")
     note = ""
     if old is not None:
         base = state.get(name)
@@ -396,7 +407,8 @@ def _send_one(folder: Linked, p: Planned, state: SyncState) -> bool:
     pid = folder.project_id
     exists = p.seen is not None
     if p.local is not None:   # every check passed: the local file follows (parameters, write)
-        backed_up = apply_locally(folder, p.local.local_name, p.local.text, state)
+        backed_up = apply_locally(folder, p.local.local_name, p.local.text, state,
+                                  read=p.local.read)
         p.note = "; ".join(n for n in (p.note, backed_up) if n)
     if exists:
         folder.client.update_file(pid, p.name, p.content)   # idempotent: the client retries it
