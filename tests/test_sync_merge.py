@@ -583,3 +583,15 @@ def test_a_save_during_a_push_merge_is_never_replaced_by_the_merge(emu, tmp_path
     assert [a.action for a in report.actions] == ["merged"]
     assert emu.cloud_files(pid)["a.py"] == path.read_text()
     assert path.read_text().startswith("local = 2\n") and path.read_text().endswith("cloud = 1\n")
+
+
+@pytest.mark.parametrize("typed_side", ["local", "cloud"])
+def test_a_cell_type_change_against_a_source_edit_is_a_clash(typed_side):
+    from qc_magics.sync.cell_merge import merge_cell
+    base = {"id": "c1", "cell_type": "code", "source": "x = 1", "metadata": {},
+            "outputs": [], "execution_count": None}
+    retyped = {**base, "cell_type": "markdown"}
+    edited = {**base, "source": "x = 2"}
+    local, cloud = (retyped, edited) if typed_side == "local" else (edited, retyped)
+    assert merge_cell(base, local, cloud).clashes == [
+        "cell type changed on one side, source on the other"]

@@ -99,14 +99,20 @@ def merge_cell(base: dict, local: dict, cloud: dict) -> CellMerge:
     result = CellMerge(out)
     if "id" in local or "id" in cloud:
         out["id"] = local.get("id", cloud.get("id"))
+    sides = {}
     for name, get in (("cell_type", lambda c: c.get("cell_type")), ("source", source)):
         p = pick(get(base), get(local), get(cloud))
         if p.clash:
             result.clashes.append(name)
         elif p.side:
             setattr(result, p.side, True)
+        sides[name] = p.side
         raw = cloud if p.side == "cloud" else local
         out[name] = raw.get(name, "")
+    if sides["cell_type"] and sides["source"] and sides["cell_type"] != sides["source"]:
+        # Code turned markdown on one side, its text edited on the other: each change was made
+        # for the other kind of cell (markdown run as code), so neither can be taken alone.
+        result.clashes.append("cell type changed on one side, source on the other")
     cloud_ran = ran(cloud) != ran(base)
     runner = cloud if cloud_ran else local
     meta = merge_keys(_meta(base), _meta(local), _meta(cloud),
