@@ -595,3 +595,18 @@ def test_a_cell_type_change_against_a_source_edit_is_a_clash(typed_side):
     local, cloud = (retyped, edited) if typed_side == "local" else (edited, retyped)
     assert merge_cell(base, local, cloud).clashes == [
         "cell type changed on one side, source on the other"]
+
+
+@pytest.mark.parametrize("odd", ["\r", "\x0c", "\u2028", "\x0b"])
+def test_a_text_merge_never_breaks_a_line_at_a_lone_cr_or_form_feed(odd):
+    from qc_magics.sync.merge_text import merge_text
+    base = f"a\n1\nx{odd}y\n3\nb\n"
+    merged = merge_text(base, base.replace("a\n", "A\n"), base.replace("b\n", "B\n"))
+    assert merged.text == f"A\n1\nx{odd}y\n3\nB\n"
+
+
+def test_one_crlf_line_does_not_turn_a_whole_merge_into_crlf():
+    from qc_magics.sync.merge_text import merge_text
+    base = "a\n1\n2\r\n3\nb\n"
+    merged = merge_text(base, base.replace("a\n", "A\n"), base.replace("b\n", "B\n"))
+    assert merged.text == "A\n1\n2\n3\nB\n"

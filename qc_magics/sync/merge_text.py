@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from .content import normalise_text
 
 
 @dataclass(frozen=True)
@@ -75,11 +74,20 @@ def _regions(base: list[str], a: list[str], b: list[str]):
     yield len(base), len(base), len(a), len(a), len(b), len(b)
 
 
+def _lines(text: str) -> list[str]:
+    """Lines ending in LF (CRLF read as LF). Only a line feed ends a line: a lone CR, a form
+    feed or U+2028 is data inside it, as Python and git read source (str.splitlines would split
+    there and the merge would write line breaks neither side wrote)."""
+    parts = text.replace("\r\n", "\n").split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
 def merge_text(base: str, local: str, cloud: str) -> TextMerge:
     """Merge `local` and `cloud`, both changed from `base`. The merged text keeps every change
     either side made, or is None and `clashes` says where they overlap."""
-    crlf = "\r\n" in local
-    base_l, a, b = (normalise_text(t).splitlines(keepends=True) for t in (base, local, cloud))
+    # Written back with the local file's usual line ending (most of its lines end in CRLF).
+    crlf = local.count("\r\n") * 2 > local.count("\n")
+    base_l, a, b = (_lines(t) for t in (base, local, cloud))
     out: list[str] = []
     result = TextMerge(None)
     z = ia = ib = 0
