@@ -66,6 +66,14 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]):
     return frame
 
 
+def _html(frame) -> str:
+    """The report's table in a notebook, every detail whole: a cut "pull first (…" hides the
+    very advice the line is for (pandas cuts text at 50 characters by default)."""
+    import pandas as pd
+    with pd.option_context("display.max_colwidth", None):
+        return _shown(frame)._repr_html_()
+
+
 def _shown(frame):
     """The frame as displayed: names and notes escaped (bidi overrides reorder HTML too)."""
     frame = frame.copy()
@@ -125,7 +133,7 @@ class StatusReport:
         import html
 
         return (f"<div>project {self.project_id} &harr; <code>{html.escape(self.folder)}"
-                "</code></div>" + _shown(self.to_frame())._repr_html_())
+                "</code></div>" + _html(self.to_frame()))
 
     def __repr__(self) -> str:   # a terminal shows the table, not the dataclass fields
         return str(self)
@@ -215,7 +223,7 @@ class SyncReport:
         if self.dry_run:
             frame["action"] = frame["action"].map(self.said)
         tail = f"<div>{html.escape(DRY_RUN_NOTE)}</div>" if self.dry_run else ""
-        return f"<div><b>{verb}</b></div>" + _shown(frame)._repr_html_() + tail
+        return f"<div><b>{verb}</b></div>" + _html(frame) + tail
 
     def __repr__(self) -> str:
         return str(self)
