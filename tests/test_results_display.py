@@ -424,3 +424,11 @@ def test_every_view_from_the_emulator_has_real_times_and_readable_numbers(client
     clean(grid)
     assert grid.splitlines()[-1].startswith("best: ema_fast=")
     assert len(opt.grid) == 6 and "Tracking Error" in opt.view().frame
+
+
+def test_a_running_backtest_reads_running_with_its_progress_not_the_spec_template():
+    from qc_magics.results.formats import backtest_status
+    assert backtest_status("'Running: _%'", 0.4) == "Running (40%)"
+    assert backtest_status("'Running: _%'") == "Running"
+    assert backtest_status("Running: 45%", 0.45) == "Running: 45%"   # a real text stays
+    assert backtest_status("In Queue...") == "In Queue..."

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .formats import (LOWER_IS_BETTER, MISSING, RENAMED, SHORT_LABELS, TRADE_KINDS, Kind, currency_of,
                       format_date, format_plain, format_statistic, format_value, is_statistic,
-                      one_name_per_statistic, statistic_kind)
+                      one_name_per_statistic, statistic_kind, backtest_status)
 from .layout import WIDTH, Cells, shorten, to_html, to_text
 
 if TYPE_CHECKING:
@@ -164,6 +164,8 @@ def backtests_view(frame: pd.DataFrame, *, ids: bool = False) -> TableView:
     shown = _as_fractions(frame)
     stats = [c for c in LIST_KEY_STATISTICS if c in shown.columns]
     compact = shown[["name", "created", "status", *stats]].copy()
+    progress = shown["progress"] if "progress" in shown.columns else [None] * len(shown)
+    compact["status"] = [backtest_status(s, p) for s, p in zip(shown["status"], progress)]
     params: list[str] = []
     if "parameters" in shown.columns:     # a column per parameter, not a dict per row
         table = pd.DataFrame(list(shown["parameters"]), index=shown.index)
@@ -279,7 +281,8 @@ def statistics_view(bt: "Backtest", only: Sequence[str] | None = None) -> TableV
         names = [n for n in names if n in sent]
     rows = _statistic_rows(names, [values], currency)
     cells = Cells(["statistic", "value"], rows, [False, True])
-    title = f"backtest {bt.id} {shorten(bt.name, 40)!r}: {bt.status}"
+    title = f"backtest {bt.id} {shorten(bt.name, 40)!r}: " \
+        f"{backtest_status(bt.status, bt.data.get('progress'))}"
     note = f"error: {bt.error}" if bt.error else ""
     return TableView(bt.statistics.to_frame("value"), cells, title=title, note=note,
                      empty="(no statistics yet)" + (f"\n{note}" if note else ""))

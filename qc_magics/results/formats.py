@@ -199,3 +199,22 @@ def currency_of(raw: dict[str, Any]) -> str:
         if m:
             return m.group(1)
     return "$"
+
+
+def backtest_status(status: Any, progress: Any = None) -> str:
+    """A backtest's status as people read it. The spec's running status is the template
+    "'Running: _%'" (quotes included), and what the real service sends is not known: the quotes
+    go, and the placeholder becomes the progress when there is one ("Running (40%)").
+
+    >>> backtest_status("'Running: _%'", 0.4), backtest_status("Completed.")
+    ('Running (40%)', 'Completed.')
+    """
+    text = str(status or "").strip().strip("'").strip()
+    if "_%" in text:
+        head = text.split(":")[0].strip() or "Running"
+        try:
+            fraction = float(progress)
+        except (TypeError, ValueError):
+            fraction = math.nan
+        return f"{head} ({fraction:.0%})" if math.isfinite(fraction) else head
+    return text
