@@ -128,6 +128,11 @@ class OptimizationEstimate:
                 f"{self.node_type} nodes, about {self.seconds / 60:,.1f} min, costing about "
                 f"{dollars(self.cost)} (balance {balance} QCC).")
 
+    def __repr__(self) -> str:
+        # What a notebook shows for `%qc optimize estimate`: the sentence, not the fields
+        # (each field is still an attribute: estimate.cost, estimate.backtests).
+        return str(self)
+
 
 def range_size(r: ParameterRange) -> int:
     """How many values the range holds; refuses what is not a finite, listable range."""

@@ -231,6 +231,7 @@ def test_optimize_estimate_run_read_abort_delete(ip, emu, capsys):
     params = "--param fast=5:15:5 --param slow=50:100:50 --target sharpe --node O4-12 --parallel 2"
     estimate = qc(ip, f"optimize estimate {params}")
     assert estimate.backtests == 6 and estimate.parallel_nodes == 2
+    assert repr(estimate).startswith("Estimate: 6 backtests")   # what the notebook shows
     with pytest.raises(UsageError, match="cannot ask for confirmation here; add --yes or "
                                          "--max-cost USD"):
         qc(ip, f"optimize run {params}")
