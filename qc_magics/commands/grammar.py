@@ -45,7 +45,11 @@ def _dry_run(p: argparse.ArgumentParser) -> None:
 
 
 def _out(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", metavar="VAR", help="store the result in VAR and show nothing")
+    # A notebook variable: the shell has none (it refuses --out, pointing to --json), so its
+    # help does not offer it.
+    notebook = p.prog.startswith("%")
+    p.add_argument("--out", metavar="VAR", help="store the result in VAR and show nothing"
+                   if notebook else argparse.SUPPRESS)
 
 
 def _organization(p: argparse.ArgumentParser) -> None:
