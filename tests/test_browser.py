@@ -265,6 +265,10 @@ def test_panel_example_in_jupyterlab(page, lab, cloud):
     # Saved and reloaded (the kernel still runs): the same panel, each status line as it was.
     save_with_the_keyboard(page)
     reload_and_reopen(page, name)
+    # The widget manager draws from the saved state once the page has settled (a new kernel
+    # may be starting meanwhile, on a busy machine for seconds): what counts is what stays.
+    expect(page.locator("#main")).not_to_contain_text("Error displaying widget",
+                                                      timeout=60_000)
     check_what_the_page_shows(page, cloud.api_token)
     for tab, view in status.items():
         expect(view).to_have_text(lines[tab])
@@ -277,6 +281,10 @@ def test_panel_example_in_jupyterlab(page, lab, cloud):
     shut_down_kernels(lab)
     page.goto(f"{lab['base']}/lab/tree/{name}?reset")
     reload_and_reopen(page, name)
+    # The widget manager draws from the saved state once the page has settled (a new kernel
+    # may be starting meanwhile, on a busy machine for seconds): what counts is what stays.
+    expect(page.locator("#main")).not_to_contain_text("Error displaying widget",
+                                                      timeout=60_000)
     check_what_the_page_shows(page, cloud.api_token)
     for tab, view in status.items():
         expect(view).to_have_text(lines[tab])
