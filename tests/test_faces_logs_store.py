@@ -217,6 +217,7 @@ def test_cli_log_lines_are_escaped():
 
 
 def test_cli_store_round_trip_and_exit_codes(run, emu):
+    import json
     (run.work / "f.csv").write_bytes(b"a,b\n1,2\n")
     assert run("store", "put", "r/f.csv", "f.csv")[:2] == (0, "stored r/f.csv (8 bytes)\n")
     code, out, err = run("store", "put", "r/g.json", stdin=b'[{"a": 1}, {"a": 2}]')
@@ -226,6 +227,9 @@ def test_cli_store_round_trip_and_exit_codes(run, emu):
     code, out, err = run("store", "get", "r/g.json")
     assert code == 0 and out.split() == ["a", "1", "2"]     # no pandas row numbers
     assert "preparing" in err                     # the bar while the job was not ready
+    run("store", "put", "r/cfg.json", stdin=b'{"a": 1, "b": [1, 2], "c": {"d": "x"}}')
+    code, out, err = run("store", "get", "r/cfg.json")   # JSON as JSON, not a dict's table
+    assert code == 0 and json.loads(out) == {"a": 1, "b": [1, 2], "c": {"d": "x"}}
     code, out, err = run("store", "get", "r/f.csv", "--to", "copy.csv")
     assert code == 0 and (run.work / "copy.csv").read_bytes() == b"a,b\n1,2\n"
     code, out, err = run("store", "get", "r/f.csv", "--to", "copy.csv")

@@ -69,11 +69,20 @@ def _get(s: Session, a: Namespace, cell: str | None):
             raise Refused(f"{s.prog} store get: {a.to} exists; add --force to replace it")
     with _store(s, a, f"get {a.key}") as store:
         if a.to is None:
-            return store.get(a.key, allow_pickle=a.allow_pickle)
+            value = store.get(a.key, allow_pickle=a.allow_pickle)
+            if not s.frames and isinstance(value, (dict, list)) and not _rows(value):
+                import json   # a shell shows stored JSON as JSON, not as a Python dict's table
+                return json.dumps(value, indent=2, ensure_ascii=False)
+            return value
         data = store.get_bytes(a.key)   # bytes on disk run nothing: no pickle question
     from ..sync.disk import write_atomic
     write_atomic(target, data)
     return f"wrote {a.key} ({len(data):,} bytes) to {target}"
+
+
+def _rows(value: object) -> bool:
+    """A JSON list of records, which a terminal shows as a table."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
 def _put(s: Session, a: Namespace, cell: str | bytes | None):
