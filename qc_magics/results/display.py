@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .formats import (LOWER_IS_BETTER, MISSING, RENAMED, SHORT_LABELS, TRADE_KINDS, Kind, currency_of,
-                      format_date, format_plain, format_statistic, format_value, is_statistic,
-                      one_name_per_statistic, statistic_kind, backtest_status)
+from .formats import (LOWER_IS_BETTER, MISSING, RENAMED, SHORT_LABELS, TRADE_KINDS, Kind,
+                      backtest_status, currency_of, format_date, format_plain, format_statistic,
+                      format_value, is_statistic, one_name_per_statistic, statistic_kind)
 from .layout import WIDTH, Cells, shorten, to_html, to_text
 
 if TYPE_CHECKING:
@@ -403,7 +403,8 @@ def grid_view(opt: "Optimization") -> TableView:
     ranked = ranked_grid(opt, grid)
     compact = _non_empty(ranked[params + [s for s in stats if s in ranked.columns]])
     cells = frame_cells(compact, SHORT_LABELS, plain=set(params), index=False)
-    title = f"optimization {opt.id} {shorten(opt.name, 24)!r}: {opt.status}, {len(grid)} backtests"
+    title = (f"optimization {opt.id} {shorten(opt.name, 32)!r}: {opt.status}, "
+             f"{len(grid)} backtests")
     return TableView(grid, cells, title=title, note=best_line(opt, grid),
                      empty="(no backtest finished yet)")
 

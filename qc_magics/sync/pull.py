@@ -156,27 +156,23 @@ def _act(root: Path, name: str, st: str | None, base: Base | None, lpath: Path |
         if merge is not None:
             clashing = f" (clashing: {'; '.join(merge.clashes)})"
     if st in ("local-changed", "deleted-locally", "conflict") and not force:
+        q = typed(name)
+        take_cloud = report.command(f"pull {q} --force", f"pull([{name!r}], force=True)")
         if st == "local-changed":
             report.add(name, "kept", st, "local changes kept; push them, or take the cloud's "
-                       f"with {report.command(f'pull {typed(name)} --force', f'pull([{name!r}], force=True)')}"
-                       + note)
+                                         f"with {take_cloud}" + note)
         elif st == "deleted-locally":
-            report.add(name, "kept", st, "deleted here; "
-                       f"{report.command(f'pull {typed(name)} --force', f'pull([{name!r}], force=True)')}"
-                       " restores it")
+            report.add(name, "kept", st, f"deleted here; {take_cloud} restores it")
         else:
             copy = copy_name(name, CONFLICT_TAG, taken)
             if not dry:
                 write_copy(root, copy, name, cside.text or "", state)
+            compare = report.command(f"diff {q}", f"diff({name!r})")
+            keep_yours = report.command(f"push {q} --force", f"push([{name!r}], force=True)")
             report.add(name, "conflict-copy", st,
                        f"both sides changed{clashing}: local kept, cloud version saved as "
-                       f"{copy}; "
-                       f"compare with {report.command(f'diff {typed(name)}', f'diff({name!r})')}"
-                       f", then keep yours with "
-                       f"{report.command(f'push {typed(name)} --force', f'push([{name!r}], force=True)')}"
-                       f" or the cloud's with "
-                       f"{report.command(f'pull {typed(name)} --force', f'pull([{name!r}], force=True)')}"
-                       + note)
+                       f"{copy}; compare with {compare}, then keep yours with {keep_yours} or "
+                       f"the cloud's with {take_cloud}" + note)
         return
     detail = ""
     target = lpath or local_path(root, name)

@@ -75,6 +75,10 @@ class WatchEvent:
                                                    if self.detail else "")) if p)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 @dataclass
 class WatchStatus:
     """Where a live sync stands: each file's state, the conflicts it stopped on, the rounds."""
@@ -95,11 +99,12 @@ class WatchStatus:
         counts: dict[str, int] = {}
         for state in self.files.values():
             counts[state] = counts.get(state, 0) + 1
-        files = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no files"
-        conflicts = (f"; stopped on {len(self.conflicts)} conflict(s): "
+        files = ", ".join(f"{_count(n, 'file')} {state}" for state, n in sorted(counts.items())) \
+            or "no files"
+        conflicts = (f"; stopped on {_count(len(self.conflicts), 'conflict')}: "
                      f"{', '.join(printable(n) for n in self.conflicts)}" if self.conflicts else "")
-        return (f"{files}{conflicts}; {self.rounds} cloud checks, {self.reads} reads, "
-                f"{self.pushes} files sent")
+        return (f"{files}{conflicts}; {_count(self.rounds, 'cloud check')}, "
+                f"{_count(self.reads, 'read')}, {_count(self.pushes, 'file')} sent")
 
 
 Listener = Callable[[WatchEvent], None]
