@@ -265,20 +265,19 @@ class Panel:
             self.backtests_table.value = "<i>no backtests yet</i>"
             self.backtest.options = []
             return
-        def pct(x: float) -> str:
-            return "" if x != x else f"{x * 100:.1f}%"
+        from ..results.formats import backtest_status, format_statistic
 
-        def num(x: float, fmt: str = ".2f") -> str:
-            return "" if x != x else format(x, fmt)
-
+        # The same numbers as every other face: Sharpe to 3 decimals, percents to 2.
+        shown = [("sharpe_ratio", "Sharpe Ratio"), ("compounding_annual_return",
+                  "Compounding Annual Return"), ("drawdown", "Drawdown"),
+                 ("net_profit", "Net Profit"), ("trades", "Total Orders")]
+        right = "style='padding:2px 10px;text-align:right'"
         rows = "".join(
             f"<tr><td>{html.escape(str(r['name']))}</td><td><code>{bid[:8]}</code></td>"
-            f"<td>{html.escape(str(r['status']).strip(chr(39)))}</td>"
-            f"<td style='padding:2px 10px;text-align:right'>{num(r['sharpe_ratio'])}</td>"
-            f"<td style='padding:2px 10px;text-align:right'>{pct(r['compounding_annual_return'])}</td>"
-            f"<td style='padding:2px 10px;text-align:right'>{pct(r['drawdown'])}</td>"
-            f"<td style='padding:2px 10px;text-align:right'>{pct(r['net_profit'])}</td>"
-            f"<td style='padding:2px 10px;text-align:right'>{num(r['trades'], '.0f')}</td></tr>"
+            f"<td>{html.escape(backtest_status(r['status'], r.get('progress')))}</td>"
+            + "".join(f"<td {right}>{format_statistic(stat, r[column])}</td>"
+                      for column, stat in shown)
+            + "</tr>"
             for bid, r in frame.iterrows())
         head = "".join(f"<th style='{CELL}'>{h}</th>" for h in (
             "backtest", "id", "status", "Sharpe", "CAR", "drawdown", "net profit", "trades"))
