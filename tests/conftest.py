@@ -165,3 +165,11 @@ def ipshell():
         from IPython import get_ipython
         shell = get_ipython()
     return shell
+
+
+@pytest.fixture(scope="module")
+def shell(ipshell):
+    """The test InteractiveShell with the extension loaded, for one module's tests."""
+    ipshell.run_line_magic("load_ext", "qc_magics")
+    yield ipshell
+    ipshell.run_line_magic("unload_ext", "qc_magics")

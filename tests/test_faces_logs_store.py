@@ -13,13 +13,6 @@ from IPython.core.error import UsageError
 from conftest import SUITE_TOKEN, qc
 
 
-@pytest.fixture(scope="module")
-def shell(ipshell):
-    ipshell.run_line_magic("load_ext", "qc_magics")
-    yield ipshell
-    ipshell.run_line_magic("unload_ext", "qc_magics")
-
-
 @pytest.fixture
 def ip(shell, emu, tmp_path, monkeypatch):
     for name, value in (("QC_USER_ID", emu.user_id), ("QC_API_TOKEN", emu.api_token),

@@ -435,13 +435,6 @@ def _settled(handle, emu, pid, folder) -> bool:
 
 # --- faces ---------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def shell(ipshell):
-    ipshell.run_line_magic("load_ext", "qc_magics")
-    yield ipshell
-    ipshell.run_line_magic("unload_ext", "qc_magics")
-
-
 @pytest.fixture
 def ip(shell, emu_env, emu, tmp_path):
     """The test shell on this test's emulator and folder (as test_magics.py sets it)."""
