@@ -1,5 +1,6 @@
-"""The transport's HTTP layer (api/wire.py, on http.client): keep-alive reuse, a connection the
-server closed, proxies from the environment, TLS that verifies, and no `requests` on the way."""
+"""The transport's HTTP layer (api/wire.py, HTTP/1.1 on sockets): keep-alive reuse, a connection
+the server closed, proxies from the environment (api/proxies.py), TLS that verifies, and no
+`requests` on the way."""
 from __future__ import annotations
 
 import socket
@@ -10,7 +11,7 @@ import threading
 
 import pytest
 
-from qc_magics.api import wire
+from qc_magics.api import proxies, wire
 
 
 def test_connections_are_kept_alive_and_reused(client, emu):
@@ -70,7 +71,7 @@ def test_proxies_come_from_the_environment_as_requests_read_them(monkeypatch, en
             monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert wire.proxy_for(*url) == expected
+    assert proxies.proxy_for(*url) == expected
 
 
 def test_a_plain_proxy_gets_the_absolute_url(monkeypatch):

@@ -33,6 +33,8 @@ import zlib
 from typing import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
+from .proxies import proxy_for
+
 USER_AGENT = "qc-magics/0.1"
 MAX_LINE = 65536         # a status or header line longer than this is not an answer we can read
 MAX_HEADERS = 200
@@ -466,49 +468,6 @@ def tls_context():
     if cafile and os.path.isdir(cafile):
         return ssl.create_default_context(capath=cafile)
     return ssl.create_default_context(cafile=cafile)
-
-
-def proxy_for(scheme: str, host: str, port: int) -> str | None:
-    """The proxy URL the environment gives for this host, as requests read it, or None."""
-    env: dict[str, str] = {}
-    for name, value in os.environ.items():   # upper case first: lower case wins
-        low = name.lower()
-        if low.endswith("_proxy") and value and name == name.upper():
-            env[low] = value
-    for name, value in os.environ.items():
-        low = name.lower()
-        if low.endswith("_proxy") and value and name != name.upper():
-            env[low] = value
-    if "REQUEST_METHOD" in os.environ:   # CGI: HTTP_PROXY may come from a request header
-        env.pop("http_proxy", None)
-    proxy = env.get(scheme + "_proxy") or env.get("all_proxy")
-    if proxy is None or _bypassed(host, port, env.get("no_proxy", "")):
-        return None
-    return proxy
-
-
-def _bypassed(host: str, port: int, no_proxy: str) -> bool:
-    host = host.lower().strip("[]")
-    for entry in (e.strip().lower() for e in no_proxy.replace(" ", ",").split(",")):
-        if not entry:
-            continue
-        if entry == "*":
-            return True
-        if "/" in entry:   # a network in CIDR form matches an IP address host
-            import ipaddress
-            try:
-                if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
-                    return True
-            except ValueError:
-                pass
-            continue
-        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
-        if entry_port and entry_port != str(port):
-            continue
-        name = name.lstrip(".")
-        if host == name or host.endswith("." + name):
-            return True
-    return False
 
 
 def _authority(host: str, port: int, default: int) -> str:
