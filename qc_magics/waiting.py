@@ -19,10 +19,12 @@ def check_waiting(poll: tuple[float, float], timeout: float | None) -> None:
     """Refuse a schedule that would never end, never sleep, or fail halfway. Callers check
     before their first request, so a bad value never leaves a job half-started."""
     try:
-        first, cap = (float(x) for x in poll)
+        first, cap = poll
     except (TypeError, ValueError):
-        raise InvalidArgument(f"poll is (first wait, longest wait) in seconds, not {poll!r}"
-                              ) from None
+        first = cap = None
+    # Numbers only: "1" or True would pass float() here and fail later, half-way through a wait.
+    if not all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in (first, cap)):
+        raise InvalidArgument(f"poll is (first wait, longest wait) in seconds, not {poll!r}")
     if not (MIN_POLL <= first <= MAX_WAIT and first <= cap <= MAX_WAIT):
         raise InvalidArgument(f"poll waits must be between {MIN_POLL:g} and {MAX_WAIT:g} "
                               f"seconds, the first no longer than the last, not {poll!r}")

@@ -163,3 +163,10 @@ def test_printable_leaves_nothing_a_terminal_acts_on(text):
 ])
 def test_printable_examples(raw, shown):
     assert printable(raw) == shown
+
+
+@pytest.mark.parametrize("poll", [(True, "1"), ("1", 2.0), (1.0, True), (0.5,)])
+def test_a_poll_of_text_or_bools_is_refused_before_any_request(poll):
+    """Found by the generated test above: (True, '1') passed float() and failed mid-wait."""
+    with pytest.raises(InvalidArgument, match="poll is"):
+        jobs.run_backtest(_NoService(), 1, poll=poll, progress="none")
