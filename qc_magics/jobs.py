@@ -24,7 +24,7 @@ from .results.optimization import Optimization
 # The shared words, re-exported under the names jobs has always had.
 from .vocabulary import (DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, DEFAULT_POLL,  # noqa: F401
                          DEFAULT_TARGET, NODE_LIMITS, NODE_PRICES, default_direction)
-from .waiting import check_waiting, poll_until
+from .waiting import CONCURRENCY, check_waiting, poll_until
 # A range past this many values is a typo (a step of 0.0001 for 1), and listing it would hang.
 MAX_RANGE_VALUES = 100_000
 
@@ -76,7 +76,7 @@ def build(client: Any, project_id: int, *, poll: tuple[float, float] = DEFAULT_P
 def run_backtest(client: Any, project: int | str, name: str | None = None,
                  parameters: Mapping[str, Any] | None = None, *, wait: bool = True,
                  progress: str = "auto", poll: tuple[float, float] = DEFAULT_POLL,
-                 timeout: float | None = None, concurrency: int = 8) -> Backtest:
+                 timeout: float | None = None, concurrency: int = CONCURRENCY) -> Backtest:
     """Compile the project, start a backtest, and (with wait=True) follow it to the end.
 
     >>> bt = run_backtest(client, "Momentum", parameters={"ema_fast": 10})

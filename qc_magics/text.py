@@ -23,12 +23,19 @@ def needs_escape(c: str) -> bool:
     return c in BIDI or unicodedata.category(c) in _UNSAFE
 
 
+def has_unsafe(text: str) -> bool:
+    """Whether any character of `text` needs_escape: the fast path of printable, for checks."""
+    if text.isprintable() and not BIDI.intersection(text):
+        return False   # isprintable is False for every Cc, Cf, Z*, Cs: nothing to look up
+    return any(needs_escape(c) for c in text)
+
+
 def printable(text: object, *, keep_newlines: bool = False) -> str:
     """`text` with every character a terminal would act on written as its escape (\\n, \\x1b,
     \\u202e): what shows is what is there, on one line unless `keep_newlines`."""
     text = str(text)
-    if text.isprintable() and not BIDI.intersection(text):
-        return text   # the common case, fast (isprintable is False for every Cc, Cf, Z*, Cs)
+    if not has_unsafe(text):
+        return text   # the common case, fast
     out = []
     for c in text:
         if c == "\n" and keep_newlines or not needs_escape(c):

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
 from .errors import InvalidArgument, WaitTimeout
+from .vocabulary import CONCURRENCY  # noqa: F401 (the pools' default, named where they are)
 
 T = TypeVar("T")
 GROWTH = 1.6   # each wait is this many times the last, up to the cap

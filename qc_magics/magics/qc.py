@@ -20,6 +20,7 @@ from ..workspace import Settings, Workspace, load_settings, save_project
 from ..commands.numbers import MAX_WAIT
 from ..commands.render import for_notebook, printable
 from ..errors import QCError, WaitInterrupted, user_text
+from ..vocabulary import CONCURRENCY
 
 CELL_COMMANDS = ("write", "store put")   # the ones whose content can be the cell's body
 _NO_PROMPT = (EOFError, OSError, NotImplementedError)
@@ -80,8 +81,8 @@ class QCMagics(Magics):
     timeout = Float(None, allow_none=True, help="Give up waiting on a job after this many "
                     "seconds (the job goes on); 0 checks once, None waits as long as it takes."
                     ).tag(config=True)
-    concurrency = Int(8, help="Requests in flight at once for many files or order windows "
-                      "(1 to 64).").tag(config=True)
+    concurrency = Int(CONCURRENCY, help="Requests in flight at once for many files or order "
+                      "windows (1 to 64).").tag(config=True)
     size_cap = Int(32_000, help="Per-file size cap in characters (larger plans allow more)."
                    ).tag(config=True)
     show_tracebacks = Bool(False, help="Show full tracebacks instead of one-line errors."

@@ -16,7 +16,7 @@ import pandas as pd
 from .. import progress as progress_bars
 from ..errors import BacktestRuntimeError, NotFoundError, WaitTimeout
 from ..vocabulary import DEFAULT_POLL
-from ..waiting import poll_until
+from ..waiting import CONCURRENCY, poll_until
 from . import frames
 from .handle import Handle, OnProgress
 from .layout import shorten
@@ -95,7 +95,7 @@ class Backtest(Handle):
     kind = "backtest"
 
     def __init__(self, client: Any, project_id: int, backtest_id: str, data: dict | None = None,
-                 *, progress: str = "auto", concurrency: int = 8,
+                 *, progress: str = "auto", concurrency: int = CONCURRENCY,
                  poll: tuple[float, float] = DEFAULT_POLL):
         super().__init__(client, backtest_id, data, progress=progress, poll=poll)
         self.project_id = int(project_id)

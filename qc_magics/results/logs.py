@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidArgument
-from ..waiting import poll_until
+from ..waiting import CONCURRENCY, poll_until
 from .times import UTC_DTYPE
 from .windows import read_all
 
@@ -31,7 +31,7 @@ _PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} ")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 
 
-def read_log_lines(fetch: Callable[[int, int], dict], *, concurrency: int = 8,
+def read_log_lines(fetch: Callable[[int, int], dict], *, concurrency: int = CONCURRENCY,
                    poll: tuple[float, float] = (0.5, 5.0), loading_timeout: float = 120.0
                    ) -> list[str]:
     """Every line, in order: windows of 200 read concurrently and stitched by position.
@@ -161,7 +161,7 @@ def typed(values: pd.Series) -> pd.Series:
 
 
 def read(client: Any, project_id: int, backtest_id: str, *, query: str | None = None,
-         concurrency: int = 8, poll: tuple[float, float] = (0.5, 5.0)) -> list[str]:
+         concurrency: int = CONCURRENCY, poll: tuple[float, float] = (0.5, 5.0)) -> list[str]:
     """Every line of a backtest's log (those containing `query`, case-insensitive, if given)."""
     return read_log_lines(
         lambda s, e: client.read_backtest_log(project_id, backtest_id, s, e, query=query),

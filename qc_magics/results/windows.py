@@ -16,7 +16,7 @@ import time
 from typing import Callable
 
 from ..errors import ApiError, InvalidArgument, NotFoundError, WaitTimeout
-from ..waiting import bounded_pool
+from ..waiting import CONCURRENCY, bounded_pool
 
 WINDOW = 100          # end - start the service accepts
 NARROW_WINDOW = 99    # what a client or service holding to the spec's "< 100" accepts
@@ -41,7 +41,7 @@ class _Stitched:
 
 
 def read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | None,
-             concurrency: int = 8, loading_timeout: float = 60.0,
+             concurrency: int = CONCURRENCY, loading_timeout: float = 60.0,
              poll: tuple[float, float] = (0.25, 2.0), width: int = WINDOW) -> list[dict]:
     """Every item, in order. `fetch(start, end)` returns {key: [...], "length": n}.
 

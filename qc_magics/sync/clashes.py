@@ -56,6 +56,17 @@ def file_inside(name: str, files: Iterable[str]) -> str | None:
     return next((f for f in sorted(files) if f.startswith(name + "/")), None)
 
 
+def first_inside(files: Iterable[str]) -> dict[str, str]:
+    """Every folder the `files` make, with the first file (in code-point order) inside it:
+    `file_inside` for many names at once, in one pass instead of a sort per name."""
+    inside: dict[str, str] = {}
+    for f in files:
+        for folder in folders_of(f):
+            if folder not in inside or f < inside[folder]:
+                inside[folder] = f
+    return inside
+
+
 def twin_reason(keep: str, where: str) -> str:
     return (f"differs from {keep!r} only in case or Unicode form, which macOS and Windows disks "
             f"take for one file; rename one of them {where}")
@@ -83,11 +94,12 @@ def local_clashes(names: Iterable[str], local: Iterable[str], cloud: Iterable[st
     names, local, cloud = list(names), set(local), set(cloud)
     refused: dict[str, Outside] = {}
     keep = twins(local | cloud | set(names), synced, cloud)
+    holding = first_inside(cloud)
     for name in names:
         if name in keep:
             refused[name] = Outside("refused", twin_reason(keep[name], "here or in the cloud"))
         elif (above := file_above(name, cloud)) is not None:
             refused[name] = Outside("refused", under_a_file_reason(above, "in the cloud"))
-        elif (inside := file_inside(name, cloud - {name})) is not None:
+        elif (inside := holding.get(name)) is not None:
             refused[name] = Outside("refused", holds_files_reason(inside, "in the cloud"))
     return refused

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from .. import progress as progress_bars
 from ..api.lookup import find_project
 from ..errors import InvalidArgument
-from ..waiting import bounded_pool
+from ..waiting import CONCURRENCY, bounded_pool
 from . import cloud_edits
 from .clashes import local_clashes
 from .content import InvalidNotebook, is_notebook
@@ -56,7 +56,8 @@ class ProjectFolder:
     again) and the local folder that mirrors it."""
 
     def __init__(self, client: Any, project: int | str | Mapping[str, Any],
-                 folder: str | os.PathLike = ".", *, concurrency: int = 8, size_cap: int = DEFAULT_SIZE_CAP,
+                 folder: str | os.PathLike = ".", *, concurrency: int = CONCURRENCY,
+                 size_cap: int = DEFAULT_SIZE_CAP,
                  include_libraries: bool = False, progress: str = "auto",
                  max_concurrency: int | None = None, prog: str | None = None):
         if concurrency < 1:

@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..errors import QCError
-from ..text import needs_escape, printable  # noqa: F401 (printable: sync's reports use it)
+from ..text import has_unsafe, printable  # noqa: F401 (printable: sync's reports use it)
 
 GENERATED_DIRS = frozenset({"__pycache__", "node_modules"})
 LITTER_FILES = frozenset({"Thumbs.db", "desktop.ini"})
@@ -80,7 +80,7 @@ def outside(name: str) -> Outside | None:
     problem = _unsafe(name)
     if problem:
         return Outside("refused", problem)
-    if any(needs_escape(c) for c in name):
+    if has_unsafe(name):
         return Outside("refused", "holds control or bidi-override characters")
     parts = name.split("/")
     if any(len(p.encode("utf-8", "surrogatepass")) > NAME_MAX_BYTES for p in parts):

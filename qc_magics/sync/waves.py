@@ -1,12 +1,13 @@
 """Many files over an adaptive pool: waves that grow while answers stay fast, shrink on 429/5xx.
 
-A fixed pool of 8 leaves most of a fast link idle on a push of 190 files; a large fixed pool
+A small fixed pool leaves most of a fast link idle on a push of 190 files; a large fixed pool
 floods a service that is already throttling. So work goes out in waves: the first holds `start`
-files; a wave with no retry (429, 5xx, dropped connection: the transport counts them) and answers
-about as fast as the fastest wave seen makes the next one GROWTH (4) times as large, up to
-`ceiling`; a wave that needed retries halves it. Each wave waits for its slowest file, so the
-number of waves is what a push of many files pays in round trips: growing fourfold, 190 files go
-in 5 waves (8, 32, 64, 64, 22) instead of 6 when doubling. Per-file safety is unchanged: each file's task is whole (read, decide, send).
+files (the `concurrency` setting, 16 by default); a wave with no retry (429, 5xx, dropped
+connection: the transport counts them) and answers about as fast as the fastest wave seen makes
+the next one GROWTH (4) times as large, up to `ceiling`; a wave that needed retries halves it.
+Each wave waits for its slowest file, so the number of waves is what a push of many files pays in
+round trips: 190 files go in 4 waves (16, 64, 64, 46); from 8, doubling, it took 6. Per-file
+safety is unchanged: each file's task is whole (read, decide, send).
 """
 from __future__ import annotations
 

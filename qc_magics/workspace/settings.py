@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..vocabulary import DEFAULT_POLL
+from ..vocabulary import CONCURRENCY, DEFAULT_POLL
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Settings:
     progress: str = "auto"
     poll_interval: float = DEFAULT_POLL[0]
     timeout: float | None = None
-    concurrency: int = 8
+    concurrency: int = CONCURRENCY
     size_cap: int = 32_000
     # Live sync (`sync --watch`): seconds between cloud checks right after activity, growing
     # to the maximum while nothing happens.
