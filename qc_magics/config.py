@@ -10,10 +10,8 @@ The token lives in a `Secret`, whose repr and str never show it.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +24,6 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from .api.client import QCClient
 
-log = logging.getLogger("qc_magics.config")
 
 ENV_USER_ID = "QC_USER_ID"
 ENV_API_TOKEN = "QC_API_TOKEN"
@@ -118,7 +115,8 @@ def resolve(user_id: str | None = None, api_token: str | Secret | None = None,
         except ConfigError as e:
             if "user_id" in found and "api_token" in found:
                 # Only optional fields could come from here; a broken file must not block.
-                log.warning("ignored: %s", e)
+                import logging   # here: a warning is rare, and logging costs every start-up
+                logging.getLogger("qc_magics.config").warning("ignored: %s", e)
                 continue
             raise
         for key, value in layer.items():
@@ -174,6 +172,7 @@ def save(credentials: Credentials) -> Path:
     """
     path = config_file()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    import tempfile   # here: saving credentials is rare; every command imports this module
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".credentials.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o600)

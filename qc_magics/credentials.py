@@ -4,7 +4,6 @@ credentials is config's business, and api/ takes them from this module as plain 
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -104,6 +103,7 @@ def check_api_url(url: str) -> str:
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress   # here: only a plain-http URL (the emulator) is asked about
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import numbers
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from .errors import InvalidArgument, WaitTimeout
 from .vocabulary import CONCURRENCY  # noqa: F401 (the pools' default, named where they are)
+
+if TYPE_CHECKING:   # imported by bounded_pool when a pool is made: concurrent.futures loads
+    from concurrent.futures import ThreadPoolExecutor   # logging, a start-up cost for status
 
 T = TypeVar("T")
 GROWTH = 1.6   # each wait is this many times the last, up to the cap
@@ -60,6 +62,7 @@ def poll_until(check: Callable[[], T], *, poll: tuple[float, float], timeout: fl
 def bounded_pool(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
     """A pool of at most `workers` threads; on Ctrl-C or an error, queued work is dropped and
     running work finishes, so nothing is left half-done in the background."""
+    from concurrent.futures import ThreadPoolExecutor
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=name)
     try:
         yield pool
@@ -68,3 +71,37 @@ def bounded_pool(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
         raise
     finally:
         pool.shutdown(wait=True)
+
+
+class Meanwhile:
+    """`fn()` run on a thread of its own while the caller does something else; `result()` waits
+    for it and returns its value or raises what it raised. For one request whose wait on the
+    network can overlap local work (status reads the cloud while it scans the folder): a pool
+    would import concurrent.futures, and with it logging, for a single call.
+
+    >>> cloud = Meanwhile(lambda: client.read_files(pid))
+    >>> local = scan(folder)            # runs while the request is in flight
+    >>> files = cloud.result()
+    """
+
+    def __init__(self, fn: Callable[[], T]):
+        import threading
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = fn()
+            except BaseException as e:   # handed to the caller, whatever it is
+                self._error = e
+
+        # A daemon: Ctrl-C in the caller ends the process without waiting for the answer.
+        self._thread = threading.Thread(target=run, name="qc-meanwhile", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return self._value

@@ -150,3 +150,37 @@ def test_waves_back_off_on_429_and_the_push_still_converges(synced, emu, tmp_pat
     assert all(emu.cloud_files(pid)[f"pkg/m{i:02d}.py"].endswith("edited = True\n")
                for i in range(FILES))
     assert emu.count("/files/update") == FILES + 6
+
+
+def test_status_and_pull_read_the_cloud_while_they_scan_the_folder(synced, emu, tmp_path):
+    """The project's one read runs on a thread while the folder is scanned and hashed: the
+    answers are the same, and a failed read fails the command with the read's own error."""
+    from qc_magics.errors import TransportError
+    folder, pid, meter = synced
+    emu.cloud_write(pid, "pkg/m03.py", "changed in the cloud = 1\n")
+    (tmp_path / "pkg" / "m04.py").write_text("changed here = 1\n")
+    emu.clear_log()
+    states = folder.status().states()
+    assert states["pkg/m03.py"] == "cloud-changed" and states["pkg/m04.py"] == "local-changed"
+    assert sum(s == "in-sync" for s in states.values()) == len(states) - 2 >= FILES - 2
+    assert calls(emu) == [("/files/read", None)]
+    emu.clear_log()
+    assert folder.pull(all=True).changed == ["pkg/m03.py"]
+    assert calls(emu) == [("/files/read", None)]
+    folder.client.transport.retry = type(folder.client.transport.retry)(attempts=1)
+    emu.script_fault("/files/read", "500", times=2)
+    with pytest.raises(TransportError):
+        folder.status()
+    with pytest.raises(TransportError):
+        folder.pull(all=True)
+    assert (tmp_path / "pkg" / "m04.py").read_text() == "changed here = 1\n"
+
+
+def test_meanwhile_hands_over_the_value_or_the_error():
+    from qc_magics.waiting import Meanwhile
+    assert Meanwhile(lambda: 42).result() == 42
+
+    def fails():
+        raise KeyboardInterrupt   # whatever it raised, BaseException included
+    with pytest.raises(KeyboardInterrupt):
+        Meanwhile(fails).result()

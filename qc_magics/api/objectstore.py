@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import time
-import zipfile
 from typing import Any, Callable, Iterable
 
 from ..errors import (ApiError, AuthenticationError, InvalidArgument, MalformedResponse, QCError,
@@ -317,6 +316,7 @@ def download(url: str, timeouts: tuple[float, float]) -> bytes:
 
 def unpack(archive: bytes, keys: list[str]) -> dict[str, bytes]:
     """The objects in a downloaded zip, by the keys asked for (leading '/' or not)."""
+    import zipfile   # here: every command imports this module, few download objects
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as z:
             members = {archive_name(n): n for n in z.namelist() if not n.endswith("/")}

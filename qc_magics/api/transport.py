@@ -8,8 +8,8 @@ twice. Creates are therefore retried only when the service certainly did not act
 from __future__ import annotations
 
 import json
-import logging
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -25,7 +25,16 @@ from .signing import QCAuth, signature
 
 __all__ = ["Transport", "RetryPolicy", "Timeouts", "signature"]
 
-log = logging.getLogger("qc_magics.api")
+
+
+def log(level: str, message: str, *args: Any) -> None:
+    """Log to the "qc_magics.api" logger, if logging is in use. Debug and info records are
+    only ever shown by a handler someone configured, which means logging is imported; when it
+    is not, the record could go nowhere, so the module is not loaded for it (logging and what
+    it imports are a start-up cost on every command)."""
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        getattr(logging.getLogger("qc_magics.api"), level)(message, *args)
 
 USER_AGENT = wire.USER_AGENT
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -140,7 +149,7 @@ class Transport:
                     continue
                 raise self._failure(endpoint, outcome, idempotent)
             response = outcome
-            log.debug("POST %s -> %s in %.0f ms (attempt %d)", endpoint, response.status_code,
+            log("debug", "POST %s -> %s in %.0f ms (attempt %d)", endpoint, response.status_code,
                       (time.monotonic() - started) * 1000, attempt)
             status = response.status_code
             body = _json_of(response)
@@ -256,8 +265,8 @@ class Transport:
     def _sleep(self, endpoint: str, attempt: int, retry_after: float | None, why: str) -> None:
         delay = self.retry.delay(attempt - 1, retry_after)
         self.retries_made += 1
-        log.info("%s: %s, retrying in %.2fs (attempt %d of %d)", endpoint, why, delay,
-                 attempt + 1, self.retry.attempts)
+        log("info", "%s: %s, retrying in %.2fs (attempt %d of %d)", endpoint, why, delay,
+            attempt + 1, self.retry.attempts)
         time.sleep(delay)
 
     def _host(self) -> str:

@@ -6,7 +6,6 @@ the fix (an unknown subcommand suggests the nearest).
 from __future__ import annotations
 
 import argparse
-import difflib
 from typing import Callable
 
 from ..errors import QCError
@@ -251,6 +250,7 @@ def parse(tokens: list[str], prog: str = "%qc") -> tuple[str, argparse.Namespace
         raise GrammarError(f"{prog} {command} needs one of: {', '.join(_group(command))} "
                            f"({prog} help {command})")
     if command not in parsers:
+        import difflib   # here: only a mistyped command needs it
         near = difflib.get_close_matches(command, [n.split()[0] for n in NAMES], n=1, cutoff=0.5)
         hint = f"; did you mean {prog} {near[0]}?" if near else f"; see {prog} help"
         raise GrammarError(f"unknown subcommand {command!r}{hint}")

@@ -101,8 +101,19 @@ EMPTY_LISTS = {"project_id": "no projects yet; {prog} new NAME creates one",
 
 def term_width() -> int:
     """The terminal's width (COLUMNS wins; 100 where there is no terminal, as in a pipe)."""
-    import shutil
-    return max(40, shutil.get_terminal_size((100, 24)).columns)
+    # shutil.get_terminal_size's rule, without importing shutil (which loads bz2 and lzma):
+    # a start-up cost on every command for one number.
+    import os
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return max(40, columns or 100)
 
 
 def list_view(value: Any) -> Any:

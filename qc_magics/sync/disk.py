@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import stat
 import re
-import secrets
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -250,7 +248,7 @@ def _in_the_way(path: Path, e: OSError) -> str:
 def create_temp(folder: Path, mode: int) -> tuple[int, Path]:
     """A new temp file of ours in folder: O_EXCL never reuses or follows anything already
     there, and the kernel applies the umask to `mode`."""
-    tmp = folder / f".qc-sync-{os.getpid()}-{secrets.token_hex(8)}.tmp"
+    tmp = folder / f".qc-sync-{os.getpid()}-{os.urandom(8).hex()}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     return os.open(tmp, flags, mode), tmp
 
@@ -279,7 +277,7 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True,
                 f.flush()
                 os.fsync(f.fileno())
         if path.is_file() and not path.is_symlink():
-            shutil.copymode(path, tmp)
+            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))   # shutil.copymode, unimported
         if expect is not None:
             # The last look before replacing: a save since the decision wins; retry later.
             try:

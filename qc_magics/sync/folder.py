@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .. import progress as progress_bars
 from ..api.lookup import find_project
 from ..errors import InvalidArgument
-from ..waiting import CONCURRENCY, bounded_pool
+from ..waiting import CONCURRENCY, Meanwhile, bounded_pool
 from . import cloud_edits
 from .clashes import local_clashes
 from .content import InvalidNotebook, is_notebook
@@ -40,8 +39,6 @@ from .errors import NoSuchFile, SyncError  # noqa: F401 (SyncError: re-exported,
 from .listing import one_per_disk_name, read_cloud
 from .named import read_named, worth_reading_by_name
 from .names import Outside
-from .pull import pull_one
-from .push import cloud_text, outgoing_item, prepare_outgoing, push_outgoing  # noqa: F401
 from .selection import refuse_named, select
 from .sides import cloud_content as _content, local_side as _local_side, side as _side, \
     size as _size
@@ -120,6 +117,12 @@ class ProjectFolder:
         """Cloud files by name (one request), and the names refused, with why (listing.py)."""
         return read_cloud(self.client, self.project_id, self.include_libraries)
 
+    def _cloud_meanwhile(self) -> Meanwhile:
+        """_cloud on a thread of its own, while the caller reads the folder. The project is
+        looked up first, here: looked up by both threads at once, it would be asked for twice."""
+        self.project_id
+        return Meanwhile(self._cloud)
+
     _one_per_disk_name = staticmethod(one_per_disk_name)
 
     def _scan(self, state: SyncState) -> LocalScan:
@@ -146,10 +149,13 @@ class ProjectFolder:
     def status(self, names: Sequence[str] | str | None = None) -> StatusReport:
         """Every file's state (see sync.status), with sizes and times; names the sync refuses,
         on either side, with why."""
-        cloud, refused = self._cloud()
+        # The request waits on the network; reading and hashing the local files overlaps it.
+        asked = self._cloud_meanwhile()
         state = self._state()
         found = self._scan(state)
         local = found.files
+        sides = {n: _local_side(n, p) for n, p in local.items()} if names is None else {}
+        cloud, refused = asked.result()
         self._one_per_disk_name(cloud, refused, set(state.bases) | set(local))
         # What a push would refuse here: named by the rule (found.refused), or clashing with
         # the cloud (a twin, a file where a folder is).
@@ -165,7 +171,7 @@ class ProjectFolder:
                 report.files.append(FileStatus(name, side, note=f"not synced: it {verdict.why}"))
                 continue
             lpath = local.get(name)
-            lside = _local_side(name, lpath) if lpath else None
+            lside = (sides.get(name) or _local_side(name, lpath)) if lpath else None
             cfile = cloud.get(name)
             cside = _side(name, _content(cfile)) if cfile else None
             st = classify(lside and lside.fp, state.get(name), cside and cside.fp)
@@ -193,6 +199,8 @@ class ProjectFolder:
         """
         if names is None and not all:
             raise InvalidArgument("name the files to pull, or pull all=True")
+        # All files: the one read of the project overlaps the scan of the folder (status too).
+        asked = self._cloud_meanwhile() if all else None
         state = self._state()
         found = self._scan(state)
         local = found.files
@@ -202,7 +210,8 @@ class ProjectFolder:
             wanted = [names] if isinstance(names, str) else list(dict.fromkeys(names))
             if worth_reading_by_name(wanted, len(known)):
                 named = read_named(self, wanted, known)   # pull FILE reads that file only
-        cloud, refused = named if named is not None else self._cloud()
+        cloud, refused = named if named is not None else \
+            asked.result() if asked is not None else self._cloud()
         self._one_per_disk_name(cloud, refused, known)
         if not dry_run:
             clean_leftovers(found.leftovers)   # temp files of runs that were killed
@@ -221,6 +230,8 @@ class ProjectFolder:
                                 unit="file")
         todo = [n for n in selected if n not in refused and n not in found.refused]
         stop = threading.Event()
+        from concurrent.futures import as_completed
+        from .pull import pull_one   # here, not at the top: status imports neither (start-up)
 
         def one(name: str) -> None:
             if stop.is_set():    # a crash or Ctrl-C in another thread: start nothing new
@@ -283,6 +294,7 @@ class ProjectFolder:
                         if (as_name or n) in clashing})
         selected = [n for n in selected if n not in refused]
         skipped: dict[str, str] = {}
+        from .push import prepare_outgoing, push_outgoing
         outgoing = prepare_outgoing(selected, local, size_cap=self.size_cap,
                                     keep_outputs=keep_outputs, as_name=as_name,
                                     parameters=parameters, skipped=skipped)
@@ -298,6 +310,7 @@ class ProjectFolder:
         is backed up before it is replaced. A cloud copy changed since the last sync is not
         overwritten unless force=True.
         """
+        from .push import outgoing_item, push_outgoing
         check_name(name)
         if not text:
             raise InvalidArgument(f"no content to write to {name} (the input was empty); an "

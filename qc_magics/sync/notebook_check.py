@@ -13,8 +13,8 @@ status, push, pull and outputs see a v3 notebook the same way (see content.parse
 from __future__ import annotations
 
 import json
+import os
 import re
-import secrets
 from typing import Any
 
 from .content import InvalidNotebook, parse_notebook
@@ -204,7 +204,7 @@ def check_notebook(name: str, text: str) -> dict:
         seen: set[str] = set()
         for cell in nb["cells"]:
             if cell.get("id") is None or cell["id"] in seen:
-                cell["id"] = secrets.token_hex(4)   # 8 hex digits, as uuid4().hex[:8] gave
+                cell["id"] = os.urandom(4).hex()   # 8 hex digits, as uuid4().hex[:8] gave
             seen.add(cell["id"])
     return nb
 

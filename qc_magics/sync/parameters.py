@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import keyword
 import math
-import secrets
+import os
 from typing import Any, Mapping
 
 from ..errors import InvalidArgument
@@ -80,7 +80,7 @@ def inject_parameters(text: str, parameters: Mapping[str, Any],
                             "metadata": {"tags": [INJECTED_TAG]}, "outputs": [],
                             "source": source}
     if nb["nbformat_minor"] >= 5:
-        cell["id"] = secrets.token_hex(4)   # 8 hex digits, as uuid4().hex[:8] gave (no uuid import)
+        cell["id"] = os.urandom(4).hex()   # 8 hex digits, as uuid4().hex[:8] gave (no uuid import)
     cells.insert(at, cell)
     nb["cells"] = cells
     return notebook_text(nb)
