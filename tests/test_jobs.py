@@ -113,6 +113,9 @@ def test_orders_read_concurrently_in_windows_match_the_service(client, emu, proj
     assert sorted(windows[1:]) == [(s, s + 100) for s in range(0, 2500, 100)]
     direct = client.read_backtest_orders(project, bt.id, 990, 999)["orders"]
     assert orders.loc[991:999, "price"].tolist() == [o["price"] for o in direct]
+    # Built window by window as they arrived: the frame of the orders read whole, exactly.
+    from qc_magics.results import frames
+    pd.testing.assert_frame_equal(orders, frames.orders_frame(bt._orders_raw()), check_exact=True)
     assert len(bt.order_events) >= 2500
     assert len(bt.insights) == 350
 

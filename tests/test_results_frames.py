@@ -214,3 +214,38 @@ def test_optimization_grid_best_and_heatmap_from_a_read():
     assert table.loc[50, 10] == 2.0 and list(table.columns) == [5, 10]
     with pytest.raises(Exception, match="not a parameter"):
         opt.heatmap("fast", "nope")
+
+
+# -- the orders frame gathered window by window is the frame of all the orders (generated) -------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_maybe = lambda s: st.one_of(st.none(), s)   # noqa: E731
+_event = st.fixed_dictionaries({}, optional={
+    "fillQuantity": _maybe(st.one_of(st.integers(-1000, 1000), st.floats(-1e6, 1e6))),
+    "FillQuantity": st.floats(-10, 10),
+    "orderFeeAmount": _maybe(st.one_of(st.floats(0, 100), st.just("1.5"))),
+    "order-fee-amount": st.floats(0, 10)})
+_order = st.builds(
+    lambda i, extra: {"id": i, **extra}, st.integers(1, 10**9), st.fixed_dictionaries({}, optional={
+        "time": _maybe(st.sampled_from(["2020-01-02T14:31:00Z", "2020-01-02 14:31:00",
+                                         "1/2/2020 2:31 PM", "", "  ", "not a time"])),
+        "symbol": _maybe(st.one_of(st.just({"value": "SPY", "id": "SPY R735QTJ8XC9X"}),
+                                   st.just({"Value": "AAPL"}), st.just("EURUSD"))),
+        "type": _maybe(st.one_of(st.integers(0, 12), st.sampled_from(["limit", "Market"]))),
+        "status": _maybe(st.integers(0, 9)), "direction": _maybe(st.integers(0, 2)),
+        "quantity": _maybe(st.one_of(st.floats(allow_nan=False), st.just("2.7145"))),
+        "price": _maybe(st.floats(0, 1e4)), "tag": _maybe(st.text(max_size=5)),
+        "lastFillTime": _maybe(st.just("2020-01-03T00:00:00.123456789Z")),
+        "canceledTime": _maybe(st.integers(1_500_000_000, 1_700_000_000)),
+        "events": _maybe(st.lists(_event, max_size=3))}))
+
+
+@given(st.lists(st.lists(_order, max_size=6), max_size=5))
+@settings(max_examples=150, deadline=None)
+def test_orders_gathered_page_by_page_make_the_frame_of_all_orders(pages):
+    columns = frames.OrderColumns()
+    for page in pages:
+        columns.add(page)
+    whole = frames.orders_frame([o for page in pages for o in page])
+    pd.testing.assert_frame_equal(columns.frame(), whole, check_exact=True)

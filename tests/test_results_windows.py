@@ -111,3 +111,61 @@ def test_the_emulators_encoded_orders_are_the_json_of_its_orders():
         expected = json.dumps(book.window(start, start + 100), separators=(",", ":")).encode()
         assert book.encoded(start, start + 100) == expected
         assert book.encoded(start, start + 100) == expected   # from the cache
+
+
+@pytest.mark.parametrize("inclusive", [False, True], ids=["exclusive", "inclusive"])
+@pytest.mark.parametrize("by_id", [False, True], ids=["positions", "ids"])
+@pytest.mark.parametrize("n", [0, 1, 100, 101, 250])
+def test_on_items_gets_every_item_once_in_order_as_windows_arrive(n, inclusive, by_id):
+    """What the orders frame is built from while the read goes on: each window's new items,
+    in order, the windows' shared boundaries once; the same items read_all returns."""
+    handed: list[list[dict]] = []
+    items = read_all(FakeWindows(n, inclusive=inclusive, by_id=by_id), "orders", expected=n,
+                     concurrency=4, poll=(0.01, 0.01), on_items=handed.append)
+    assert [o["id"] for page in handed for o in page] == [o["id"] for o in items] \
+        == list(range(1, n + 1))
+
+
+def test_the_collector_is_held_off_during_a_read_and_back_on_after():
+    import gc
+    seen = []
+    server = FakeWindows(300, inclusive=False)
+    read_all(lambda s, e: seen.append(gc.isenabled()) or server(s, e), "orders",
+             expected=300, concurrency=4)
+    assert seen and not any(seen) and gc.isenabled()
+    gc.disable()   # off before: stays off after
+    try:
+        read_all(server, "orders", expected=300)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_failed_read_turns_the_collector_back_on():
+    import gc
+
+    def fails(start, end):
+        raise RuntimeError("the network went away")
+    with pytest.raises(RuntimeError):
+        read_all(fails, "orders", expected=10)
+    assert gc.isenabled()
+
+
+def test_concurrent_reads_share_one_pause():
+    import gc
+    from qc_magics.results.heap import gc_paused
+    outer_done = threading.Event()
+    inner_started = threading.Event()
+
+    def inner():
+        with gc_paused():
+            inner_started.set()
+            outer_done.wait(5)
+            assert not gc.isenabled()   # the other read ended first: still held off here
+    t = threading.Thread(target=inner)
+    with gc_paused():
+        t.start()
+        inner_started.wait(5)
+    outer_done.set()
+    t.join(5)
+    assert gc.isenabled()

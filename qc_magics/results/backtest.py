@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -297,19 +297,26 @@ class Backtest(Handle):
         return self._series(*BENCHMARK, fractions=False, label="benchmark")
 
     # --- orders, insights, report ---------------------------------------------------------------
-    def _orders_raw(self) -> list[dict]:
+    def _orders_raw(self, on_items: Callable[[list[dict]], None] | None = None) -> list[dict]:
         def make():
             expected = self.statistics.get("Total Orders")
             return read_all(lambda s, e: self.client.read_backtest_orders(self.project_id, self.id,
                                                                           s, e),
                             "orders", expected=None if expected is None else int(expected),
-                            concurrency=self.concurrency, poll=self.poll)
+                            concurrency=self.concurrency, poll=self.poll, on_items=on_items)
         return self._cached("orders:raw", make)
 
     @property
     def orders(self) -> pd.DataFrame:
         """Every order, by id: enums as named categories, times in UTC."""
-        return self._cached("orders", lambda: frames.orders_frame(self._orders_raw()))
+        def make() -> pd.DataFrame:
+            if "orders:raw" in self._cache:
+                return frames.orders_frame(self._orders_raw())
+            # Not read yet: the frame's columns are gathered window by window as they arrive.
+            columns = frames.OrderColumns()
+            self._orders_raw(on_items=columns.add)
+            return columns.frame()
+        return self._cached("orders", make)
 
     @property
     def order_events(self) -> pd.DataFrame:

@@ -199,43 +199,79 @@ def _column(items: list[dict], key: str) -> list:
     return list(map(dict.get, items, repeat(key)))
 
 
+# The fields of an order the frame reads, by their camelCase names.
+ORDER_FIELDS = ("id", "time", "symbol", "securityType", "type", "status", "direction", "quantity",
+                "price", "value", "limitPrice", "stopPrice", "triggerPrice", "tag",
+                "lastFillTime", "canceledTime")
+
+
+class OrderColumns:
+    """The orders frame gathered a page at a time, as the pages are read: each page's fields are
+    picked out while its dicts are fresh in memory, which costs half of picking them out of
+    100,000 orders afterwards, and happens while other pages are still on the network.
+
+    >>> columns = OrderColumns()
+    >>> for page in pages:
+    ...     columns.add(page)
+    >>> columns.frame()       # the same frame as orders_frame(all the orders)
+    """
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list] = {key: [] for key in ORDER_FIELDS}
+        self.filled: list[np.ndarray] = []   # per page: each order's filled quantity
+        self.fees: list[np.ndarray] = []
+
+    def add(self, orders: list[dict]) -> None:
+        if not all(type(o) is dict for o in orders):   # mappings of another kind: plain dicts
+            orders = [dict(o) for o in orders]
+        for key, column in self.fields.items():
+            column.extend(map(dict.get, orders, repeat(key)))
+        events = [o.get("events") or [] for o in orders]
+        flat = [e if type(e) is dict else dict(e) for e in chain.from_iterable(events)]
+        owner = np.repeat(np.arange(len(events)), list(map(len, events)))
+        self.filled.append(_sums(flat, owner, len(events), "fillQuantity"))
+        # Events of an order without a fee (e.g. "submitted") carry no fee fields at all.
+        self.fees.append(_sums(flat, owner, len(events), "orderFeeAmount"))
+
+    def frame(self) -> pd.DataFrame:
+        col = self.fields
+        symbols = col["symbol"]
+        return pd.DataFrame({
+            "time": _times(col["time"]),
+            "symbol": pd.array(_symbols(symbols), dtype="string"),
+            "symbol_id": pd.array(_symbols(symbols, "id"), dtype="string"),
+            "security_type": _category(col["securityType"], SECURITY_TYPES),
+            "type": _category(col["type"], ORDER_TYPES),
+            "status": _category(col["status"], ORDER_STATUSES),
+            "direction": _category(col["direction"], DIRECTIONS),
+            "quantity": _floats(col["quantity"]),
+            "price": _floats(col["price"]),
+            "value": _floats(col["value"]),
+            "filled_quantity": _joined(self.filled),
+            "fees": _joined(self.fees),
+            "limit_price": _floats(col["limitPrice"]),
+            "stop_price": _floats(col["stopPrice"]),
+            "trigger_price": _floats(col["triggerPrice"]),
+            "tag": pd.array(col["tag"], dtype="string"),
+            "last_fill_time": _times(col["lastFillTime"]),
+            "canceled_time": _times(col["canceledTime"]),
+        }, index=pd.Index(np.array(col["id"], dtype="int64"), name="id"))
+
+
 def orders_frame(orders: list[dict]) -> pd.DataFrame:
     """Every order, by id: enums as named categories, times in UTC, numbers float64."""
-    if not all(type(o) is dict for o in orders):   # mappings of another kind: plain dicts
-        orders = [dict(o) for o in orders]
-
-    def col(key: str) -> list:
-        return _column(orders, key)
-
-    events = [o.get("events") or [] for o in orders]
-    symbols = col("symbol")
-    frame = pd.DataFrame({
-        "time": _times(col("time")),
-        "symbol": pd.array(_symbols(symbols), dtype="string"),
-        "symbol_id": pd.array(_symbols(symbols, "id"), dtype="string"),
-        "security_type": _category(col("securityType"), SECURITY_TYPES),
-        "type": _category(col("type"), ORDER_TYPES),
-        "status": _category(col("status"), ORDER_STATUSES),
-        "direction": _category(col("direction"), DIRECTIONS),
-        "quantity": _floats(col("quantity")),
-        "price": _floats(col("price")),
-        "value": _floats(col("value")),
-        "filled_quantity": _sums(events, "fillQuantity"),
-        # Events of an order without a fee (e.g. "submitted") carry no fee fields at all.
-        "fees": _sums(events, "orderFeeAmount"),
-        "limit_price": _floats(col("limitPrice")),
-        "stop_price": _floats(col("stopPrice")),
-        "trigger_price": _floats(col("triggerPrice")),
-        "tag": pd.array(col("tag"), dtype="string"),
-        "last_fill_time": _times(col("lastFillTime")),
-        "canceled_time": _times(col("canceledTime")),
-    }, index=pd.Index(np.array(col("id"), dtype="int64"), name="id"))
-    return frame
+    columns = OrderColumns()
+    columns.add(orders)
+    return columns.frame()
 
 
-def _sums(events: list[list[dict]], key: str) -> np.ndarray:
-    """Per order, the sum of a number over its events (missing or null counts as 0)."""
-    flat = [e if type(e) is dict else dict(e) for evs in events for e in evs]
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype="float64")
+
+
+def _sums(flat: list[dict], owner: np.ndarray, orders: int, key: str) -> np.ndarray:
+    """Per order, the sum of a number over its events (missing or null counts as 0); `flat` is
+    every event, `owner` the position of each one's order."""
     values = _column(flat, key)
     for other in _spellings(key)[1:]:   # older spellings, where today's is missing
         if None not in values:
@@ -243,14 +279,16 @@ def _sums(events: list[list[dict]], key: str) -> np.ndarray:
         more = _column(flat, other)
         if more.count(None) < len(more):
             values = [m if v is None else v for v, m in zip(values, more)]
-    if set(map(type, values)) <= {int, float, _NONE}:
+    kinds = set(map(type, values))
+    if kinds <= {int, float}:
+        numbers = np.array(values, dtype="float64")
+    elif kinds <= {int, float, _NONE}:
         numbers = np.array([0.0 if v is None else v for v in values], dtype="float64")
     else:
         numbers = np.array([0.0 if v is None else v if isinstance(v, (int, float))
                             else parse_number(v) or 0.0 for v in values], dtype="float64")
-    owner = np.repeat(np.arange(len(events)), [len(evs) for evs in events])
     # bincount adds each order's events in their order, as a running sum would.
-    return np.bincount(owner, weights=numbers, minlength=len(events)).astype("float64")
+    return np.bincount(owner, weights=numbers, minlength=orders).astype("float64")
 
 
 _NONE = type(None)

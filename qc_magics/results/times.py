@@ -12,7 +12,6 @@ which means "not set") becomes NaT, never an exception: one odd value must not c
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Iterable
 
 import numpy as np
@@ -40,11 +39,6 @@ def from_unix_seconds(seconds: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(out).tz_localize("UTC")
 
 
-# The canonical shape of nearly every time the service sends; a column all of this shape parses
-# with pandas' ISO 8601 parser (in C), many times faster than format="mixed", to the same values.
-_ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?"
-_ISO_RE = re.compile(_ISO)
-_DIGITS = str.maketrans("123456789", "000000000")
 _NONE = type(None)
 
 
@@ -52,7 +46,13 @@ def to_utc(values: Iterable[Any]) -> pd.DatetimeIndex:
     """A UTC DatetimeIndex (ns) for a sequence of strings, unix seconds and nulls, mixed freely."""
     values = list(values)
     out = np.full(len(values), np.datetime64("NaT", "ns"))
-    if set(map(type, values)) <= {str, _NONE}:   # the usual column: text and nulls only
+    kinds = set(map(type, values))
+    if kinds == {str}:   # the usual column: text only
+        numbers = []
+        stripped = list(map(str.strip, values))
+        texts = range(len(values)) if all(stripped) else \
+            [i for i, v in enumerate(stripped) if v]
+    elif kinds <= {str, _NONE}:   # text and nulls
         numbers = []
         stripped = [None if v is None else v.strip() for v in values]
         texts = [i for i, v in enumerate(stripped) if v]
@@ -64,16 +64,31 @@ def to_utc(values: Iterable[Any]) -> pd.DatetimeIndex:
         seconds = np.array([values[i] for i in numbers], dtype="float64")
         out[numbers] = from_unix_seconds(seconds).tz_localize(None).to_numpy()
     if texts:
-        strings = [stripped[i] for i in texts]
-        # A column has a few shapes ("0000-00-00T00:00:00Z"): check each shape once.
-        shapes = set("\n".join(strings).translate(_DIGITS).split("\n"))
-        iso = len(shapes) <= 8 and all(map(_ISO_RE.fullmatch, shapes))
-        parsed = pd.to_datetime(pd.Series(strings, dtype="object"), utc=True,
-                                format="ISO8601" if iso else "mixed", errors="coerce")
+        whole = isinstance(texts, range)
+        strings = stripped if whole else [stripped[i] for i in texts]
+        parsed = _parse_texts(strings)
         years = parsed.dt.year
         parsed = parsed.where(years.isna() | (years >= _FIRST_YEAR))
-        out[texts] = parsed.dt.tz_localize(None).astype("datetime64[ns]").to_numpy()
+        parsed = parsed.dt.tz_localize(None).astype("datetime64[ns]").to_numpy()
+        if whole:
+            out = parsed
+        else:
+            out[texts] = parsed
     return pd.DatetimeIndex(out).tz_localize("UTC")
+
+
+def _parse_texts(strings: list[str]) -> pd.Series:
+    """UTC times of non-empty strings, NaT for what is not a time. pandas' ISO 8601 parser (in
+    C) reads nearly every time the service sends, many times faster than format="mixed";
+    what it cannot read (another shape: "1/2/2020 3:04 PM") goes to "mixed", which reads an
+    ISO 8601 time to the same instant, so each string gets the value it always had."""
+    series = pd.Series(strings, dtype="object")
+    parsed = pd.to_datetime(series, utc=True, format="ISO8601", errors="coerce")
+    missed = parsed.isna().to_numpy()
+    if missed.any():
+        parsed[missed] = pd.to_datetime(series[missed], utc=True, format="mixed",
+                                        errors="coerce")
+    return parsed
 
 
 def to_timestamp(value: Any) -> pd.Timestamp:

@@ -13,10 +13,12 @@ bounded pool and are put back in order.
 from __future__ import annotations
 
 import time
+from itertools import repeat
 from typing import Callable
 
 from ..errors import ApiError, InvalidArgument, NotFoundError, WaitTimeout
 from ..waiting import CONCURRENCY, bounded_pool
+from .heap import gc_paused
 
 WINDOW = 100          # end - start the service accepts
 NARROW_WINDOW = 99    # what a client or service holding to the spec's "< 100" accepts
@@ -29,26 +31,45 @@ class _Stitched:
         self.items: list[dict] = []
         self._seen: set = set()
 
-    def add(self, page: list[dict]) -> int:
-        """Add a page; how many of its items were new."""
-        before = len(self.items)
+    def add(self, page: list[dict]) -> list[dict]:
+        """Add a page; return its items that were new."""
+        if all(type(item) is dict for item in page):
+            ids = list(map(dict.get, page, repeat("id")))
+            if None not in ids and len(set(ids)) == len(ids) and self._seen.isdisjoint(ids):
+                # The usual page: ids all new, none repeated. Added whole, the loops in C.
+                self._seen.update(ids)
+                self.items.extend(page)
+                return page
+        new = []
         for item in page:
             ident = item.get("id")
             if ident is None or ident not in self._seen:
                 self._seen.add(ident)
-                self.items.append(item)
-        return len(self.items) - before
+                new.append(item)
+        self.items.extend(new)
+        return new
 
 
 def read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | None,
              concurrency: int = CONCURRENCY, loading_timeout: float = 60.0,
-             poll: tuple[float, float] = (0.25, 2.0), width: int = WINDOW) -> list[dict]:
+             poll: tuple[float, float] = (0.25, 2.0), width: int = WINDOW,
+             on_items: Callable[[list[dict]], None] | None = None) -> list[dict]:
     """Every item, in order. `fetch(start, end)` returns {key: [...], "length": n}.
 
     `expected` is how many there should be when known (the statistics say how many orders): an
     empty first window is then "still loading" unless 0 are expected. With `expected` None, an
-    empty first window is retried until `loading_timeout` passes.
+    empty first window is retried until `loading_timeout` passes. `on_items` is handed the new
+    items of each window in order, as they arrive (a frame built while the rest is read).
     """
+    with gc_paused():   # the many items read are kept: see heap.py
+        return _read_all(fetch, key, expected=expected, concurrency=concurrency,
+                         loading_timeout=loading_timeout, poll=poll, width=width,
+                         on_items=on_items or (lambda items: None))
+
+
+def _read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | None,
+              concurrency: int, loading_timeout: float, poll: tuple[float, float],
+              width: int, on_items: Callable[[list[dict]], None]) -> list[dict]:
     deadline = time.monotonic() + loading_timeout
     delay = poll[0]
     while True:
@@ -71,19 +92,21 @@ def read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | Non
         time.sleep(delay)
         delay = min(poll[1], delay * 1.6)
     stitched = _Stitched()
-    stitched.add(items)
+    on_items(stitched.add(items))
     starts = list(range(width, length, width))
     if starts:
         with bounded_pool(min(concurrency, len(starts)), f"qc-{key}") as pool:
             for page in pool.map(lambda s: fetch(s, s + width).get(key) or [], starts):
-                stitched.add(page)
+                on_items(stitched.add(page))
     # Short of `length`: the reading of start/end left the tail out; ask further until it is in
     # or the service has nothing more (bounded: never more windows than there are items). An
     # answer without `length` is paged the same way, until a window brings nothing new.
     counted = first.get("length") is not None
     start = (starts[-1] if starts else 0) + width
     while (len(stitched.items) < length and start <= length + width) or not counted:
-        if not stitched.add(fetch(start, start + width).get(key) or []):
+        new = stitched.add(fetch(start, start + width).get(key) or [])
+        if not new:
             break
+        on_items(new)
         start += width
     return stitched.items
