@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from qc_magics.results.optimization import statistics_by_name
@@ -105,3 +106,23 @@ def test_every_date_form_is_the_same_utc_instant(moment, offset_minutes):
     assert str(mixed.dtype) == "datetime64[ns, UTC]"
     assert list(mixed[:-1]) == [*forms.values(), pd.Timestamp(whole, tz="UTC")]
     assert pd.isna(mixed[-1])
+
+
+# -- times the ISO 8601 pass cannot read, and times a nanosecond clock cannot hold (review) ------
+
+@pytest.mark.parametrize("column, expected", [
+    (["1/2/2020 3:04:05.5 PM"], ["2020-01-02 15:04:05.5"]),     # "mixed" alone, a fraction
+    (["2020-01-02T14:31:00,5"], ["2020-01-02 14:31:00.5"]),
+    (["01/02/2020 14:31:00.5", None], ["2020-01-02 14:31:00.5", None]),
+    (["1/2/2020 3:04:05.5 PM", "garbage"], ["2020-01-02 15:04:05.5", None]),
+    (["9999-12-31T23:59:59.9999999Z", "2020-01-01T00:00:00Z"], [None, "2020-01-01"]),  # MaxValue
+    (["0001-01-01T00:00:00Z"], [None]),                          # .NET's DateTime.MinValue
+    (["2262-04-11T23:47:16Z", "2262-04-12T00:00:00Z"], ["2262-04-11 23:47:16", None]),
+    ([253402300799, -1e11, 1.5e9], [None, None, "2017-07-14 02:40:00"]),   # seconds too
+])
+def test_odd_times_become_times_or_nat_never_an_error(column, expected):
+    from qc_magics.results.times import to_utc
+    got = to_utc(column)
+    assert str(got.tz) == "UTC" and got.dtype == "datetime64[ns, UTC]"
+    want = [pd.NaT if e is None else pd.Timestamp(e, tz="UTC") for e in expected]
+    assert [None if pd.isna(g) else g for g in got] == [None if pd.isna(w) else w for w in want]

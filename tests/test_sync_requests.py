@@ -184,3 +184,27 @@ def test_meanwhile_hands_over_the_value_or_the_error():
         raise KeyboardInterrupt   # whatever it raised, BaseException included
     with pytest.raises(KeyboardInterrupt):
         Meanwhile(fails).result()
+
+
+def test_a_failed_cloud_read_in_status_changes_nothing_here_and_is_the_error_shown(
+        synced, emu, tmp_path):
+    """status reads the folder while the cloud answers, but loads the state only after: a
+    state of an older version (loading migrates it) is not rewritten when the read fails, and
+    a damaged state does not hide the read's own error. (Found by review.)"""
+    import json
+    from qc_magics.errors import TransportError
+    folder, pid, meter = synced
+    folder.client.transport.retry = type(folder.client.transport.retry)(attempts=1)
+    path = tmp_path / ".qc-sync" / "state.json"
+    old = json.loads(path.read_text())
+    old["version"] = 1
+    path.write_text(json.dumps(old))
+    before = path.read_bytes()
+    emu.script_fault("/files/read", "500", times=1)
+    with pytest.raises(TransportError):
+        folder.status()
+    assert path.read_bytes() == before
+    path.write_text("{not json")
+    emu.script_fault("/files/read", "500", times=1)
+    with pytest.raises(TransportError):
+        folder.status()

@@ -313,9 +313,19 @@ class Backtest(Handle):
             if "orders:raw" in self._cache:
                 return frames.orders_frame(self._orders_raw())
             # Not read yet: the frame's columns are gathered window by window as they arrive.
-            columns = frames.OrderColumns()
-            self._orders_raw(on_items=columns.add)
-            return columns.frame()
+            # Orders the frame cannot take stop the gathering, not the read: the orders are kept
+            # (order_events needs no second read), and the frame made from them says what is
+            # wrong, as it would have without the gathering.
+            columns, failed = frames.OrderColumns(), []
+
+            def gather(orders: list[dict]) -> None:
+                if not failed:
+                    try:
+                        columns.add(orders)
+                    except Exception as e:   # noqa: BLE001 - said again by orders_frame below
+                        failed.append(e)
+            raw = self._orders_raw(on_items=gather)
+            return frames.orders_frame(raw) if failed else columns.frame()
         return self._cached("orders", make)
 
     @property

@@ -4,7 +4,8 @@ QuantConnect writes times three ways: "yyyy-MM-dd HH:mm:ss" (created, modified, 
 answers), ISO 8601 with or without a "Z", an offset or up to seven fraction digits (newer Lean,
 closed trades, optimization dates), and unix seconds (chart points, order events, insights).
 Naive times are UTC. Nothing parseable (None, "", garbage, .NET's DateTime.MinValue "0001-01-01"
-which means "not set") becomes NaT, never an exception: one odd value must not cost a table.
+which means "not set", its MaxValue "9999-12-31" which means "no end") becomes NaT, never an
+exception: one odd value must not cost a table.
 
 >>> to_utc(["2026-08-01 12:00:00", "2026-08-01T14:00:00+02:00", 1785585600, None])
 # four UTC times: three at 2026-08-01 12:00, then NaT
@@ -18,8 +19,11 @@ import numpy as np
 import pandas as pd
 
 UTC_DTYPE = "datetime64[ns, UTC]"
-# Before this year a time is .NET's "no date" (DateTime.MinValue) or out of pandas' ns range.
+# Outside these years a time is .NET's "no date" (DateTime.MinValue) or "no end" (MaxValue),
+# and out of the range a nanosecond clock holds (1677-09-21 to 2262-04-11).
 _FIRST_YEAR = 1678
+_LAST = pd.Timestamp.max.tz_localize("UTC")
+_MAX_SECONDS = 9_223_372_035.0   # |unix seconds| a nanosecond clock holds (int64 ns)
 
 
 def _is_number(value: Any) -> bool:
@@ -30,7 +34,8 @@ def from_unix_seconds(seconds: np.ndarray) -> pd.DatetimeIndex:
     """Unix seconds (float64, NaN for none) as a UTC index, exact to the nanosecond the float
     holds: whole seconds and the fraction are converted apart, not as one float of ns."""
     seconds = np.asarray(seconds, dtype="float64")
-    finite = np.isfinite(seconds)
+    with np.errstate(invalid="ignore"):   # NaN compares False: not a time either way
+        finite = np.isfinite(seconds) & (np.abs(seconds) < _MAX_SECONDS)
     whole = np.floor(np.where(finite, seconds, 0.0))
     ns = whole.astype("int64") * 1_000_000_000 + np.round((np.where(finite, seconds, 0.0) - whole)
                                                           * 1e9).astype("int64")
@@ -66,10 +71,7 @@ def to_utc(values: Iterable[Any]) -> pd.DatetimeIndex:
     if texts:
         whole = isinstance(texts, range)
         strings = stripped if whole else [stripped[i] for i in texts]
-        parsed = _parse_texts(strings)
-        years = parsed.dt.year
-        parsed = parsed.where(years.isna() | (years >= _FIRST_YEAR))
-        parsed = parsed.dt.tz_localize(None).astype("datetime64[ns]").to_numpy()
+        parsed = _parse_texts(strings).dt.tz_localize(None).to_numpy()
         if whole:
             out = parsed
         else:
@@ -83,12 +85,22 @@ def _parse_texts(strings: list[str]) -> pd.Series:
     what it cannot read (another shape: "1/2/2020 3:04 PM") goes to "mixed", which reads an
     ISO 8601 time to the same instant, so each string gets the value it always had."""
     series = pd.Series(strings, dtype="object")
-    parsed = pd.to_datetime(series, utc=True, format="ISO8601", errors="coerce")
+    parsed = _held(pd.to_datetime(series, utc=True, format="ISO8601", errors="coerce"))
     missed = parsed.isna().to_numpy()
     if missed.any():
-        parsed[missed] = pd.to_datetime(series[missed], utc=True, format="mixed",
-                                        errors="coerce")
+        parsed[missed] = _held(pd.to_datetime(series[missed], utc=True, format="mixed",
+                                              errors="coerce"))
     return parsed
+
+
+def _held(parsed: pd.Series) -> pd.Series:
+    """Parsed times in nanoseconds, those a nanosecond clock cannot hold as NaT (see _FIRST_YEAR).
+    In nanoseconds, both passes of _parse_texts: pandas picks each result's unit from what it
+    read (seconds for a column of nothing it could read), and a finer time cannot be written
+    into a coarser column."""
+    years = parsed.dt.year
+    return parsed.where(years.isna() | ((years >= _FIRST_YEAR) & (parsed <= _LAST))
+                        ).astype(UTC_DTYPE)
 
 
 def to_timestamp(value: Any) -> pd.Timestamp:

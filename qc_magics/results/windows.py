@@ -61,15 +61,7 @@ def read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | Non
     empty first window is retried until `loading_timeout` passes. `on_items` is handed the new
     items of each window in order, as they arrive (a frame built while the rest is read).
     """
-    with gc_paused():   # the many items read are kept: see heap.py
-        return _read_all(fetch, key, expected=expected, concurrency=concurrency,
-                         loading_timeout=loading_timeout, poll=poll, width=width,
-                         on_items=on_items or (lambda items: None))
-
-
-def _read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | None,
-              concurrency: int, loading_timeout: float, poll: tuple[float, float],
-              width: int, on_items: Callable[[list[dict]], None]) -> list[dict]:
+    on_items = on_items or (lambda items: None)
     deadline = time.monotonic() + loading_timeout
     delay = poll[0]
     while True:
@@ -91,6 +83,14 @@ def _read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | No
                               f"although {expected} are expected; try again later")
         time.sleep(delay)
         delay = min(poll[1], delay * 1.6)
+    with gc_paused():   # the many items read are kept: see heap.py (not while it loads)
+        return _read_rest(fetch, key, first, items, length, width, concurrency, on_items)
+
+
+def _read_rest(fetch: Callable[[int, int], dict], key: str, first: dict, items: list[dict],
+               length: int, width: int, concurrency: int,
+               on_items: Callable[[list[dict]], None]) -> list[dict]:
+    """The windows after the first, over a bounded pool, stitched in order."""
     stitched = _Stitched()
     on_items(stitched.add(items))
     starts = list(range(width, length, width))

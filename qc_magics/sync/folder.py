@@ -125,10 +125,11 @@ class ProjectFolder:
 
     _one_per_disk_name = staticmethod(one_per_disk_name)
 
-    def _scan(self, state: SyncState) -> LocalScan:
+    def _scan(self, state: SyncState, found: LocalScan | None = None) -> LocalScan:
         """Project files here (the sync rule decides), less the conflict copies the state
-        recorded writing, plus our leftover temp files and the names refused here."""
-        found = scan(self.root)
+        recorded writing, plus our leftover temp files and the names refused here. `found`: the
+        folder as scanned already (status scans it before it loads the state)."""
+        found = scan(self.root) if found is None else found
         found.gone_copies = [c for c in state.copies if c not in found.files]
         for copy in state.copies:
             found.files.pop(copy, None)
@@ -150,12 +151,17 @@ class ProjectFolder:
         """Every file's state (see sync.status), with sizes and times; names the sync refuses,
         on either side, with why."""
         # The request waits on the network; reading and hashing the local files overlaps it.
+        # Reading only: the state is loaded once the cloud has answered, as it always was, so
+        # that a failed read changes nothing here (loading may migrate and save the state) and
+        # its error is the one shown.
         asked = self._cloud_meanwhile()
-        state = self._state()
-        found = self._scan(state)
-        local = found.files
-        sides = {n: _local_side(n, p) for n, p in local.items()} if names is None else {}
+        scanned = scan(self.root)
+        sides = {n: _local_side(n, p) for n, p in scanned.files.items()} \
+            if names is None else {}
         cloud, refused = asked.result()
+        state = self._state()
+        found = self._scan(state, scanned)
+        local = found.files
         self._one_per_disk_name(cloud, refused, set(state.bases) | set(local))
         # What a push would refuse here: named by the rule (found.refused), or clashing with
         # the cloud (a twin, a file where a folder is).
@@ -199,9 +205,9 @@ class ProjectFolder:
         """
         if names is None and not all:
             raise InvalidArgument("name the files to pull, or pull all=True")
+        state = self._state()
         # All files: the one read of the project overlaps the scan of the folder (status too).
         asked = self._cloud_meanwhile() if all else None
-        state = self._state()
         found = self._scan(state)
         local = found.files
         known = set(state.bases) | set(local)
