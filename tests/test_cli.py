@@ -332,3 +332,38 @@ def test_a_list_piped_into_head_ends_quietly(run, emu):
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0 and out.stderr == ""
     assert out.stdout.split() == ["id", "name", "language", "created", "modified"]
+
+
+PERCENT_STATISTICS = ["Probabilistic Sharpe Ratio", "Compounding Annual Return", "Drawdown",
+                      "Net Profit", "Win Rate", "Loss Rate", "Average Win", "Average Loss"]
+
+
+def test_percent_statistics_have_one_unit_in_every_json(run):
+    """A percentage is a fraction in every --json (77.188 % is 0.77188), whether it was reached
+    through a backtest, an optimization's child, or either list; the text shows "77.19%"."""
+    _, created, _ = run("new", "Units", json_out=True)
+    pid = str(created["projectId"])
+    code, opt, _ = run("optimize", "run", "--param", "a=1:2:1", "--project", pid, "--yes",
+                       json_out=True)
+    assert code == 0 and len(opt["grid"]) == 2
+    for row in opt["grid"]:
+        code, bt, _ = run("backtest", "read", row["backtest_id"], "--project", pid,
+                          json_out=True)
+        assert code == 0
+        for label in PERCENT_STATISTICS:
+            assert bt["statistics"][label] == pytest.approx(row[label], abs=1e-12), label
+        assert 0 <= bt["statistics"]["Probabilistic Sharpe Ratio"] <= 1
+        assert bt["runtimeStatistics"]["Probabilistic Sharpe Ratio"] == \
+            pytest.approx(row["Probabilistic Sharpe Ratio"], abs=1e-12)
+        code, text, _ = run("backtest", "read", row["backtest_id"], "--project", pid)
+        psr = row["Probabilistic Sharpe Ratio"]
+        assert re.search(rf"Probabilistic Sharpe Ratio +{psr * 100:.2f}%\n", text), text
+    code, listed, _ = run("optimizations", "--project", pid, json_out=True)
+    best_psr = max(r["Probabilistic Sharpe Ratio"] for r in opt["grid"]
+                   if r["Sharpe Ratio"] == max(g["Sharpe Ratio"] for g in opt["grid"]))
+    assert listed[0]["psr"] == pytest.approx(best_psr, abs=1e-12)
+    code, text, _ = run("optimizations", "--project", pid)
+    assert f"{best_psr * 100:.2f}%" in text
+    code, backtests, _ = run("backtests", "--project", pid, json_out=True)
+    for b in backtests:
+        assert all(b[k] is None or abs(b[k]) <= 1 for k in ("psr", "win_rate", "loss_rate"))

@@ -366,11 +366,32 @@ def test_backtests_list_is_compact_with_parameters_as_columns():
     assert records[2]["created"] == "2026-07-31T08:00:00Z" and "alpha" in records[2]
 
 
-def test_backtests_list_percent_numbers_are_shown_as_percent_too():
-    frame = backtests_frame(Lists(percent_numbers=True), 1)
-    assert frame["net_profit"].iloc[2] == pytest.approx(15.31)      # the frame as sent
-    oldest = str(table_view(frame)).splitlines()[3]
+def test_backtests_list_percent_numbers_are_fractions_in_the_frame_and_json():
+    as_numbers = backtests_frame(Lists(percent_numbers=True), 1)
+    as_fractions = backtests_frame(Lists(), 1)
+    assert as_numbers["net_profit"].iloc[2] == 0.1531 and as_numbers["psr"].iloc[2] == 0.004
+    for column in ("net_profit", "compounding_annual_return", "drawdown", "psr", "win_rate",
+                   "loss_rate"):
+        assert as_numbers[column].tolist() == pytest.approx(as_fractions[column].tolist(),
+                                                            nan_ok=True)
+    assert table_view(as_numbers).to_json_records() == table_view(as_fractions).to_json_records()
+    oldest = str(table_view(as_numbers)).splitlines()[3]
     assert " 15.31%" in oldest and " 0.40%" in oldest
+
+
+@pytest.mark.parametrize("psr", [77.188, "77.188", "77.188%", 0.77188])
+def test_optimizations_list_psr_is_a_fraction_however_it_was_sent(psr):
+    """The service writes an optimization's statistics as percent numbers (77.188 for
+    77.188 %); a "%" text or a fraction reads the same."""
+    class Sent(Lists):
+        def list_optimizations(self, project_id):
+            rows = super().list_optimizations(project_id)
+            return [{**rows[0], "psr": psr}, rows[1]]
+    frame = optimizations_frame(Sent(), 1)
+    assert frame.loc["O-1", "psr"] == 0.77188
+    view = table_view(frame, ids=True)
+    assert [r["psr"] for r in view.to_json_records()] == [None, 0.77188]
+    assert "77.19%" in str(view)
 
 
 def test_optimizations_list_is_compact():

@@ -168,8 +168,8 @@ def jsonable(value: Any) -> Any:
     if results is not None and isinstance(value, results.Backtest):
         return {"backtestId": value.id, "projectId": value.project_id, "name": value.name,
                 "status": value.status, "error": value.error or None,
-                "statistics": value.statistics_raw,
-                "runtimeStatistics": value.runtime_statistics_raw}
+                "statistics": value.statistics_values,
+                "runtimeStatistics": value.runtime_statistics_values}
     if results is not None and isinstance(value, results.Optimization):
         return {"optimizationId": value.id, "name": value.name, "status": value.status,
                 "runtimeStatistics": value.runtime_statistics,

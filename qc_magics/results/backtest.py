@@ -20,7 +20,8 @@ from ..waiting import CONCURRENCY, poll_until
 from . import frames
 from .handle import Handle, OnProgress
 from .layout import shorten
-from .parse import as_mapping, parse_number, parse_timespan, split_statistics
+from .parse import (as_mapping, parse_number, parse_timespan, split_statistics,
+                    statistics_values)
 from .report import REPORT_TIMEOUT, wait_for_report
 from .times import epoch_seconds, to_timestamp
 from .windows import read_all
@@ -211,6 +212,16 @@ class Backtest(Handle):
     @property
     def statistics_raw(self) -> dict[str, str]:
         return as_mapping(self.data.get("statistics"))
+
+    @property
+    def statistics_values(self) -> dict[str, Any]:
+        """Every statistic in the service's order, numbers as in `statistics` (percentages as
+        fractions), the rest as sent: what `--json` gives."""
+        return statistics_values(self.data.get("statistics"))
+
+    @property
+    def runtime_statistics_values(self) -> dict[str, Any]:
+        return statistics_values(self.data.get("runtimeStatistics"))
 
     @property
     def runtime_statistics(self) -> pd.Series:

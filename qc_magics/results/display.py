@@ -36,8 +36,6 @@ GRID_KEY_STATISTICS = ["Sharpe Ratio", "Compounding Annual Return", "Drawdown", 
                        "Probabilistic Sharpe Ratio", "Total Orders"]
 # Either name of a renamed statistic finds the other.
 RENAMED_BOTH = {**RENAMED, **{new: old for old, new in RENAMED.items()}}
-_LIST_PERCENT = {"net_profit", "compounding_annual_return", "drawdown", "psr", "win_rate",
-                 "loss_rate"}
 
 
 # --- cells from values ---------------------------------------------------------------------------
@@ -133,35 +131,11 @@ class TableView:
 
 # --- lists ---------------------------------------------------------------------------------------
 
-def _list_percents_are_fractions(frame: pd.DataFrame) -> bool:
-    """Whether a list answer's percentages are fractions (0.45) or percent numbers (45.0). The
-    service does not say (see tables.backtests_frame); win rate plus loss rate does: 1 or 100.
-    PSR, a probability, above 1 also means percent numbers."""
-    if {"win_rate", "loss_rate"} <= set(frame.columns):
-        total = (frame["win_rate"] + frame["loss_rate"]).dropna()
-        total = total[total > 0]
-        if len(total):
-            return bool(total.median() < 10)
-    if "psr" in frame.columns:
-        return not bool((frame["psr"].abs() > 1).any())
-    return True
-
-
-def _as_fractions(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy with the list's percent numbers as fractions, for display only."""
-    if _list_percents_are_fractions(frame):
-        return frame
-    frame = frame.copy()
-    for column in _LIST_PERCENT & set(frame.columns):
-        frame[column] = frame[column] / 100.0
-    return frame
-
-
 def backtests_view(frame: pd.DataFrame, *, ids: bool = False) -> TableView:
     """A backtests list (tables.backtests_frame): name, created, status, the key statistics and
     the parameters as columns; the text adds the backtest id first with `ids=True`, the HTML
     always does."""
-    shown = _as_fractions(frame)
+    shown = frame
     stats = [c for c in LIST_KEY_STATISTICS if c in shown.columns]
     compact = shown[["name", "created", "status", *stats]].copy()
     progress = shown["progress"] if "progress" in shown.columns else [None] * len(shown)
@@ -194,7 +168,7 @@ def optimizations_view(frame: pd.DataFrame, *, ids: bool = False) -> TableView:
     """An optimizations list (tables.optimizations_frame): name, created, status, target, the
     best backtest's Sharpe ratio and PSR, node type; ids as in backtests_view."""
     order = ["name", "created", "status", "target", "sharpe_ratio", "psr", "node_type"]
-    compact = _non_empty(_as_fractions(frame)[[c for c in order if c in frame.columns]])
+    compact = _non_empty(frame[[c for c in order if c in frame.columns]])
     if "target" in compact.columns:   # "SharpeRatio" as a statistic is named: "Sharpe Ratio"
         compact = compact.assign(target=compact["target"].map(
             lambda t: _words(t) if isinstance(t, str) else t))

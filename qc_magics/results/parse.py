@@ -136,6 +136,54 @@ def split_statistics(raw: Any) -> tuple[dict[str, float], dict[str, Any]]:
     return numbers, others
 
 
+def statistics_values(raw: Any) -> dict[str, Any]:
+    """The statistics as `--json` gives them: the service's labels in its order, numbers as
+    floats in this package's units (percentages as fractions: "77.188%" -> 0.77188), anything
+    else (durations, symbols) as the service wrote it. `[]` or null: {}."""
+    out: dict[str, Any] = {}
+    for key, value in as_mapping(raw).items():
+        number = parse_number(value)
+        out[key] = value if number is None else number
+    return out
+
+
+def list_percents(rows: list[dict], keys: Iterable[str]) -> dict[str, np.ndarray]:
+    """The percent statistics of a list answer (`backtests/list`, `optimizations/list`) as
+    fractions, keyed like `keys`, one float64 array each (NaN where none).
+
+    The service does not say whether these numbers are fractions (0.45) or percent numbers
+    (45.0), and may differ by list (`optimizations/list` gives the best backtest's PSR as Lean
+    writes an optimization's statistics: 77.188 for 77.188 %). Text with a "%" ("77.188%") is
+    read as the percentage it says. For plain numbers the answer as a whole decides: a win rate
+    plus a loss rate of 100 rather than 1, or else a PSR (a probability) above 1, means percent
+    numbers, and all of them are divided by 100.
+
+    >>> list_percents([{"psr": 77.188}, {"psr": "12.5%"}], ["psr"])["psr"].tolist()
+    [0.77188, 0.125]
+    """
+    keys = list(keys)
+    values = {k: to_floats(r.get(k) for r in rows) for k in keys}
+    texts = {k: np.array([isinstance(r.get(k), str) and r.get(k).strip().endswith("%")
+                          for r in rows], dtype=bool) for k in keys}
+    numbers = {k: np.where(texts[k], np.nan, values[k]) for k in keys}   # for the decision
+    percent_numbers = False
+    if "winRate" in numbers and "lossRate" in numbers:
+        total = numbers["winRate"] + numbers["lossRate"]
+        total = total[np.isfinite(total) & (total > 0)]
+        if len(total):
+            percent_numbers = bool(np.median(total) >= 10)
+        elif "psr" in numbers:
+            percent_numbers = bool((np.abs(numbers["psr"]) > 1).any())
+    elif "psr" in numbers:
+        percent_numbers = bool((np.abs(numbers["psr"]) > 1).any())
+    if not percent_numbers:
+        return values
+    # Divide exactly, then round once, as parse_number does ("77.188" -> 0.77188, not 0.7718799).
+    return {k: np.array([v if t or not math.isfinite(v) else percent_to_fraction(repr(float(v)))
+                         for v, t in zip(values[k], texts[k])], dtype="float64")
+            for k in keys}
+
+
 def snake(name: str) -> str:
     """camelCase or PascalCase -> snake_case: "averageMAE" -> "average_mae"."""
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)

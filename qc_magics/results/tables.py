@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..api.lookup import find_project
 from .backtest import Backtest
-from .parse import as_mapping, snake, to_floats as _floats
+from .parse import as_mapping, list_percents, snake, to_floats as _floats
 from .times import to_utc
 
 def newest_first(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -62,25 +62,29 @@ def objects_frame(objects: list[dict[str, Any]]) -> pd.DataFrame:
 SUMMARY_NUMBERS = ["sharpeRatio", "sortinoRatio", "compoundingAnnualReturn", "netProfit",
                    "drawdown", "alpha", "beta", "psr", "winRate", "lossRate", "treynorRatio",
                    "trades"]
+# The summary numbers that are percentages: fractions in the frames, whatever the list sent.
+LIST_PERCENT = ["compoundingAnnualReturn", "netProfit", "drawdown", "psr", "winRate", "lossRate"]
 
 
 def backtests_frame(client: Any, project: int | str) -> pd.DataFrame:
     """Every backtest of the project with its numeric statistics, from one request; the newest
     first. `display.table_view` shows it compact (name, created, status, key statistics).
 
-    The summary numbers (drawdown, psr, net_profit, ...) are kept as the list answer gives them:
-    whether the service sends them as percent numbers or fractions is not known yet (nothing in
-    QuantConnect's own code or tests shows one), so they are not converted. Read a backtest
-    (`Backtest.statistics`) for values in this package's convention (fractions).
+    The percentages (net_profit, compounding_annual_return, drawdown, psr, win_rate,
+    loss_rate) are fractions, as in `Backtest.statistics` and an optimization's grid: whether
+    the list answer holds fractions or percent numbers is not known (nothing in QuantConnect's
+    own code or tests shows one), so the answer as a whole decides (parse.list_percents).
     """
     project_id = int(find_project(client, project)["projectId"])
     rows = client.list_backtests(project_id, include_statistics=True)
+    percents = list_percents(rows, LIST_PERCENT)
     frame = pd.DataFrame({
         "name": pd.array([r.get("name") for r in rows], dtype="string"),
         "status": pd.array([r.get("status") for r in rows], dtype="string"),
         "created": to_utc([r.get("created") for r in rows]),
         "progress": _floats(r.get("progress") for r in rows),
-        **{snake(k): _floats(r.get(k) for r in rows) for k in SUMMARY_NUMBERS},
+        **{snake(k): percents[k] if k in percents else _floats(r.get(k) for r in rows)
+           for k in SUMMARY_NUMBERS},
         # Values as the service kept them (numbers or text); {} for none (it may send []).
         "parameters": [as_mapping(r.get("parameterSet")) for r in rows],
     }, index=pd.Index([r.get("backtestId") for r in rows], dtype="string", name="backtest_id"))
@@ -89,7 +93,9 @@ def backtests_frame(client: Any, project: int | str) -> pd.DataFrame:
 
 def optimizations_frame(client: Any, project: int | str) -> pd.DataFrame:
     """Every optimization of the project, the newest first: status, node, target, and the
-    best backtest's Sharpe ratio and PSR as the list answer gives them."""
+    best backtest's Sharpe ratio and PSR. The PSR is a fraction, as in the grid: the list
+    gives it as Lean writes an optimization's statistics, a percent number (77.188 for
+    77.188 %), or as "77.188%" (parse.list_percents reads either)."""
     project_id = int(find_project(client, project)["projectId"])
     rows = client.list_optimizations(project_id)
     return newest_first(pd.DataFrame({
@@ -100,7 +106,7 @@ def optimizations_frame(client: Any, project: int | str) -> pd.DataFrame:
         "target": pd.array([(r.get("criterion") or {}).get("target", "").rsplit(".", 1)[-1]
                             for r in rows], dtype="string"),
         "sharpe_ratio": _floats(r.get("sharpeRatio") for r in rows),
-        "psr": _floats(r.get("psr") for r in rows),
+        "psr": list_percents(rows, ["psr"])["psr"],
     }, index=pd.Index([r.get("optimizationId") for r in rows], dtype="string",
                       name="optimization_id")), "created")
 
