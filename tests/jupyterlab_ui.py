@@ -113,6 +113,18 @@ def check_what_the_page_shows(page, token: str) -> dict:
     return shown
 
 
+def expect_the_panel_as_saved(page, token: str, status: dict, lines: dict) -> None:
+    """A reopened notebook's panel: drawn (not "Error displaying widget"), each status line as
+    it was. The widget manager draws from the saved state once the page has settled (a new
+    kernel may be starting meanwhile, on a busy machine for seconds): what counts is what
+    stays."""
+    from playwright.sync_api import expect
+    expect(page.locator("#main")).not_to_contain_text("Error displaying widget", timeout=60_000)
+    check_what_the_page_shows(page, token)
+    for tab, view in status.items():
+        expect(view).to_have_text(lines[tab])
+
+
 SCREENSHOT_STYLE = """
     .jp-Notebook .jp-Cell .jp-Collapser { visibility: hidden !important; }
     .jp-Notebook .jp-Cell, .jp-Notebook .jp-Cell * {

@@ -30,9 +30,10 @@ import pytest
 import requests
 
 from conftest import new_token
-from jupyterlab_ui import (WIDTH, check_what_the_page_shows, open_notebook, reload_and_reopen,
-                           run_all_from_the_menu, save_with_the_keyboard, screenshot_element,
-                           screenshot_notebook, shut_down_kernels, wait_until_every_cell_ran)
+from jupyterlab_ui import (WIDTH, check_what_the_page_shows, expect_the_panel_as_saved,
+                           open_notebook, reload_and_reopen, run_all_from_the_menu,
+                           save_with_the_keyboard, screenshot_element, screenshot_notebook,
+                           shut_down_kernels, wait_until_every_cell_ran)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
@@ -265,13 +266,7 @@ def test_panel_example_in_jupyterlab(page, lab, cloud):
     # Saved and reloaded (the kernel still runs): the same panel, each status line as it was.
     save_with_the_keyboard(page)
     reload_and_reopen(page, name)
-    # The widget manager draws from the saved state once the page has settled (a new kernel
-    # may be starting meanwhile, on a busy machine for seconds): what counts is what stays.
-    expect(page.locator("#main")).not_to_contain_text("Error displaying widget",
-                                                      timeout=60_000)
-    check_what_the_page_shows(page, cloud.api_token)
-    for tab, view in status.items():
-        expect(view).to_have_text(lines[tab])
+    expect_the_panel_as_saved(page, cloud.api_token, status, lines)
     expect(page.locator(".qc-panel textarea").last).to_have_value(
         re.compile("05_panel.ipynb is outside the synced folder"))
     screenshot_notebook(page, _folder() / "example-05.png")
@@ -281,12 +276,6 @@ def test_panel_example_in_jupyterlab(page, lab, cloud):
     shut_down_kernels(lab)
     page.goto(f"{lab['base']}/lab/tree/{name}?reset")
     reload_and_reopen(page, name)
-    # The widget manager draws from the saved state once the page has settled (a new kernel
-    # may be starting meanwhile, on a busy machine for seconds): what counts is what stays.
-    expect(page.locator("#main")).not_to_contain_text("Error displaying widget",
-                                                      timeout=60_000)
-    check_what_the_page_shows(page, cloud.api_token)
-    for tab, view in status.items():
-        expect(view).to_have_text(lines[tab])
+    expect_the_panel_as_saved(page, cloud.api_token, status, lines)
     shut_down_kernels(lab)
     assert cloud.api_token not in (lab["work"] / name).read_text()
