@@ -3,8 +3,9 @@
 1. 100,000 orders with 40 ms added latency, windows of 100: Backtest.orders (windows over a
    bounded pool) against the documented loop that reads one window at a time, in the same run;
    requests made and the ideal bound ceil(requests / pool) x latency (target: within 1.5x).
-   Backtest.orders is timed with orjson parsing the answers (the `fast` extra) and with the
-   standard library's json, and the client's own CPU is shown apart (frame from raw orders).
+   Backtest.orders is timed three ways: as it reads with the `fast` extra (msgspec decoding each
+   answer into rows of the frame's fields, results/order_rows.py), with orjson's dicts alone, and
+   with the standard library's json; the client's own CPU is shown apart.
    The first read is shown apart: the emulator writes each window's JSON once and keeps it, so
    the runs after it measure the client and the network, as a second read would meet them.
 2. Charts of 4,000 to 1,000,000 points: json.loads of the payload alone, against json.loads plus
@@ -14,6 +15,7 @@
    the answer, then `grid` and `equity` (target: under 1 s beyond the request).
 
 Run: python benchmarks/results.py [--orders 100000] [--latency-ms 40] [--pool 16] [--runs 5]
+     [--only charts|optimization|orders]
 """
 from __future__ import annotations
 
@@ -30,10 +32,12 @@ import time
 
 import statistics
 
+import pandas as pd
+
 from qc_magics import QCClient
 from qc_magics.api import transport
 from qc_magics.jobs import run_backtest
-from qc_magics.results import frames
+from qc_magics.results import frames, order_rows
 from qc_magics.results.backtest import Backtest
 from qc_magics.results.optimization import Optimization
 from qc_magics.results.windows import WINDOW
@@ -95,9 +99,13 @@ def bench_orders(n: int, latency_ms: float, pool: int, runs: int) -> None:
         client.read_backtest_orders(pid, bt.id, 0, WINDOW)   # warm the service's cache for both
         latency = latency_ms / 1000
         fast_loads = transport._orjson_loads()   # None without the `fast` extra
+        quick = order_rows.decoder() is not None  # msgspec there (the `fast` extra)
+        # name: (rows by msgspec, the JSON parser of dicts)
+        ways = {"msgspec": (True, fast_loads), "orjson": (False, fast_loads),
+                "json": (False, None)}
 
-        def concurrent(parser) -> tuple[float, int, "object", float, float]:
-            transport._fast_loads = parser
+        def concurrent(way: str) -> tuple[float, int, "object", float, float]:
+            order_rows.QUICK, transport._fast_loads = ways[way]
             fresh = Backtest(client, pid, bt.id, bt.data, concurrency=pool)   # nothing cached
             before, started = client.transport.requests_made, time.perf_counter()
             cpu, emu_cpu = time.process_time(), emu.cpu_seconds()
@@ -105,26 +113,31 @@ def bench_orders(n: int, latency_ms: float, pool: int, runs: int) -> None:
             return (time.perf_counter() - started, client.transport.requests_made - before, frame,
                     time.process_time() - cpu, emu.cpu_seconds() - emu_cpu)
 
-        timings: dict[str, list[float]] = {"orjson": [], "json": []}
-        cpus: dict[str, list[tuple[float, float]]] = {"orjson": [], "json": []}
-        requests = 0
+        if not quick:
+            del ways["msgspec"]
+        if fast_loads is None:
+            del ways["orjson"]
+        timings: dict[str, list[float]] = {way: [] for way in ways}
+        cpus: dict[str, list[tuple[float, float]]] = {way: [] for way in ways}
+        requests, made = 0, {}
         # The first read of the backtest: the emulator writes every window's JSON (and keeps
         # it); the runs below read windows it has already written, as a second reader would.
-        cold_wall, _, _, cold_cpu, cold_emu = concurrent(fast_loads)
+        cold_wall, _, _, cold_cpu, cold_emu = concurrent(next(iter(ways)))
         try:
             for _ in range(runs):
-                for name, parser in (("orjson", fast_loads), ("json", None)):
-                    if name == "orjson" and parser is None:
-                        continue
-                    wall, requests, frame, cpu, emu_cpu = concurrent(parser)
+                for name in ways:
+                    gc.collect()   # the last run's garbage is not this one's to collect
+                    wall, requests, made[name], cpu, emu_cpu = concurrent(name)
                     timings[name].append(wall)
                     cpus[name].append((cpu, emu_cpu))
         finally:
-            transport._fast_loads = fast_loads
+            order_rows.QUICK, transport._fast_loads = True, fast_loads
         raw = Backtest(client, pid, bt.id, bt.data, concurrency=pool)._orders_raw()
         started = time.perf_counter()
-        frames.orders_frame(raw)
+        frame = frames.orders_frame(raw)
         framing = time.perf_counter() - started
+        for way, made_frame in made.items():   # every way reads the same values
+            pd.testing.assert_frame_equal(made_frame, frame, check_exact=True, obj=way)
 
         before, started = client.transport.requests_made, time.perf_counter()
         slow_orders = sequential_orders(client, pid, bt.id)
@@ -140,7 +153,7 @@ def bench_orders(n: int, latency_ms: float, pool: int, runs: int) -> None:
         for name, walls in timings.items():
             if walls:
                 med = statistics.median(walls)
-                print(f"  Backtest.orders, {name:<6}        {requests:>5} requests  {med:7.2f} s "
+                print(f"  Backtest.orders, {name:<7}       {requests:>5} requests  {med:7.2f} s "
                       f"({min(walls):.2f}-{max(walls):.2f})  ideal {ideal:5.2f} s  "
                       f"ratio to ideal {med / ideal:4.2f} (target <= 1.5)")
                 print(f"      CPU: client {statistics.median(c for c, _ in cpus[name]):5.2f} s, "
@@ -152,7 +165,7 @@ def bench_orders(n: int, latency_ms: float, pool: int, runs: int) -> None:
         print(f"  of which orders_frame (client CPU, raw orders -> frame): {framing:5.2f} s")
         print(f"  one window at a time           {slow_requests:>5} requests  {slow:7.2f} s  "
               f"ideal {slow_requests * latency:5.2f} s")
-        best = statistics.median(timings["orjson"] or timings["json"])
+        best = statistics.median(next(iter(timings.values())))
         print(f"  speed-up: {slow / best:.1f}x (target 5x or better)")
 
 
@@ -278,16 +291,23 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=16)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-orders", action="store_true")
+    parser.add_argument("--only", choices=("charts", "optimization", "orders"),
+                        help="run one section")
     args = parser.parse_args()
-    bench_charts(args.runs)
-    # Each section starts on a collected heap: what one leaves for the cyclic collector (the
-    # 127 MB chart's objects) is not the next one's cost. Without this the orders, run last,
-    # measured 5.5 s instead of 3.6-3.9 s (the collector's passes over the charts' garbage).
-    gc.collect()
-    bench_optimization(args.runs)
-    gc.collect()
-    if not args.skip_orders:
-        bench_orders(args.orders, args.latency_ms, args.pool, args.runs)
+    sections = {"charts": lambda: bench_charts(args.runs),
+                "optimization": lambda: bench_optimization(args.runs),
+                "orders": lambda: bench_orders(args.orders, args.latency_ms, args.pool,
+                                               args.runs)}
+    if args.skip_orders:
+        del sections["orders"]
+    for name, run in sections.items():
+        if args.only in (None, name):
+            # Each section starts on a collected heap: what one leaves for the cyclic collector
+            # (the 127 MB chart's objects) is not the next one's cost. Without this the orders,
+            # run last, measured 5.5 s instead of 3.6-3.9 s (the collector's passes over the
+            # charts' garbage).
+            gc.collect()
+            run()
 
 
 if __name__ == "__main__":

@@ -77,3 +77,31 @@ def test_windows_of_orders_skip_the_long_number_check_and_others_keep_it(client,
     assert transport._json_of(response(body), exact=False)["orders"][0]["quantity"] \
         == pytest.approx(1.2345678901234568e20)
     assert transport._json_of(response(body))["orders"][0]["quantity"] == 123456789012345678901
+
+
+def test_a_decode_is_given_answers_of_http_200_only_and_none_takes_the_general_path(client, emu):
+    """Transport.post's `decode` reads good answers its own way; errors, retries and anything
+    it does not read go the way every answer goes."""
+    from qc_magics.errors import ApiError
+    given = []
+
+    def decode(content: bytes):
+        given.append(content)
+        return {"read": "quickly"} if b'"success":true' in content.replace(b" ", b"") else None
+    pid = client.create_project("Decode")["projectId"]
+    assert client.transport.post("/projects/read", {"projectId": pid}, decode=decode) \
+        == {"read": "quickly"}
+    emu.script_fault("/projects/read", "503")         # retried; the 503 is never decoded
+    given.clear()
+    assert client.transport.post("/projects/read", {"projectId": pid}, decode=decode) \
+        == {"read": "quickly"}
+    assert len(given) == 1
+    with pytest.raises(ApiError):                     # refused: decoded to None, then raised
+        client.transport.post("/projects/read", {"projectId": 99999}, decode=decode)
+    assert client.transport.post("/projects/read", {"projectId": pid},
+                                 decode=lambda content: None)["projects"][0]["projectId"] == pid
+
+
+@pytest.mark.parametrize("body", ANSWERS[:4])
+def test_parse_json_is_what_answers_are_parsed_with(body):
+    assert repr(transport.parse_json(body)) == repr(transport._json_of(response(body)))

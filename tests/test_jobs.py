@@ -120,6 +120,26 @@ def test_orders_read_concurrently_in_windows_match_the_service(client, emu, proj
     assert len(bt.insights) == 350
 
 
+def test_orders_read_as_rows_and_as_dicts_agree_and_events_need_no_second_read(
+        client, emu, project, monkeypatch):
+    from qc_magics.results import frames, order_rows
+    with_source(client, project, "# qc-emulator: orders 730\n")
+    bt = run_backtest(client, project, **FAST)
+    quick = Backtest(client, project, bt.id, bt.data)
+    emu.clear_log()
+    orders = quick.orders
+    reads = len(emu.requests)
+    assert reads == 8 and len(orders) == 730   # windows of 100
+    events = quick.order_events               # from the answers kept, not read again
+    assert len(emu.requests) == reads and len(events) >= 730
+    monkeypatch.setattr(order_rows, "QUICK", False)   # the general reading: dicts
+    plain = Backtest(client, project, bt.id, bt.data)
+    pd.testing.assert_frame_equal(orders, plain.orders, check_exact=True)
+    pd.testing.assert_frame_equal(events, plain.order_events, check_exact=True)
+    pd.testing.assert_frame_equal(orders, frames.orders_frame(plain._orders_raw()),
+                                  check_exact=True)
+
+
 def test_charts_report_and_plot(client, project):
     bt = run_backtest(client, project, **FAST)
     assert bt.charts == ["Assets Sales Volume", "Benchmark", "Capacity", "Drawdown", "Exposure",

@@ -249,3 +249,84 @@ def test_orders_gathered_page_by_page_make_the_frame_of_all_orders(pages):
         columns.add(page)
     whole = frames.orders_frame([o for page in pages for o in page])
     pd.testing.assert_frame_equal(columns.frame(), whole, check_exact=True)
+
+
+# -- windows read into rows (msgspec, results/order_rows.py) give the frame of their dicts ------
+
+import json  # noqa: E402
+
+from qc_magics.results import order_rows  # noqa: E402
+from qc_magics.results.windows import stitch  # noqa: E402
+
+needs_msgspec = pytest.mark.skipif(order_rows._reader() is None,
+                                   reason="msgspec (the `fast` extra) is not installed")
+
+
+def _answer(orders, **more) -> bytes:
+    return json.dumps({"orders": orders, "length": len(orders), "success": True, **more}).encode()
+
+
+@needs_msgspec
+@given(st.lists(st.lists(_order, max_size=6), max_size=5))
+@settings(max_examples=150, deadline=None)
+def test_windows_read_into_rows_make_the_frame_of_their_dicts(pages):
+    quick = order_rows.decoder()
+    answers = [_answer(page) for page in pages]
+    columns, read_pages = frames.OrderColumns(), []
+    for answer in answers:
+        read = quick(answer)
+        # Infinity (json.dumps writes it for a float out of range) is not JSON msgspec reads:
+        # such an answer goes to the general reading, the rest come as rows.
+        if read is None:
+            assert b"Infinity" in answer
+            read = {"orders": json.loads(answer)["orders"]}
+        else:
+            assert read["length"] == len(json.loads(answer)["orders"])
+            assert read["source"] is answer
+        columns.add(read["orders"])
+        read_pages.append(read["orders"])
+    dict_pages = [json.loads(answer)["orders"] for answer in answers]
+    dicts = [o for page in dict_pages for o in page]
+    pd.testing.assert_frame_equal(columns.frame(), frames.orders_frame(dicts), check_exact=True)
+    # Stitched (each id once, in order) as read_all stitches them, rows as dicts.
+    stitched = stitch(dict_pages)
+    assert order_rows.as_dicts(answers) == stitched
+    assert [getattr(o, "id", None) if not isinstance(o, dict) else o.get("id")
+            for o in stitch(read_pages)] == [o.get("id") for o in stitched]
+
+
+@needs_msgspec
+@pytest.mark.parametrize("answer", [
+    b'{"success": false, "errors": ["Backtest not found"], "orders": []}',
+    b'{"orders": [], "length": 0}',                                   # no success: not read
+    b'{"success": true, "orders": [{"id": 1, "price": NaN}]}',        # Python's json reads NaN
+    b'{"success": true, "orders": [{"id": 1, "tag": "\\ud800"}]}',    # a lone surrogate
+    b'{"success": true, "orders": null}',
+    b'{"success": true, "orders": [1, 2]}',
+    b'{"success": true, "orders": [{"id": 1, "events": {"fillQuantity": 1}}]}',
+    b'{"success": true, "orders": [{"id": 1, "events": [null]}]}',
+    b'[{"id": 1}]',
+    b'not json',
+])
+def test_answers_of_another_kind_are_left_to_the_general_reading(answer):
+    assert order_rows.decoder()(answer) is None
+
+
+@needs_msgspec
+def test_rows_hold_each_value_as_json_has_it():
+    answer = (b'{"success": true, "length": 3, "orders": [{"id": 123456789012345678901234567890,'
+              b' "time": "2020-01-02T14:31:00Z", "symbol": {"value": "SPY"}, "quantity": "2.5",'
+              b' "extra": {"deep": [1, {"x": null}]}, "events": [{"FillQuantity": 2,'
+              b' "order-fee-amount": "1.5", "fillPrice": 3}]}]}')
+    read = order_rows.decoder()(answer)
+    row = read["orders"][0]
+    assert (row.id, row.time, row.symbol, row.quantity) == (
+        123456789012345678901234567890, "2020-01-02T14:31:00Z", {"value": "SPY"}, "2.5")
+    event = row.events[0]
+    assert (event.FillQuantity, event.order_fee_amount, event.fillQuantity) == (2, "1.5", None)
+    assert read["length"] == 3
+
+
+def test_without_msgspec_or_switched_off_there_is_no_quick_reading(monkeypatch):
+    monkeypatch.setattr(order_rows, "QUICK", False)
+    assert order_rows.decoder() is None

@@ -1,7 +1,7 @@
 """Endpoints for compiling a project and for its backtests and their results."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..errors import InvalidArgument, MalformedResponse
 from .answers import identified, listing, payload, strip_envelope
@@ -81,13 +81,19 @@ class BacktestEndpoints(Endpoints):
             "start": int(start), "end": int(end), "count": int(count)}))
 
     def read_backtest_orders(self, project_id: int, backtest_id: str, start: int = 0,
-                             end: int = 100) -> dict[str, Any]:
+                             end: int = 100, *,
+                             decode: Callable[[bytes], dict | None] | None = None
+                             ) -> dict[str, Any]:
         """Orders of the window start..end (end - start <= 100; whether `end` is inclusive is not
-        documented, results/windows.py stitches either way) and `length`, the backtest's order count."""
+        documented, results/windows.py stitches either way) and `length`, the backtest's order count.
+
+        `decode` reads a successful answer's bytes into what is returned instead (see
+        Transport.post; results/order_rows.py reads just what the orders frame needs)."""
         start, end = need_window(start, end)
         return strip_envelope(self._post("/backtests/orders/read", {
             "projectId": need_project_id(project_id),
-            "backtestId": need_id(backtest_id, "backtest id"), "start": start, "end": end}))
+            "backtestId": need_id(backtest_id, "backtest id"), "start": start, "end": end},
+            decode=decode))
 
     def read_backtest_insights(self, project_id: int, backtest_id: str, start: int = 0,
                                end: int = 100) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..credentials import Credentials
 from ..errors import InvalidArgument
@@ -15,8 +15,9 @@ class Endpoints:
     code_source_id: str
 
     def _post(self, endpoint: str, body: Mapping[str, Any] | None = None, *,
-              idempotent: bool = True) -> dict:
-        return self.transport.post(endpoint, body, idempotent=idempotent)
+              idempotent: bool = True,
+              decode: Callable[[bytes], dict | None] | None = None) -> dict:
+        return self.transport.post(endpoint, body, idempotent=idempotent, decode=decode)
 
 
 def need_project_id(project_id: Any) -> int:

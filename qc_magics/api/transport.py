@@ -122,12 +122,18 @@ class Transport:
             self._session = None
 
     def post(self, endpoint: str, body: Mapping[str, Any] | None = None, *,
-             idempotent: bool = True, check_success: bool = True) -> dict:
+             idempotent: bool = True, check_success: bool = True,
+             decode: Callable[[bytes], dict | None] | None = None) -> dict:
         """POST `body` as JSON to `endpoint` (e.g. "/projects/read") and return the JSON object.
 
         Raises AuthenticationError, ApiError (NotFoundError, ConflictError, FileTooLarge),
         RequestTimeout, MalformedResponse or TransportError; never returns None. A create
         (`idempotent=False`) that may have been carried out raises with `may_have_acted` True.
+
+        `decode`, for answers read in bulk: given the bytes of an HTTP 200 answer in UTF-8, it
+        returns what to hand back for a successful answer of the usual shape, or None for
+        anything else (an error, another shape, JSON it does not read), which then takes the
+        general path: parsed as JSON, checked, retried or raised as above.
         """
         url = self.credentials.api_url + endpoint
         payload = {k: v for k, v in (body or {}).items() if v is not None}
@@ -152,6 +158,11 @@ class Transport:
             log("debug", "POST %s -> %s in %.0f ms (attempt %d)", endpoint, response.status_code,
                       (time.monotonic() - started) * 1000, attempt)
             status = response.status_code
+            if decode is not None and status == 200 \
+                    and (response.encoding or "utf-8").lower() in _UTF8:
+                quick = decode(response.content)
+                if quick is not None:
+                    return quick
             body = _json_of(response, exact=endpoint not in FLOAT_ANSWERS)
             error = self._error_of(endpoint, response, body, payload, attempt=attempt,
                                    idempotent=idempotent, check_success=check_success)
@@ -370,29 +381,32 @@ def _long_number(content: bytes) -> bool:
         and _LONG_DIGITS.search(content) is not None
 
 
-def _json_of(response: Response, exact: bool = True) -> Any:
-    """The answer's JSON, parsed once (files/read answers can be megabytes), or _NOT_JSON.
+def parse_json(content: bytes, *, exact: bool = True) -> Any:
+    """JSON text (UTF-8 bytes) as Python values; ValueError when it is not JSON.
 
-    With orjson installed, UTF-8 answers are parsed from the bytes by orjson; anything it refuses
-    (NaN literals, lone surrogates), and any answer holding a number of 20 digits or more, which
-    orjson would round, goes to the standard parser as before,
-    so the values are the same either way. exact=False: the caller takes every number as a
-    float (FLOAT_ANSWERS), so no such check is made."""
+    With orjson installed (and enough read, see FAST_AFTER), orjson parses it; anything orjson
+    refuses (NaN literals, lone surrogates), and any text holding a number of 20 digits or more,
+    which orjson would round, goes to the standard parser, so the values are the same either
+    way. exact=False: the caller takes every number as a float (FLOAT_ANSWERS), so no such check
+    is made."""
     global _parsed
-    content = response.content
     fast = _fast_loads
     if fast is _UNSET:
         _parsed += len(content)   # a count, not a lock: off by a few answers at worst
         fast = _orjson_loads() if _parsed > FAST_AFTER else None
-    # orjson reads an integer past 64 bits as a float without a word; such a number has 20 or
-    # more digits, so an answer holding one goes to the exact standard parser instead.
-    if fast is not None and (response.encoding or "utf-8").lower() in _UTF8 \
-            and not (exact and _long_number(content)):
+    if fast is not None and not (exact and _long_number(content)):
         try:
             return fast(content)
         except ValueError:
             pass
+    return json.loads(content)   # bytes: json detects UTF-8/16/32 itself
+
+
+def _json_of(response: Response, exact: bool = True) -> Any:
+    """The answer's JSON, parsed once (files/read answers can be megabytes), or _NOT_JSON."""
     try:
+        if (response.encoding or "utf-8").lower() in _UTF8:
+            return parse_json(response.content, exact=exact)
         return response.json()
     except ValueError:
         return _NOT_JSON

@@ -17,7 +17,7 @@ from .. import progress as progress_bars
 from ..errors import BacktestRuntimeError, NotFoundError, WaitTimeout
 from ..vocabulary import DEFAULT_POLL
 from ..waiting import CONCURRENCY, poll_until
-from . import frames
+from . import frames, order_rows
 from .handle import Handle, OnProgress
 from .layout import shorten
 from .parse import (as_mapping, parse_number, parse_timespan, split_statistics,
@@ -308,14 +308,33 @@ class Backtest(Handle):
         return self._series(*BENCHMARK, fractions=False, label="benchmark")
 
     # --- orders, insights, report ---------------------------------------------------------------
-    def _orders_raw(self, on_items: Callable[[list[dict]], None] | None = None) -> list[dict]:
-        def make():
-            expected = self.statistics.get("Total Orders")
-            return read_all(lambda s, e: self.client.read_backtest_orders(self.project_id, self.id,
-                                                                          s, e),
-                            "orders", expected=None if expected is None else int(expected),
-                            concurrency=self.concurrency, poll=self.poll, on_items=on_items)
+    def _orders_raw(self) -> list[dict]:
+        """Every order as the service sent it (a dict each), read once."""
+        def make() -> list[dict]:
+            answers = self._cache.pop("orders:answers", None)
+            if answers is not None:   # read for the frame already: parsed from what was kept
+                return order_rows.as_dicts(answers)
+            return order_rows.as_dicts(self._read_orders(None, lambda items: None))
         return self._cached("orders:raw", make)
+
+    def _read_orders(self, decode: Callable[[bytes], dict | None] | None,
+                     on_items: Callable[[list], None]) -> list[bytes | list[dict]]:
+        """Read every window of orders; each is handed to `on_items` as it arrives (rows when
+        `decode` read it, dicts otherwise). Returns each window's answer in order: its bytes
+        when `decode` read it, else its orders as dicts (order_rows.as_dicts takes both)."""
+        answers: dict[int, bytes | list[dict]] = {}
+
+        def fetch(start: int, end: int) -> dict:
+            answer = self.client.read_backtest_orders(self.project_id, self.id, start, end,
+                                                      decode=decode)
+            source = answer.pop(order_rows.SOURCE, None)
+            answers[start] = source if source is not None else answer.get("orders") or []
+            return answer
+
+        expected = self.statistics.get("Total Orders")
+        read_all(fetch, "orders", expected=None if expected is None else int(expected),
+                 concurrency=self.concurrency, poll=self.poll, on_items=on_items)
+        return [answers[start] for start in sorted(answers)]
 
     @property
     def orders(self) -> pd.DataFrame:
@@ -323,20 +342,21 @@ class Backtest(Handle):
         def make() -> pd.DataFrame:
             if "orders:raw" in self._cache:
                 return frames.orders_frame(self._orders_raw())
-            # Not read yet: the frame's columns are gathered window by window as they arrive.
-            # Orders the frame cannot take stop the gathering, not the read: the orders are kept
-            # (order_events needs no second read), and the frame made from them says what is
-            # wrong, as it would have without the gathering.
+            # Not read yet: the frame's columns are gathered window by window as they arrive,
+            # from rows holding just the fields it needs when msgspec is there (order_rows.py).
+            # Orders the frame cannot take stop the gathering, not the read: the answers are
+            # kept (order_events needs no second read), and the frame made from their dicts
+            # says what is wrong, as it would have without the gathering.
             columns, failed = frames.OrderColumns(), []
 
-            def gather(orders: list[dict]) -> None:
+            def gather(orders: list) -> None:
                 if not failed:
                     try:
                         columns.add(orders)
                     except Exception as e:   # noqa: BLE001 - said again by orders_frame below
                         failed.append(e)
-            raw = self._orders_raw(on_items=gather)
-            return frames.orders_frame(raw) if failed else columns.frame()
+            self._cache["orders:answers"] = self._read_orders(order_rows.decoder(), gather)
+            return frames.orders_frame(self._orders_raw()) if failed else columns.frame()
         return self._cached("orders", make)
 
     @property

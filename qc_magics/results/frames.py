@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import chain, repeat
-from typing import Any, Iterable
+from operator import attrgetter
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -104,16 +105,21 @@ def _column(items: list[dict], key: str) -> list:
     return list(map(dict.get, items, repeat(key)))
 
 
-# The fields of an order the frame reads, by their camelCase names.
+# The fields of an order the frame reads, by their camelCase names, and the numbers of its
+# events it adds up (read in every spelling, see _sums).
 ORDER_FIELDS = ("id", "time", "symbol", "securityType", "type", "status", "direction", "quantity",
                 "price", "value", "limitPrice", "stopPrice", "triggerPrice", "tag",
                 "lastFillTime", "canceledTime")
+EVENT_SUMS = ("fillQuantity", "orderFeeAmount")
 
 
 class OrderColumns:
     """The orders frame gathered a page at a time, as the pages are read: each page's fields are
     picked out while its dicts are fresh in memory, which costs half of picking them out of
     100,000 orders afterwards, and happens while other pages are still on the network.
+
+    A page is a list of dicts as parsed from JSON, or of rows (order_rows.py) holding the same
+    fields as attributes, named as the JSON names them ("-" written "_").
 
     >>> columns = OrderColumns()
     >>> for page in pages:
@@ -126,17 +132,21 @@ class OrderColumns:
         self.filled: list[np.ndarray] = []   # per page: each order's filled quantity
         self.fees: list[np.ndarray] = []
 
-    def add(self, orders: list[dict]) -> None:
-        if not all(type(o) is dict for o in orders):   # mappings of another kind: plain dicts
-            orders = [dict(o) for o in orders]
+    def add(self, orders: list) -> None:
+        if _are_rows(orders):
+            pick, events = _attribute, [o.events or [] for o in orders]
+            flat = list(chain.from_iterable(events))
+        else:
+            if not all(type(o) is dict for o in orders):   # mappings of another kind: dicts
+                orders = [dict(o) for o in orders]
+            pick, events = _column, [o.get("events") or [] for o in orders]
+            flat = [e if type(e) is dict else dict(e) for e in chain.from_iterable(events)]
         for key, column in self.fields.items():
-            column.extend(map(dict.get, orders, repeat(key)))
-        events = [o.get("events") or [] for o in orders]
-        flat = [e if type(e) is dict else dict(e) for e in chain.from_iterable(events)]
+            column.extend(pick(orders, key))
         owner = np.repeat(np.arange(len(events)), list(map(len, events)))
-        self.filled.append(_sums(flat, owner, len(events), "fillQuantity"))
+        self.filled.append(_sums(flat, owner, len(events), "fillQuantity", pick))
         # Events of an order without a fee (e.g. "submitted") carry no fee fields at all.
-        self.fees.append(_sums(flat, owner, len(events), "orderFeeAmount"))
+        self.fees.append(_sums(flat, owner, len(events), "orderFeeAmount", pick))
 
     def frame(self) -> pd.DataFrame:
         col = self.fields
@@ -174,14 +184,27 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype="float64")
 
 
-def _sums(flat: list[dict], owner: np.ndarray, orders: int, key: str) -> np.ndarray:
+def _are_rows(items: list) -> bool:
+    """Whether a page holds rows of order_rows.py (fields as attributes), not dicts."""
+    kind = type(items[0]) if items else dict
+    return kind is not dict and hasattr(kind, "__struct_fields__") \
+        and all(type(item) is kind for item in items)
+
+
+def _attribute(items: list, key: str) -> list:
+    """[item.key for item in items] for rows, a JSON name's "-" written "_", the loop in C."""
+    return list(map(attrgetter(key.replace("-", "_")), items))
+
+
+def _sums(flat: list, owner: np.ndarray, orders: int, key: str,
+          pick: Callable[[list, str], list] = _column) -> np.ndarray:
     """Per order, the sum of a number over its events (missing or null counts as 0); `flat` is
-    every event, `owner` the position of each one's order."""
-    values = _column(flat, key)
+    every event, `owner` the position of each one's order, `pick(flat, name)` a field's values."""
+    values = pick(flat, key)
     for other in _spellings(key)[1:]:   # older spellings, where today's is missing
         if None not in values:
             break
-        more = _column(flat, other)
+        more = pick(flat, other)
         if more.count(None) < len(more):
             values = [m if v is None else v for v, m in zip(values, more)]
     kinds = set(map(type, values))

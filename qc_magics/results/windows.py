@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 from itertools import repeat
-from typing import Callable
+from operator import attrgetter
+from typing import Any, Callable, Iterable
 
 from ..errors import ApiError, InvalidArgument, NotFoundError, WaitTimeout
 from ..waiting import CONCURRENCY, bounded_pool
@@ -24,30 +25,49 @@ WINDOW = 100          # end - start the service accepts
 NARROW_WINDOW = 99    # what a client or service holding to the spec's "< 100" accepts
 
 
+_ID = attrgetter("id")
+
+
 class _Stitched:
-    """Items in the order their pages are added, each id once (items without an id all kept)."""
+    """Items in the order their pages are added, each id once (items without an id all kept).
+    Items are dicts, or rows with their fields as attributes (order_rows.py), a page of one kind."""
 
     def __init__(self) -> None:
-        self.items: list[dict] = []
+        self.items: list = []
         self._seen: set = set()
 
-    def add(self, page: list[dict]) -> list[dict]:
+    def add(self, page: list) -> list:
         """Add a page; return its items that were new."""
-        if all(type(item) is dict for item in page):
-            ids = list(map(dict.get, page, repeat("id")))
-            if None not in ids and len(set(ids)) == len(ids) and self._seen.isdisjoint(ids):
+        kind = type(page[0]) if page else dict
+        if all(type(item) is kind for item in page):
+            ids = list(map(dict.get, page, repeat("id"))) if kind is dict else \
+                list(map(_ID, page)) if hasattr(kind, "__struct_fields__") else None
+            if ids is not None and None not in ids and len(set(ids)) == len(ids) \
+                    and self._seen.isdisjoint(ids):
                 # The usual page: ids all new, none repeated. Added whole, the loops in C.
                 self._seen.update(ids)
                 self.items.extend(page)
                 return page
         new = []
         for item in page:
-            ident = item.get("id")
+            ident = item.get("id") if type(item) is dict else getattr(item, "id", None)
             if ident is None or ident not in self._seen:
                 self._seen.add(ident)
                 new.append(item)
         self.items.extend(new)
         return new
+
+
+def stitch(pages: Iterable[list]) -> list:
+    """The items of pages read in this order, each id once: what read_all returned for them.
+
+    >>> stitch([[{"id": 1}, {"id": 2}], [{"id": 2}, {"id": 3}]])
+    [{'id': 1}, {'id': 2}, {'id': 3}]
+    """
+    stitched = _Stitched()
+    for page in pages:
+        stitched.add(page)
+    return stitched.items
 
 
 def read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | None,
