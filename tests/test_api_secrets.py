@@ -75,6 +75,30 @@ def test_ctrl_c_during_a_request_shows_no_signature_in_any_frame(emu):
     client.close()
 
 
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(),
+                    reason="needs the main thread to receive SIGINT")
+def test_ctrl_c_during_many_requests_at_once_shows_no_signature_in_any_frame(emu):
+    stamp = int(time.time())
+    client = make_client(emu, clock=lambda: stamp, timeouts=Timeouts(connect=2, read=10))
+    pid = client.create_project("Many")["projectId"]
+    emu.script_fault("/projects/read", "stall:3", times=8)
+    waiter = interrupt_main_thread_after(0.5)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt) as e:
+        list(client.transport.post_many("/projects/read", [{"projectId": pid}] * 8,
+                                        concurrency=8))
+    waiter.join()
+    assert time.monotonic() - started < 2.5               # the Ctrl-C did stop the wait
+    text = rendered(e.value)
+    assert "KeyboardInterrupt" in text and "post_many" in text
+    for what, secret in secrets_of(emu.user_id, emu.api_token, stamp).items():
+        assert secret not in text, f"the {what} shows in the traceback"
+    assert e.value.__context__ is None and e.value.__cause__ is None
+    assert all(slot._value == client.transport.pool_size   # the slots were given back
+               for slot in client.transport.session._slots.values())
+    client.close()
+
+
 def test_an_unexpected_failure_inside_requests_shows_no_header(emu, monkeypatch):
     """Whatever goes wrong below the transport (here: the connection refusing a header, in words
     that quote it) reaches the user as a TransportError without the header, its text or its

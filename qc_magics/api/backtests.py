@@ -1,7 +1,7 @@
 """Endpoints for compiling a project and for its backtests and their results."""
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..errors import InvalidArgument, MalformedResponse
 from .answers import identified, listing, payload, strip_envelope
@@ -94,6 +94,21 @@ class BacktestEndpoints(Endpoints):
             "projectId": need_project_id(project_id),
             "backtestId": need_id(backtest_id, "backtest id"), "start": start, "end": end},
             decode=decode))
+
+    def read_backtest_orders_windows(self, project_id: int, backtest_id: str,
+                                     windows: Iterable[tuple[int, int]], *, concurrency: int,
+                                     decode: Callable[[bytes], dict | None] | None = None
+                                     ) -> Iterator[dict[str, Any]]:
+        """read_backtest_orders for each (start, end) window, the answers in order, up to
+        `concurrency` requests out at once from this thread (Transport.post_many). Every
+        window is checked before any request."""
+        project_id = need_project_id(project_id)
+        backtest_id = need_id(backtest_id, "backtest id")
+        bodies = [{"projectId": project_id, "backtestId": backtest_id, "start": start,
+                   "end": end} for start, end in (need_window(s, e) for s, e in windows)]
+        for answer in self.transport.post_many("/backtests/orders/read", bodies,
+                                               concurrency=concurrency, decode=decode):
+            yield strip_envelope(answer)
 
     def read_backtest_insights(self, project_id: int, backtest_id: str, start: int = 0,
                                end: int = 100) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from . import wire
 from .wire import Response
@@ -158,11 +158,9 @@ class Transport:
             log("debug", "POST %s -> %s in %.0f ms (attempt %d)", endpoint, response.status_code,
                       (time.monotonic() - started) * 1000, attempt)
             status = response.status_code
-            if decode is not None and status == 200 \
-                    and (response.encoding or "utf-8").lower() in _UTF8:
-                quick = decode(response.content)
-                if quick is not None:
-                    return quick
+            quick = _decoded(response, decode)
+            if quick is not None:
+                return quick
             body = _json_of(response, exact=endpoint not in FLOAT_ANSWERS)
             error = self._error_of(endpoint, response, body, payload, attempt=attempt,
                                    idempotent=idempotent, check_success=check_success)
@@ -175,6 +173,63 @@ class Transport:
                 self._sleep(endpoint, attempt, _retry_after(response), f"HTTP {status}")
                 continue
             raise error
+
+    def post_many(self, endpoint: str, bodies: Sequence[Mapping[str, Any]], *,
+                  concurrency: int, decode: Callable[[bytes], dict | None] | None = None
+                  ) -> Iterator[dict]:
+        """post(endpoint, body, decode=decode) for every body, the answers in the order of
+        `bodies`, up to `concurrency` requests out at once from this thread (wire's
+        Exchange). For reads only: each body may be sent twice.
+
+        An answer that is not a good one (a failed connection, a refusal, a 429 or 5xx, JSON
+        that is not an object) is not raised from here: that body is sent again through post(),
+        which retries, waits and raises as always. Nothing is sent unless every body can be.
+
+        >>> for answer in transport.post_many("/backtests/orders/read", windows, concurrency=16):
+        ...     ...
+        """
+        url = self.credentials.api_url + endpoint
+        payloads = [{k: v for k, v in body.items() if v is not None} for body in bodies]
+        raws = [_encode(endpoint, payload) for payload in payloads]
+        came: dict[int, dict] = {}
+        turn = 0   # the position whose answer is handed back next
+        interrupted = False
+        try:
+            with self.session.exchange("POST", url, raws, JSON_HEADERS, self.auth,
+                                       concurrency=concurrency) as exchange:
+                for index, outcome in exchange:
+                    with self._lock:
+                        self.requests_made += 1
+                    answer = self._good(endpoint, outcome, payloads[index], decode) \
+                        if isinstance(outcome, Response) else None
+                    if answer is None:
+                        if isinstance(outcome, Response) \
+                                and outcome.status_code in RETRY_STATUSES:
+                            self._sleep(endpoint, 1, _retry_after(outcome),
+                                        f"HTTP {outcome.status_code}")
+                        answer = self.post(endpoint, payloads[index], decode=decode)
+                    came[index] = answer
+                    while turn in came:
+                        yield came.pop(turn)
+                        turn += 1
+                        exchange.pump()   # what came during the caller's work: more go out
+        except KeyboardInterrupt:
+            # As in post(): a fresh one, raised outside any `except`, so that no frame of the
+            # HTTP layer (whose locals may hold the signed headers) is in its traceback.
+            interrupted = True
+        if interrupted:
+            raise KeyboardInterrupt() from None
+
+    def _good(self, endpoint: str, response: Response, payload: Mapping[str, Any],
+              decode: Callable[[bytes], dict | None] | None) -> dict | None:
+        """The answer as post() returns it when the response is a good one at once, else None."""
+        quick = _decoded(response, decode)
+        if quick is not None:
+            return quick
+        body = _json_of(response, exact=endpoint not in FLOAT_ANSWERS)
+        error = self._error_of(endpoint, response, body, payload, attempt=1, idempotent=True,
+                               check_success=True)
+        return body if error is None else None
 
     def _error_of(self, endpoint: str, response: Response, body: Any,
                   payload: Mapping[str, Any], *, attempt: int, idempotent: bool,
@@ -282,6 +337,14 @@ class Transport:
 
     def _host(self) -> str:
         return self.credentials.api_url.split("/")[2]
+
+
+def _decoded(response: Response, decode: Callable[[bytes], dict | None] | None) -> dict | None:
+    """What `decode` reads from an HTTP 200 answer in UTF-8 (see post), else None."""
+    if decode is None or response.status_code != 200 \
+            or (response.encoding or "utf-8").lower() not in _UTF8:
+        return None
+    return decode(response.content)
 
 
 def _retry_after(response: Response) -> float | None:

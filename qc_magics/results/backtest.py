@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 
@@ -324,16 +324,25 @@ class Backtest(Handle):
         when `decode` read it, else its orders as dicts (order_rows.as_dicts takes both)."""
         answers: dict[int, bytes | list[dict]] = {}
 
-        def fetch(start: int, end: int) -> dict:
-            answer = self.client.read_backtest_orders(self.project_id, self.id, start, end,
-                                                      decode=decode)
+        def keep(start: int, answer: dict) -> dict:
             source = answer.pop(order_rows.SOURCE, None)
             answers[start] = source if source is not None else answer.get("orders") or []
             return answer
 
+        def fetch(start: int, end: int) -> dict:
+            return keep(start, self.client.read_backtest_orders(self.project_id, self.id, start,
+                                                                end, decode=decode))
+
+        def fetch_many(windows: list[tuple[int, int]], concurrency: int) -> Iterator[dict]:
+            read = self.client.read_backtest_orders_windows(
+                self.project_id, self.id, windows, concurrency=concurrency, decode=decode)
+            for (start, _), answer in zip(windows, read):
+                yield keep(start, answer)
+
         expected = self.statistics.get("Total Orders")
         read_all(fetch, "orders", expected=None if expected is None else int(expected),
-                 concurrency=self.concurrency, poll=self.poll, on_items=on_items)
+                 concurrency=self.concurrency, poll=self.poll, on_items=on_items,
+                 fetch_many=fetch_many)
         return [answers[start] for start in sorted(answers)]
 
     @property

@@ -113,10 +113,19 @@ ORDER_FIELDS = ("id", "time", "symbol", "securityType", "type", "status", "direc
 EVENT_SUMS = ("fillQuantity", "orderFeeAmount")
 
 
+# Columns whose values convert one by one (times, numbers, symbols): converted a chunk of rows
+# at a time while pages still arrive, so that little is left to do when the last one comes.
+# Enums (their categories depend on every value), ids and tags are made whole at the end.
+TIME_FIELDS = ("time", "lastFillTime", "canceledTime")
+NUMBER_FIELDS = ("quantity", "price", "value", "limitPrice", "stopPrice", "triggerPrice")
+
+
 class OrderColumns:
     """The orders frame gathered a page at a time, as the pages are read: each page's fields are
     picked out while its dicts are fresh in memory, which costs half of picking them out of
-    100,000 orders afterwards, and happens while other pages are still on the network.
+    100,000 orders afterwards, and happens while other pages are still on the network. Every
+    CHUNK rows, the times, numbers and symbols gathered are converted to their column types
+    (0.25 s of the 0.35 s the frame took after a 100,000-order read, done during it instead).
 
     A page is a list of dicts as parsed from JSON, or of rows (order_rows.py) holding the same
     fields as attributes, named as the JSON names them ("-" written "_").
@@ -127,10 +136,16 @@ class OrderColumns:
     >>> columns.frame()       # the same frame as orders_frame(all the orders)
     """
 
+    CHUNK = 2048   # ~5 ms of converting: short against the 40 ms an answer is on its way
+
     def __init__(self) -> None:
-        self.fields: dict[str, list] = {key: [] for key in ORDER_FIELDS}
+        self.fields: dict[str, list] = {key: [] for key in ORDER_FIELDS}   # not converted yet
         self.filled: list[np.ndarray] = []   # per page: each order's filled quantity
         self.fees: list[np.ndarray] = []
+        self._converted: dict[str, list[np.ndarray]] = {
+            key: [] for key in TIME_FIELDS + NUMBER_FIELDS}
+        self._symbols: list[Any] = []
+        self._symbol_ids: list[Any] = []
 
     def add(self, orders: list) -> None:
         if _are_rows(orders):
@@ -147,29 +162,48 @@ class OrderColumns:
         self.filled.append(_sums(flat, owner, len(events), "fillQuantity", pick))
         # Events of an order without a fee (e.g. "submitted") carry no fee fields at all.
         self.fees.append(_sums(flat, owner, len(events), "orderFeeAmount", pick))
+        if len(self.fields["time"]) >= self.CHUNK:
+            self._convert()
+
+    def _convert(self) -> None:
+        """Convert the rows gathered since the last time, of the columns that convert value by
+        value, and let their raw values go."""
+        col = self.fields
+        for key in TIME_FIELDS:
+            self._converted[key].append(_times(col[key]).asi8)   # ns since 1970, UTC
+        for key in NUMBER_FIELDS:
+            self._converted[key].append(_floats(col[key]))
+        self._symbols.extend(_symbols(col["symbol"]))
+        self._symbol_ids.extend(_symbols(col["symbol"], "id"))
+        for key in TIME_FIELDS + NUMBER_FIELDS + ("symbol",):
+            col[key] = []
 
     def frame(self) -> pd.DataFrame:
-        col = self.fields
-        symbols = col["symbol"]
+        self._convert()
+        col, done = self.fields, self._converted
+
+        def times(key: str) -> pd.DatetimeIndex:
+            return pd.DatetimeIndex(np.concatenate(done[key]).view("datetime64[ns]")
+                                    ).tz_localize("UTC")
         return pd.DataFrame({
-            "time": _times(col["time"]),
-            "symbol": pd.array(_symbols(symbols), dtype="string"),
-            "symbol_id": pd.array(_symbols(symbols, "id"), dtype="string"),
+            "time": times("time"),
+            "symbol": pd.array(self._symbols, dtype="string"),
+            "symbol_id": pd.array(self._symbol_ids, dtype="string"),
             "security_type": _category(col["securityType"], SECURITY_TYPES),
             "type": _category(col["type"], ORDER_TYPES),
             "status": _category(col["status"], ORDER_STATUSES),
             "direction": _category(col["direction"], DIRECTIONS),
-            "quantity": _floats(col["quantity"]),
-            "price": _floats(col["price"]),
-            "value": _floats(col["value"]),
+            "quantity": np.concatenate(done["quantity"]),
+            "price": np.concatenate(done["price"]),
+            "value": np.concatenate(done["value"]),
             "filled_quantity": _joined(self.filled),
             "fees": _joined(self.fees),
-            "limit_price": _floats(col["limitPrice"]),
-            "stop_price": _floats(col["stopPrice"]),
-            "trigger_price": _floats(col["triggerPrice"]),
+            "limit_price": np.concatenate(done["limitPrice"]),
+            "stop_price": np.concatenate(done["stopPrice"]),
+            "trigger_price": np.concatenate(done["triggerPrice"]),
             "tag": pd.array(col["tag"], dtype="string"),
-            "last_fill_time": _times(col["lastFillTime"]),
-            "canceled_time": _times(col["canceledTime"]),
+            "last_fill_time": times("lastFillTime"),
+            "canceled_time": times("canceledTime"),
         }, index=pd.Index(np.array(col["id"], dtype="int64"), name="id"))
 
 

@@ -15,11 +15,14 @@ from __future__ import annotations
 import time
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from ..errors import ApiError, InvalidArgument, NotFoundError, WaitTimeout
 from ..waiting import CONCURRENCY, bounded_pool
 from .heap import gc_paused
+
+# Reads windows, their answers in order: fetch_many([(start, end), ...], concurrency).
+FetchMany = Callable[[list[tuple[int, int]], int], Iterable[dict]]
 
 WINDOW = 100          # end - start the service accepts
 NARROW_WINDOW = 99    # what a client or service holding to the spec's "< 100" accepts
@@ -73,13 +76,16 @@ def stitch(pages: Iterable[list]) -> list:
 def read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | None,
              concurrency: int = CONCURRENCY, loading_timeout: float = 60.0,
              poll: tuple[float, float] = (0.25, 2.0), width: int = WINDOW,
-             on_items: Callable[[list[dict]], None] | None = None) -> list[dict]:
+             on_items: Callable[[list[dict]], None] | None = None,
+             fetch_many: FetchMany | None = None) -> list[dict]:
     """Every item, in order. `fetch(start, end)` returns {key: [...], "length": n}.
 
     `expected` is how many there should be when known (the statistics say how many orders): an
     empty first window is then "still loading" unless 0 are expected. With `expected` None, an
     empty first window is retried until `loading_timeout` passes. `on_items` is handed the new
     items of each window in order, as they arrive (a frame built while the rest is read).
+    `fetch_many(windows, concurrency)`, when given, reads the windows after the first (their
+    answers in order, as `fetch` would give them) instead of `fetch` over a pool of threads.
     """
     on_items = on_items or (lambda items: None)
     deadline = time.monotonic() + loading_timeout
@@ -104,17 +110,22 @@ def read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | Non
         time.sleep(delay)
         delay = min(poll[1], delay * 1.6)
     with gc_paused():   # the many items read are kept: see heap.py (not while it loads)
-        return _read_rest(fetch, key, first, items, length, width, concurrency, on_items)
+        return _read_rest(fetch, key, first, items, length, width, concurrency, on_items,
+                          fetch_many)
 
 
 def _read_rest(fetch: Callable[[int, int], dict], key: str, first: dict, items: list[dict],
                length: int, width: int, concurrency: int,
-               on_items: Callable[[list[dict]], None]) -> list[dict]:
-    """The windows after the first, over a bounded pool, stitched in order."""
+               on_items: Callable[[list[dict]], None],
+               fetch_many: FetchMany | None) -> list[dict]:
+    """The windows after the first, `concurrency` at a time, stitched in order."""
     stitched = _Stitched()
     on_items(stitched.add(items))
     starts = list(range(width, length, width))
-    if starts:
+    if starts and fetch_many is not None:
+        for answer in fetch_many([(s, s + width) for s in starts], concurrency):
+            on_items(stitched.add(answer.get(key) or []))
+    elif starts:
         with bounded_pool(min(concurrency, len(starts)), f"qc-{key}") as pool:
             for page in pool.map(lambda s: fetch(s, s + width).get(key) or [], starts):
                 on_items(stitched.add(page))
