@@ -42,9 +42,18 @@ class FakeWindows:
 @pytest.mark.parametrize("inclusive", [False, True], ids=["exclusive", "inclusive"])
 @pytest.mark.parametrize("by_id", [False, True], ids=["positions", "ids"])
 @pytest.mark.parametrize("n", [0, 1, 99, 100, 101, 250, 1000])
-def test_every_item_once_in_order_whatever_end_means(n, inclusive, by_id):
+@pytest.mark.parametrize("many", [False, True], ids=["threads", "fetch_many"])
+def test_every_item_once_in_order_whatever_end_means(n, inclusive, by_id, many):
     server = FakeWindows(n, inclusive=inclusive, by_id=by_id)
-    items = read_all(server, "orders", expected=n, concurrency=4, poll=(0.01, 0.01))
+    asked = []
+
+    def fetch_many(windows, concurrency):   # as the api's windows readers: answers in order
+        asked.append((windows, concurrency))
+        return (server(start, end) for start, end in windows)
+    items = read_all(server, "orders", expected=n, concurrency=4, poll=(0.01, 0.01),
+                     fetch_many=fetch_many if many else None)
+    if many and n > 101:
+        assert asked[0][0][0] == (100, 200) and asked[0][1] == 4
     assert [o["id"] for o in items] == list(range(1, n + 1))
     assert all(end - start <= 100 for start, end in server.calls)
     # Ids from 1 with an exclusive end leave the last one out of the planned windows: one more.

@@ -102,13 +102,25 @@ class BacktestEndpoints(Endpoints):
         """read_backtest_orders for each (start, end) window, the answers in order, up to
         `concurrency` requests out at once from this thread (Transport.post_many). Every
         window is checked before any request."""
+        return self._windows("/backtests/orders/read", project_id, backtest_id, windows,
+                             concurrency, decode)
+
+    def read_backtest_insights_windows(self, project_id: int, backtest_id: str,
+                                       windows: Iterable[tuple[int, int]], *, concurrency: int
+                                       ) -> Iterator[dict[str, Any]]:
+        """read_backtest_insights for each (start, end) window, as read_backtest_orders_windows."""
+        return self._windows("/backtests/read/insights", project_id, backtest_id, windows,
+                             concurrency, None)
+
+    def _windows(self, endpoint: str, project_id: int, backtest_id: str,
+                 windows: Iterable[tuple[int, int]], concurrency: int,
+                 decode: Callable[[bytes], dict | None] | None) -> Iterator[dict[str, Any]]:
         project_id = need_project_id(project_id)
         backtest_id = need_id(backtest_id, "backtest id")
         bodies = [{"projectId": project_id, "backtestId": backtest_id, "start": start,
                    "end": end} for start, end in (need_window(s, e) for s, e in windows)]
-        for answer in self.transport.post_many("/backtests/orders/read", bodies,
-                                               concurrency=concurrency, decode=decode):
-            yield strip_envelope(answer)
+        return (strip_envelope(answer) for answer in self.transport.post_many(
+            endpoint, bodies, concurrency=concurrency, decode=decode))
 
     def read_backtest_insights(self, project_id: int, backtest_id: str, start: int = 0,
                                end: int = 100) -> dict[str, Any]:

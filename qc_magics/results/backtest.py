@@ -379,7 +379,10 @@ class Backtest(Handle):
             raw = read_all(lambda s, e: self.client.read_backtest_insights(self.project_id,
                                                                            self.id, s, e),
                            "insights", expected=None, concurrency=self.concurrency,
-                           loading_timeout=10.0, poll=self.poll)
+                           loading_timeout=10.0, poll=self.poll,
+                           fetch_many=lambda windows, concurrency:
+                               self.client.read_backtest_insights_windows(
+                                   self.project_id, self.id, windows, concurrency=concurrency))
             return frames.insights_frame(raw)
         return self._cached("insights", make)
 
