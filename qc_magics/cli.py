@@ -27,6 +27,10 @@ class _Parser(argparse.ArgumentParser):
         # main() says "qc-magics: " once; the subcommand's name follows, not the program again.
         raise _Usage(f"{self.prog.removeprefix('qc-magics ')}: {message}")
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        from .commands.grammar import formatter
+        return formatter(self)
+
 
 def _number(low: float, high: float, kind: type = float):
     """An argparse type: a finite `kind` from low to high, or a one-line usage error."""

@@ -8,6 +8,7 @@ import ssl
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -124,6 +125,20 @@ def test_the_cli_start_up_imports_no_http_library_nor_pandas():
             "'http.client', 'email.parser', 'ssl', 'orjson') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_command_parsed_imports_neither_shutil_nor_difflib():
+    """Each a few ms of every command's start-up, for what few commands need: the terminal's
+    width (argparse asks shutil), near names for a typo. Run without site-packages (-S), whose
+    .pth files may import anything."""
+    root = Path(__file__).resolve().parent.parent
+    code = ("import sys, qc_magics.cli, qc_magics.sync.folder, qc_magics.api.client, "
+            "qc_magics.api.lookup; from qc_magics.commands import grammar; "
+            "grammar.parse(['status', '--project', 'P'], 'qc-magics'); "
+            "print(sorted(m for m in ('shutil', 'difflib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                         check=True, cwd=root).stdout
     assert out.strip() == "[]"
 
 

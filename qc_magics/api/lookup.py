@@ -1,7 +1,6 @@
 """Find a project by name or id, and suggest near names when there is no such thing."""
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..errors import NotFoundError
@@ -14,6 +13,7 @@ if TYPE_CHECKING:
 def near(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     pool = list(candidates)
     lowered = {c.lower(): c for c in pool}
+    import difflib   # here: only a name not found needs it (a start-up cost otherwise)
     hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.5)
     prefix = [c for c in pool if c.lower().startswith(name.lower()) and c.lower() not in hits]
     return ([lowered[h] for h in hits] + prefix)[:n]

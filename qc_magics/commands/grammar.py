@@ -22,6 +22,16 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
         raise GrammarError(f"{self.prog}: {message}")
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return formatter(self)
+
+
+def formatter(parser: argparse.ArgumentParser) -> argparse.HelpFormatter:
+    """argparse's formatter, at the width argparse gives it. argparse asks shutil for the width,
+    on every add_argument, and importing shutil was ~5 ms of every command's start-up."""
+    from .render import terminal_columns
+    return parser.formatter_class(prog=parser.prog, width=terminal_columns(80) - 2)
+
 
 MULTI_WORD = {"backtest": {"read", "rename", "delete", "logs"},
               "optimize": {"estimate", "run", "read", "abort", "delete"},

@@ -101,8 +101,12 @@ EMPTY_LISTS = {"project_id": "no projects yet; {prog} new NAME creates one",
 
 def term_width() -> int:
     """The terminal's width (COLUMNS wins; 100 where there is no terminal, as in a pipe)."""
-    # shutil.get_terminal_size's rule, without importing shutil (which loads bz2 and lzma):
-    # a start-up cost on every command for one number.
+    return max(40, terminal_columns(100))
+
+
+def terminal_columns(fallback: int) -> int:
+    """shutil.get_terminal_size().columns, `fallback` where there is none, without importing
+    shutil (which loads bz2 and lzma): a start-up cost on every command for one number."""
     import os
     try:
         columns = int(os.environ.get("COLUMNS", "0"))
@@ -113,7 +117,7 @@ def term_width() -> int:
             columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
         except (AttributeError, ValueError, OSError):
             columns = 0
-    return max(40, columns or 100)
+    return columns or fallback
 
 
 def list_view(value: Any) -> Any:
