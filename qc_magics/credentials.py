@@ -5,10 +5,10 @@ credentials is config's business, and api/ takes them from this module as plain 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from .errors import ConfigError
+from .records import FrozenRecord
 
 DEFAULT_API_URL = "https://www.quantconnect.com/api/v2"
 
@@ -47,17 +47,23 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(FrozenRecord):
+    """Who signs the requests, and where they go; the token is never shown."""
+
     user_id: str
-    api_token: Secret = field(repr=False)
+    api_token: Secret
     organization_id: str | None = None
     api_url: str = DEFAULT_API_URL
     source: str = "arguments"
 
-    def __post_init__(self):
-        check_user_id(self.user_id)
-        if not isinstance(self.api_token, Secret) or not self.api_token:
+    def __init__(self, user_id: str, api_token: Secret, organization_id: str | None = None,
+                 api_url: str = DEFAULT_API_URL, source: str = "arguments"):
+        # Set, then checked (as a dataclass's __post_init__ did): a verbose traceback of a
+        # refusal shows this object's repr, which needs its fields.
+        self._set(user_id=user_id, api_token=api_token, organization_id=organization_id,
+                  api_url=api_url, source=source)
+        check_user_id(user_id)
+        if not isinstance(api_token, Secret) or not api_token:
             raise ConfigError("the API token is empty; copy it from "
                               "https://www.quantconnect.com/account")
 

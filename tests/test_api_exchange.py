@@ -191,3 +191,79 @@ def test_post_many_sends_nothing_unless_every_body_can_be_sent(client, emu, orde
     with pytest.raises(InvalidArgument):
         list(client.transport.post_many("/backtests/orders/read", windows, concurrency=4))
     assert emu.requests == []
+
+
+# -- found in review: a hang, bytes that are not UTF-8, a read left half-way ----------------------
+
+def _in_thread(fn, seconds):
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+    t.start()
+    t.join(seconds)
+    return out
+
+
+@pytest.mark.parametrize("fault", ["500", "429", "drop", "stall:2"])
+def test_a_failed_window_is_sent_again_even_when_the_exchange_holds_every_connection(
+        client, emu, orders, fault):
+    """post() needs a connection of the pool; the exchange holds them all (16 of 16) until its
+    requests are back, so the failed body is sent again after it closes, not inside it."""
+    pid, bid = orders
+    windows = windows_of(pid, bid, 1234)
+    expected = [client.transport.post("/backtests/orders/read", w) for w in windows]
+    if fault.startswith("stall"):
+        client.transport.session.read_timeout = 0.5
+    emu.script_fault("/backtests/orders/read", fault)
+    out = _in_thread(lambda: list(client.transport.post_many(
+        "/backtests/orders/read", windows, concurrency=client.transport.pool_size)), 15)
+    assert out == [expected], "post_many hung or lost an answer"
+    assert all(slot._value == client.transport.pool_size
+               for slot in client.transport.session._slots.values())
+
+
+def test_a_refusal_stops_the_exchange_and_is_raised_as_post_raises_it(client, emu, orders):
+    pid, bid = orders
+    windows = windows_of(pid, bid, 1234)
+    windows[3]["backtestId"] = "no-such-backtest"
+    emu.clear_log()
+    with pytest.raises(NotFoundError):
+        list(client.transport.post_many("/backtests/orders/read", windows, concurrency=2))
+    assert len(emu.requests) < 13   # what was out when it came back, and the one sent again
+
+
+def test_nothing_to_send_takes_no_connection(client, emu):
+    pool = client.transport.session
+    assert list(client.transport.post_many("/projects/read", [], concurrency=16)) == []
+    assert all(slot._value == client.transport.pool_size for slot in pool._slots.values())
+
+
+@pytest.mark.parametrize("raw", [b"\xed\xa0\x80", b"\xff"])
+def test_the_quick_reading_leaves_bytes_that_are_not_utf8_to_the_general_path(raw):
+    from qc_magics.results import order_rows
+    if order_rows.decoder() is None:
+        pytest.skip("msgspec (the `fast` extra) is not installed")
+    content = b'{"success":true,"orders":[{"id":1,"tag":"' + raw + b'"}],"length":1}'
+    assert order_rows.decoder()(content) is None
+
+
+def test_a_windows_read_whose_caller_fails_half_way_frees_every_connection(client, emu, orders):
+    pid, bid = orders
+
+    def each(answer):
+        raise RuntimeError("the caller's own failure")
+    with pytest.raises(RuntimeError):
+        client.read_backtest_orders_windows(pid, bid, [(s, s + 100) for s in range(0, 1234, 100)],
+                                            each=each)
+    assert _in_thread(lambda: client.read_backtest_orders(pid, bid, 0, 100), 5), \
+        "the client's next request waited for a connection"
+    assert all(slot._value == client.transport.pool_size
+               for slot in client.transport.session._slots.values())
+
+
+def test_windows_read_whole_or_handed_over_one_by_one(client, emu, orders):
+    pid, bid = orders
+    windows = [(s, s + 100) for s in range(0, 1234, 100)]
+    whole = client.read_backtest_orders_windows(pid, bid, windows, concurrency=3)
+    seen = []
+    assert client.read_backtest_orders_windows(pid, bid, windows, each=seen.append) == []
+    assert seen == whole and [len(a["orders"]) for a in whole][-1] == 34

@@ -332,3 +332,17 @@ def test_rows_hold_each_value_as_json_has_it():
 def test_without_msgspec_or_switched_off_there_is_no_quick_reading(monkeypatch):
     monkeypatch.setattr(order_rows, "QUICK", False)
     assert order_rows.decoder() is None
+
+
+@pytest.mark.parametrize("first, later", [(True, "$1.00"), ("1e400", "$1.00"), ([], 2.0),
+                                          (10**400, 1.5), ("2.5", None)])
+def test_numbers_converted_a_chunk_at_a_time_are_those_of_the_whole_column(first, later):
+    """Found in review: converting per chunk once changed a value with its neighbours (True
+    read 1.0 among numbers, NaN beside "$1.00"), and a chunk of lists crashed the frame."""
+    pages = [[{"id": 1, "price": first}], [{"id": 2, "price": later}]]
+    columns = frames.OrderColumns()
+    columns.CHUNK = 1
+    for page in pages:
+        columns.add(page)
+    whole = frames.orders_frame([o for p in pages for o in p])
+    pd.testing.assert_frame_equal(columns.frame(), whole, check_exact=True)

@@ -126,3 +126,25 @@ def test_odd_times_become_times_or_nat_never_an_error(column, expected):
     assert str(got.tz) == "UTC" and got.dtype == "datetime64[ns, UTC]"
     want = [pd.NaT if e is None else pd.Timestamp(e, tz="UTC") for e in expected]
     assert [None if pd.isna(g) else g for g in got] == [None if pd.isna(w) else w for w in want]
+
+
+# -- to_floats: each value's number whatever its neighbours ---------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from qc_magics.results.parse import to_floats  # noqa: E402
+
+_value = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(),
+                   st.sampled_from(["2.7145", "$1.00", "-$1,234.5", "15%", "1e400", "", "x"]),
+                   st.lists(st.integers(), max_size=2))
+
+
+@given(st.lists(_value, max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_to_floats_gives_each_value_the_number_it_has_alone(values):
+    together = to_floats(values)
+    alone = [to_floats([v])[0] for v in values]
+    assert together.shape == (len(values),) and together.dtype == "float64"
+    np.testing.assert_array_equal(together, np.array(alone, dtype="float64"))

@@ -47,9 +47,10 @@ def test_every_item_once_in_order_whatever_end_means(n, inclusive, by_id, many):
     server = FakeWindows(n, inclusive=inclusive, by_id=by_id)
     asked = []
 
-    def fetch_many(windows, concurrency):   # as the api's windows readers: answers in order
+    def fetch_many(windows, concurrency, each):   # as the api's windows readers: in order
         asked.append((windows, concurrency))
-        return (server(start, end) for start, end in windows)
+        for start, end in windows:
+            each(server(start, end))
     items = read_all(server, "orders", expected=n, concurrency=4, poll=(0.01, 0.01),
                      fetch_many=fetch_many if many else None)
     if many and n > 101:

@@ -1,9 +1,11 @@
 """Endpoints for compiling a project and for its backtests and their results."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from contextlib import closing
+from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import InvalidArgument, MalformedResponse
+from ..vocabulary import CONCURRENCY
 from .answers import identified, listing, payload, strip_envelope
 from .base import Endpoints, need_id, need_name, need_project_id, need_window
 
@@ -96,31 +98,48 @@ class BacktestEndpoints(Endpoints):
             decode=decode))
 
     def read_backtest_orders_windows(self, project_id: int, backtest_id: str,
-                                     windows: Iterable[tuple[int, int]], *, concurrency: int,
-                                     decode: Callable[[bytes], dict | None] | None = None
-                                     ) -> Iterator[dict[str, Any]]:
-        """read_backtest_orders for each (start, end) window, the answers in order, up to
-        `concurrency` requests out at once from this thread (Transport.post_many). Every
-        window is checked before any request."""
+                                     windows: Iterable[tuple[int, int]], *,
+                                     concurrency: int = CONCURRENCY,
+                                     decode: Callable[[bytes], dict | None] | None = None,
+                                     each: Callable[[dict[str, Any]], None] | None = None
+                                     ) -> list[dict[str, Any]]:
+        """read_backtest_orders for each (start, end) window, up to `concurrency` requests out
+        at once from this thread (Transport.post_many); the answers in order. With `each`,
+        every answer is handed to it as it comes, in order, and not kept (the list is empty);
+        `each` must not make requests through this client meanwhile (the requests out may
+        hold every connection of its pool). Every window is checked before any request.
+
+        >>> answers = client.read_backtest_orders_windows(pid, bid, [(0, 100), (100, 200)])
+        """
         return self._windows("/backtests/orders/read", project_id, backtest_id, windows,
-                             concurrency, decode)
+                             concurrency, decode, each)
 
     def read_backtest_insights_windows(self, project_id: int, backtest_id: str,
-                                       windows: Iterable[tuple[int, int]], *, concurrency: int
-                                       ) -> Iterator[dict[str, Any]]:
+                                       windows: Iterable[tuple[int, int]], *,
+                                       concurrency: int = CONCURRENCY,
+                                       each: Callable[[dict[str, Any]], None] | None = None
+                                       ) -> list[dict[str, Any]]:
         """read_backtest_insights for each (start, end) window, as read_backtest_orders_windows."""
         return self._windows("/backtests/read/insights", project_id, backtest_id, windows,
-                             concurrency, None)
+                             concurrency, None, each)
 
     def _windows(self, endpoint: str, project_id: int, backtest_id: str,
                  windows: Iterable[tuple[int, int]], concurrency: int,
-                 decode: Callable[[bytes], dict | None] | None) -> Iterator[dict[str, Any]]:
+                 decode: Callable[[bytes], dict | None] | None,
+                 each: Callable[[dict[str, Any]], None] | None) -> list[dict[str, Any]]:
         project_id = need_project_id(project_id)
         backtest_id = need_id(backtest_id, "backtest id")
         bodies = [{"projectId": project_id, "backtestId": backtest_id, "start": start,
                    "end": end} for start, end in (need_window(s, e) for s, e in windows)]
-        return (strip_envelope(answer) for answer in self.transport.post_many(
-            endpoint, bodies, concurrency=concurrency, decode=decode))
+        kept: list[dict[str, Any]] = []
+        each = each or kept.append
+        # Closed however the loop ends (`each` may raise): an exchange left open would keep
+        # its connections, and every later request would wait for one.
+        with closing(self.transport.post_many(endpoint, bodies, concurrency=concurrency,
+                                              decode=decode)) as answers:
+            for answer in answers:
+                each(strip_envelope(answer))
+        return kept
 
     def read_backtest_insights(self, project_id: int, backtest_id: str, start: int = 0,
                                end: int = 100) -> dict[str, Any]:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..errors import InvalidArgument
+from ..records import FrozenRecord
 from ..vocabulary import DEFAULT_NODE_TYPE, DEFAULT_PARALLEL_NODES, NODE_LIMITS, NODE_TYPES
 from .answers import first, identified, listing, payload
 from .base import Endpoints, need_finite, need_id, need_name, need_project_id
@@ -27,8 +27,7 @@ OPERATORS = {"<=": "LessOrEqual", "<": "Less", ">=": "GreaterOrEqual", ">": "Gre
              "!=": "NotEqual", "==": "Equals", "=": "Equals"}
 
 
-@dataclass(frozen=True)
-class ParameterRange:
+class ParameterRange(FrozenRecord):
     """One optimization parameter: values min, min+step, ..., up to max."""
 
     name: str
@@ -37,21 +36,23 @@ class ParameterRange:
     step: float
     min_step: float | None = None
 
-    def __post_init__(self):
-        need_name(self.name, "parameter name")
-        what = f"parameter {self.name!r}"
-        low = need_finite(self.min, f"{what}: min")
-        high = need_finite(self.max, f"{what}: max")
-        step = need_finite(self.step, f"{what}: step")
-        if step <= 0:
-            raise InvalidArgument(f"{what}: step must be positive, not {self.step!r}")
+    def __init__(self, name: str, min: float, max: float, step: float,
+                 min_step: float | None = None):
+        need_name(name, "parameter name")
+        what = f"parameter {name!r}"
+        low = need_finite(min, f"{what}: min")
+        high = need_finite(max, f"{what}: max")
+        size = need_finite(step, f"{what}: step")
+        if size <= 0:
+            raise InvalidArgument(f"{what}: step must be positive, not {step!r}")
         if high < low:
-            raise InvalidArgument(f"{what}: max {self.max!r} is below min {self.min!r}")
-        if not math.isfinite((high - low) / step):
-            raise InvalidArgument(f"{what}: {self.min!r} to {self.max!r} in steps of "
-                                  f"{self.step!r} is more values than can be counted")
-        if self.min_step is not None and need_finite(self.min_step, f"{what}: min step") <= 0:
-            raise InvalidArgument(f"{what}: min step must be positive, not {self.min_step!r}")
+            raise InvalidArgument(f"{what}: max {max!r} is below min {min!r}")
+        if not math.isfinite((high - low) / size):
+            raise InvalidArgument(f"{what}: {min!r} to {max!r} in steps of "
+                                  f"{step!r} is more values than can be counted")
+        if min_step is not None and need_finite(min_step, f"{what}: min step") <= 0:
+            raise InvalidArgument(f"{what}: min step must be positive, not {min_step!r}")
+        self._set(name=name, min=min, max=max, step=step, min_step=min_step)
 
     @classmethod
     def parse(cls, text: str) -> "ParameterRange":
@@ -86,18 +87,18 @@ class ParameterRange:
         return d
 
 
-@dataclass(frozen=True)
-class Constraint:
+class Constraint(FrozenRecord):
     """A limit every accepted backtest must meet, e.g. Constraint("drawdown", "<=", 0.2)."""
 
     target: str
     operator: str
     value: float
 
-    def __post_init__(self):
-        target_name(self.target)
-        operator_name(self.operator)
-        need_finite(self.value, f"constraint on {self.target}: value")
+    def __init__(self, target: str, operator: str, value: float):
+        target_name(target)
+        operator_name(operator)
+        need_finite(value, f"constraint on {target}: value")
+        self._set(target=target, operator=operator, value=value)
 
     @classmethod
     def parse(cls, text: str) -> "Constraint":

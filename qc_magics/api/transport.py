@@ -12,10 +12,10 @@ import re
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from . import wire
+from ..records import FrozenRecord
 from .wire import Response
 from ..credentials import Credentials
 from ..errors import (AuthenticationError, FileTooLarge, InvalidArgument, MalformedResponse,
@@ -60,8 +60,7 @@ CREATE_CHECKS = {
 }
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(FrozenRecord):
     """How hard to try again. Delay for attempt n: uniform(0, min(cap, base * 2**n)) ("full jitter"),
     or the server's Retry-After when it gives one (capped at `max_retry_after`)."""
 
@@ -70,6 +69,10 @@ class RetryPolicy:
     cap: float = 8.0
     max_retry_after: float = 60.0
 
+    def __init__(self, attempts: int = 5, base: float = 0.5, cap: float = 8.0,
+                 max_retry_after: float = 60.0):
+        self._set(attempts=attempts, base=base, cap=cap, max_retry_after=max_retry_after)
+
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
@@ -77,10 +80,14 @@ class RetryPolicy:
         return random.uniform(0, min(self.cap, self.base * (2 ** attempt)))
 
 
-@dataclass(frozen=True)
-class Timeouts:
+class Timeouts(FrozenRecord):
+    """Seconds to wait for a connection, and for each wait for bytes of an answer."""
+
     connect: float = 10.0
     read: float = 60.0
+
+    def __init__(self, connect: float = 10.0, read: float = 60.0):
+        self._set(connect=connect, read=read)
 
     def as_tuple(self) -> tuple[float, float]:
         return (self.connect, self.read)
@@ -181,9 +188,12 @@ class Transport:
         `bodies`, up to `concurrency` requests out at once from this thread (wire's
         Exchange). For reads only: each body may be sent twice.
 
-        An answer that is not a good one (a failed connection, a refusal, a 429 or 5xx, JSON
-        that is not an object) is not raised from here: that body is sent again through post(),
-        which retries, waits and raises as always. Nothing is sent unless every body can be.
+        A body whose answer is not a good one (a failed connection, a refusal, a 429 or 5xx,
+        JSON that is not an object) is sent again through post(), which retries, waits and
+        raises as always, once the requests out have come back and their connections are
+        free: post() needs a connection of the pool, and the exchange may hold them all.
+        After an answer that will not get better by waiting (a refusal), nothing more goes
+        out before that body is sent again. Nothing is sent unless every body can be.
 
         >>> for answer in transport.post_many("/backtests/orders/read", windows, concurrency=16):
         ...     ...
@@ -193,26 +203,36 @@ class Transport:
         raws = [_encode(endpoint, payload) for payload in payloads]
         came: dict[int, dict] = {}
         turn = 0   # the position whose answer is handed back next
+        left = list(range(len(bodies)))   # not answered yet, in order
         interrupted = False
         try:
-            with self.session.exchange("POST", url, raws, JSON_HEADERS, self.auth,
-                                       concurrency=concurrency) as exchange:
-                for index, outcome in exchange:
-                    with self._lock:
-                        self.requests_made += 1
-                    answer = self._good(endpoint, outcome, payloads[index], decode) \
-                        if isinstance(outcome, Response) else None
-                    if answer is None:
-                        if isinstance(outcome, Response) \
-                                and outcome.status_code in RETRY_STATUSES:
-                            self._sleep(endpoint, 1, _retry_after(outcome),
-                                        f"HTTP {outcome.status_code}")
-                        answer = self.post(endpoint, payloads[index], decode=decode)
-                    came[index] = answer
+            while left:
+                again: list[int] = []   # to send through post(), once the exchange is closed
+                with self.session.exchange("POST", url, [raws[i] for i in left], JSON_HEADERS,
+                                           self.auth, concurrency=concurrency) as exchange:
+                    for position, outcome in exchange:
+                        index = left[position]
+                        with self._lock:
+                            self.requests_made += 1
+                        answer = self._good(endpoint, outcome, payloads[index], decode) \
+                            if isinstance(outcome, Response) else None
+                        if answer is None:
+                            again.append(index)
+                            if isinstance(outcome, Response) \
+                                    and outcome.status_code not in RETRY_STATUSES:
+                                break   # a refusal: likely the next answers' too
+                            continue
+                        came[index] = answer
+                        while turn in came:
+                            yield came.pop(turn)
+                            turn += 1
+                            exchange.pump()   # what came during the caller's work: more go out
+                for index in sorted(again):
+                    came[index] = self.post(endpoint, payloads[index], decode=decode)
                     while turn in came:
                         yield came.pop(turn)
                         turn += 1
-                        exchange.pump()   # what came during the caller's work: more go out
+                left = [i for i in left if i >= turn and i not in came]
         except KeyboardInterrupt:
             # As in post(): a fresh one, raised outside any `except`, so that no frame of the
             # HTTP layer (whose locals may hold the signed headers) is in its traceback.
@@ -368,13 +388,15 @@ def _kind_of(e: wire.WireError) -> str:
     return text if text.isidentifier() else type(e).__name__
 
 
-@dataclass(frozen=True)
-class _Failed:
+class _Failed(FrozenRecord):
     """An attempt that got no HTTP answer: what kind of failure, the exception's type name."""
 
     kind: str
     name: str = ""
     error: QCError | None = None
+
+    def __init__(self, kind: str, name: str = "", error: QCError | None = None):
+        self._set(kind=kind, name=name, error=error)
 
 
 def _may_have_acted(endpoint: str) -> str:

@@ -91,12 +91,19 @@ class Pool:
         """
         key, target = _target(url)
         slot = self._slot(key)
-        slot.acquire()   # one slot waited for; more only if free (two exchanges never deadlock)
-        width = 1
-        while width < min(concurrency or self.maxsize, len(bodies)) \
-                and slot.acquire(blocking=False):
-            width += 1
-        return Exchange(self, key, method, target, bodies, tuple(headers), sign, width)
+        width = 0
+        try:
+            if bodies:   # one slot waited for; more only if free (two exchanges never deadlock)
+                slot.acquire()
+                width = 1
+            while 0 < width < min(concurrency or self.maxsize, len(bodies)) \
+                    and slot.acquire(blocking=False):
+                width += 1
+            return Exchange(self, key, method, target, bodies, tuple(headers), sign, width)
+        except BaseException:   # Ctrl-C, or no selector to be had: the slots go back
+            for _ in range(width):
+                slot.release()
+            raise
 
     def close(self) -> None:
         with self._lock:

@@ -6,13 +6,13 @@ fake a line of the report, U+202E reverse what follows. JSON escapes them by its
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import sys
 import time
 from typing import Any
 
+from ..records import as_dict, is_record, replace
 from ..text import printable
 
 
@@ -145,7 +145,9 @@ def for_notebook(value: Any) -> Any:
 
 def jsonable(value: Any) -> Any:
     """Plain JSON values for anything a command returns."""
-    from ..sync import Diff, NotebookOutputs, StatusReport, SyncReport
+    from ..sync.status import StatusReport, SyncReport
+    # Diffs and notebook outputs exist only once their modules are loaded (each a start-up cost).
+    diff, outputs = _loaded("qc_magics.sync.diff"), _loaded("qc_magics.sync.outputs")
 
     if value is None or isinstance(value, (bool, int, str)):
         return value
@@ -168,7 +170,7 @@ def jsonable(value: Any) -> Any:
             return value.isoformat()
     if isinstance(value, SyncReport):
         return {"operation": value.operation, "dry_run": value.dry_run,
-                "actions": [dataclasses.asdict(a) for a in value.actions]}
+                "actions": [as_dict(a) for a in value.actions]}
     if results is not None and isinstance(value, results.Backtest):
         return {"backtestId": value.id, "projectId": value.project_id, "name": value.name,
                 "status": value.status, "error": value.error or None,
@@ -180,14 +182,14 @@ def jsonable(value: Any) -> Any:
                 "grid": _frame_records(value.grid) if len(value.grid) else []}
     if results is not None and isinstance(value, results.Comparison):
         return {"statistics": _frame_records(value.statistics.rename_axis("statistic"))}
-    if isinstance(value, Diff):
+    if diff is not None and isinstance(value, diff.Diff):
         return {"name": value.name, "identical": value.identical, "diff": str(value)}
-    if isinstance(value, NotebookOutputs):
+    if outputs is not None and isinstance(value, outputs.NotebookOutputs):
         return [{"index": c.index, "tags": c.tags, "stdout": c.stdout, "stderr": c.stderr,
                  "json": c.json, "data": c.data, "text": c.text, "error": c.error}
                 for c in value]
-    if dataclasses.is_dataclass(value):
-        return {k: jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if is_record(value):   # a record, or a dataclass
+        return {k: jsonable(v) for k, v in as_dict(value).items()}
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -197,7 +199,8 @@ def jsonable(value: Any) -> Any:
 
 def as_text(value: Any, prog: str = "qc-magics") -> str:
     """The text a terminal shows: tables and reports one line per item, every name escaped."""
-    from ..sync import NotebookOutputs, StatusReport, SyncReport
+    from ..sync.status import StatusReport, SyncReport
+    outputs = _loaded("qc_magics.sync.outputs")   # notebook outputs exist only once it is
 
     if value is None:
         return ""
@@ -229,13 +232,13 @@ def as_text(value: Any, prog: str = "qc-magics") -> str:
             return _printable_frame(value).to_string(**({"index": False} if numbered else {}))
     if isinstance(value, Summary):
         return str(value)
-    if isinstance(value, NotebookOutputs):
+    if outputs is not None and isinstance(value, outputs.NotebookOutputs):
         return outputs_text(value)
     if isinstance(value, StatusReport):
         return status_table(value)
     if isinstance(value, SyncReport):
-        value = dataclasses.replace(value, actions=[
-            dataclasses.replace(a, name=printable(a.name), detail=printable(a.detail))
+        value = replace(value, actions=[
+            replace(a, name=printable(a.name), detail=printable(a.detail))
             for a in value.actions])
         return str(value)
     if isinstance(value, dict):

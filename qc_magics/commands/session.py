@@ -2,14 +2,13 @@
 its values come from (a notebook's variables) and go (DataFrames or text)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..records import Record
 from ..workspace import Refused, Settings, Workspace  # noqa: F401 (Refused, Settings: re-exported)
 
 
-@dataclass
-class Asker:
+class Asker(Record):
     """How a face asks the person: `ask` for a visible answer, `secret` for a hidden one. Each
     returns None when there is no way to ask (no terminal, a notebook run without stdin)."""
 
@@ -17,9 +16,12 @@ class Asker:
     secret: Callable[[str], str | None]
     say: Callable[[str], None] = print
 
+    def __init__(self, ask: Callable[[str], str | None], secret: Callable[[str], str | None],
+                 say: Callable[[str], None] = print):
+        self.ask, self.secret, self.say = ask, secret, say
 
-@dataclass
-class Session:
+
+class Session(Record):
     """One per face: the magics keep one per IPython shell, the CLI one per run."""
 
     prog: str                                  # "%qc" or "qc-magics": used in messages
@@ -30,11 +32,21 @@ class Session:
     variable: Callable[[str], Any] | None = None
     frames: bool = True          # tables as DataFrames (notebooks); False: the shell's text
     # Subcommands only this face has (the magic's `panel`): name -> handler.
-    own: dict[str, Callable] = field(default_factory=dict)
+    own: dict[str, Callable]
     # Live sync (`sync --watch`): where its one-line events go, and whether the face waits
     # for it (the shell, until Ctrl-C) or lets it run in the background (a kernel).
     notify: Callable[[str], None] = print
     foreground: bool = False
+
+    def __init__(self, prog: str, workspace: Workspace, asker: Asker,
+                 remember_project: Callable[[str], None] = lambda ref: None,
+                 variable: Callable[[str], Any] | None = None, frames: bool = True,
+                 own: dict[str, Callable] | None = None, notify: Callable[[str], None] = print,
+                 foreground: bool = False):
+        self.prog, self.workspace, self.asker = prog, workspace, asker
+        self.remember_project, self.variable, self.frames = remember_project, variable, frames
+        self.own = {} if own is None else own
+        self.notify, self.foreground = notify, foreground
 
     @property
     def ws(self) -> Workspace:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -333,11 +333,12 @@ class Backtest(Handle):
             return keep(start, self.client.read_backtest_orders(self.project_id, self.id, start,
                                                                 end, decode=decode))
 
-        def fetch_many(windows: list[tuple[int, int]], concurrency: int) -> Iterator[dict]:
-            read = self.client.read_backtest_orders_windows(
-                self.project_id, self.id, windows, concurrency=concurrency, decode=decode)
-            for (start, _), answer in zip(windows, read):
-                yield keep(start, answer)
+        def fetch_many(windows: list[tuple[int, int]], concurrency: int,
+                       each: Callable[[dict], None]) -> None:
+            starts = iter(start for start, _ in windows)   # the answers come in their order
+            self.client.read_backtest_orders_windows(
+                self.project_id, self.id, windows, concurrency=concurrency, decode=decode,
+                each=lambda answer: each(keep(next(starts), answer)))
 
         expected = self.statistics.get("Total Orders")
         read_all(fetch, "orders", expected=None if expected is None else int(expected),
@@ -380,9 +381,10 @@ class Backtest(Handle):
                                                                            self.id, s, e),
                            "insights", expected=None, concurrency=self.concurrency,
                            loading_timeout=10.0, poll=self.poll,
-                           fetch_many=lambda windows, concurrency:
+                           fetch_many=lambda windows, concurrency, each:
                                self.client.read_backtest_insights_windows(
-                                   self.project_id, self.id, windows, concurrency=concurrency))
+                                   self.project_id, self.id, windows, concurrency=concurrency,
+                                   each=each))
             return frames.insights_frame(raw)
         return self._cached("insights", make)
 

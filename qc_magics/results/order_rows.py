@@ -70,7 +70,7 @@ def decoder() -> Callable[[bytes], dict | None] | None:
     def quick(content: bytes) -> dict | None:
         try:
             answer = decode(content)
-        except failure:
+        except (failure, ValueError):   # also bytes that are not UTF-8 (UnicodeDecodeError)
             return None
         if answer.success is not True:
             return None

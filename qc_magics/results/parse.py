@@ -75,14 +75,36 @@ def parse_number(text: Any) -> float | None:
 
 
 def to_floats(values: Iterable[Any]) -> np.ndarray:
-    """float64, NaN for nulls and non-numbers; numbers Lean wrote as strings ("2.7145",
-    "$1.00") parse too. Fast when they are already numbers."""
-    values = [np.nan if v is None else v for v in values]
-    try:
-        return np.array(values, dtype="float64")
-    except (TypeError, ValueError):
-        return np.array([np.nan if (n := parse_number(v)) is None else n for v in values],
-                        dtype="float64")
+    """float64, one number per value, whatever its neighbours: numbers as they are (an integer
+    past a float's range as an infinity), numbers Lean wrote as text ("2.7145", "$1.00", not
+    "1e400") parsed, NaN for null and anything else (true, a list). Fast when all are numbers.
+
+    >>> to_floats([1, None, "2.5", "$1.00", True, [1]])
+    array([1. , nan, 2.5, 1. , nan, nan])
+
+    Each value on its own: the frames convert a column a chunk of rows at a time, and a value
+    must come out the same in any chunk (numpy would read "1e400" as inf or True as 1.0 in a
+    column of numbers, while one "$1.00" in it sent the whole column to parse_number)."""
+    values = list(values)
+    if set(map(type, values)) <= _NUMBERS:
+        try:
+            return np.array([np.nan if v is None else v for v in values], dtype="float64")
+        except OverflowError:   # an integer of 309 digits or more
+            pass
+    return np.array([_float(v) for v in values], dtype="float64")
+
+
+_NUMBERS = {int, float, type(None)}
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    number = parse_number(value)   # text, Decimal, numpy integers; None for null, bool, junk
+    return np.nan if number is None else number
 
 
 def percent_to_fraction(value: Any) -> float:

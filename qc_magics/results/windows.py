@@ -21,8 +21,8 @@ from ..errors import ApiError, InvalidArgument, NotFoundError, WaitTimeout
 from ..waiting import CONCURRENCY, bounded_pool
 from .heap import gc_paused
 
-# Reads windows, their answers in order: fetch_many([(start, end), ...], concurrency).
-FetchMany = Callable[[list[tuple[int, int]], int], Iterable[dict]]
+# Reads windows, handing each answer to `each` in order: fetch_many(windows, concurrency, each).
+FetchMany = Callable[[list[tuple[int, int]], int, Callable[[dict], None]], None]
 
 WINDOW = 100          # end - start the service accepts
 NARROW_WINDOW = 99    # what a client or service holding to the spec's "< 100" accepts
@@ -84,8 +84,9 @@ def read_all(fetch: Callable[[int, int], dict], key: str, *, expected: int | Non
     empty first window is then "still loading" unless 0 are expected. With `expected` None, an
     empty first window is retried until `loading_timeout` passes. `on_items` is handed the new
     items of each window in order, as they arrive (a frame built while the rest is read).
-    `fetch_many(windows, concurrency)`, when given, reads the windows after the first (their
-    answers in order, as `fetch` would give them) instead of `fetch` over a pool of threads.
+    `fetch_many(windows, concurrency, each)`, when given, reads the windows after the first
+    instead of `fetch` over a pool of threads, handing each answer (as `fetch` would give it)
+    to `each`, in order.
     """
     on_items = on_items or (lambda items: None)
     deadline = time.monotonic() + loading_timeout
@@ -123,8 +124,8 @@ def _read_rest(fetch: Callable[[int, int], dict], key: str, first: dict, items: 
     on_items(stitched.add(items))
     starts = list(range(width, length, width))
     if starts and fetch_many is not None:
-        for answer in fetch_many([(s, s + width) for s in starts], concurrency):
-            on_items(stitched.add(answer.get(key) or []))
+        fetch_many([(s, s + width) for s in starts], concurrency,
+                   lambda answer: on_items(stitched.add(answer.get(key) or [])))
     elif starts:
         with bounded_pool(min(concurrency, len(starts)), f"qc-{key}") as pool:
             for page in pool.map(lambda s: fetch(s, s + width).get(key) or [], starts):

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import QCError
+from ..records import FrozenRecord
 
 NOTEBOOK_FP = "nb2:"   # today's notebook fingerprints; the unprefixed ones came before metadata
 
@@ -135,11 +135,15 @@ def notebook_work(nb: dict) -> list:
               c.get("attachments") or {}] for c in nb["cells"]]]
 
 
-@dataclass(frozen=True)
-class Fingerprint:
+class Fingerprint(FrozenRecord):
+    """Hashes of a file's content, compared to tell what changed."""
+
     work: str      # what a person wrote: a notebook's cells and metadata, or the text
     whole: str     # work plus results: a notebook's outputs too
     outputs: str   # a notebook's outputs alone (empty for other files)
+
+    def __init__(self, work: str, whole: str, outputs: str):
+        self._set(work=work, whole=whole, outputs=outputs)
 
 
 def fingerprint(name: str, text: str) -> Fingerprint:

@@ -13,10 +13,10 @@ import os
 import stat
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..errors import QCError
+from ..records import Record
 from .names import Outside, RefusedName, check, outside, printable, syncs
 
 META_DIR = ".qc-sync"
@@ -113,14 +113,23 @@ def copy_name(name: str, tag: str = CONFLICT_TAG) -> str:
     return copy
 
 
-@dataclass
-class LocalScan:
-    files: dict[str, Path] = field(default_factory=dict)   # project files by name
-    leftovers: list[Path] = field(default_factory=list)    # our temp files from killed runs
-    gone_copies: list[str] = field(default_factory=list)   # recorded copies no longer here
+class LocalScan(Record):
+    """What a look at the local folder found."""
+
+    files: dict[str, Path]      # project files by name
+    leftovers: list[Path]       # our temp files from killed runs
+    gone_copies: list[str]      # recorded copies no longer here
     # Names here the rule refuses (a bidi character, "x:y.py"), with why: shown, never synced.
     # A refused folder is one entry; what is merely skipped (.env, __pycache__/) is not listed.
-    refused: dict[str, Outside] = field(default_factory=dict)
+    refused: dict[str, Outside]
+
+    def __init__(self, files: dict[str, Path] | None = None, leftovers: list[Path] | None = None,
+                 gone_copies: list[str] | None = None,
+                 refused: dict[str, Outside] | None = None):
+        self.files = {} if files is None else files
+        self.leftovers = [] if leftovers is None else leftovers
+        self.gone_copies = [] if gone_copies is None else gone_copies
+        self.refused = {} if refused is None else refused
 
 
 def scan(root: Path) -> LocalScan:

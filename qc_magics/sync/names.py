@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from ..errors import QCError
+from ..records import FrozenRecord
 from ..text import has_unsafe, printable  # noqa: F401 (printable: sync's reports use it)
 
 GENERATED_DIRS = frozenset({"__pycache__", "node_modules"})
@@ -44,12 +44,14 @@ class RefusedName(QCError):
     """A file name outside the sync rule: it is neither read from nor written to the disk."""
 
 
-@dataclass(frozen=True)
-class Outside:
+class Outside(FrozenRecord):
     """Why a name does not sync, and whether that is a refusal or a plain skip."""
 
     action: str      # "refused" (dangerous or ambiguous) or "skipped" (not a project file)
     why: str
+
+    def __init__(self, action: str, why: str):
+        self._set(action=action, why=why)
 
 
 def _unsafe(name: str) -> str | None:

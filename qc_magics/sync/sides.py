@@ -7,20 +7,26 @@ everything, shows in status with why, and is never replaced without a backup.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..records import Record
 from .content import Fingerprint, InvalidNotebook, fingerprint
 from .disk import LocalReadError, NotText, read_bytes, read_text
 
 
-@dataclass
-class Side:
+class Side(Record):
+    """One side of a file (local, base or cloud): its text and fingerprint."""
+
     text: str | None             # None: a local file that is not text, or cannot be read
     fp: Fingerprint
     invalid: str | None = None   # why a .ipynb is not a notebook
     size: int | None = None      # bytes, for a file that is not text
     unreadable: str | None = None   # why the local file cannot be taken as text
+
+    def __init__(self, text: str | None, fp: Fingerprint, invalid: str | None = None,
+                 size: int | None = None, unreadable: str | None = None):
+        self.text, self.fp, self.invalid = text, fp, invalid
+        self.size, self.unreadable = size, unreadable
 
 
 def side(name: str, text: str | None) -> Side | None:

@@ -15,10 +15,10 @@ import json
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import QCError
+from ..records import FrozenRecord
 from .content import Fingerprint, fingerprint, migrate_fingerprint
 from .disk import CONFLICT_TAG, INVALID_TAG, LocalWriteError, copy_name, meta_dir, meta_path, \
     read_text, write_atomic
@@ -26,12 +26,16 @@ from .disk import CONFLICT_TAG, INVALID_TAG, LocalWriteError, copy_name, meta_di
 STATE_VERSION = 2   # 2: notebook fingerprints count metadata (content.NOTEBOOK_FP)
 
 
-@dataclass(frozen=True)
-class Base:
+class Base(FrozenRecord):
+    """What a file was when it was last in sync: its fingerprint, and when."""
+
     work: str
     whole: str
     outputs: str
     synced_at: float
+
+    def __init__(self, work: str, whole: str, outputs: str, synced_at: float):
+        self._set(work=work, whole=whole, outputs=outputs, synced_at=synced_at)
 
     @property
     def fingerprint(self) -> Fingerprint:

@@ -12,9 +12,9 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..records import Record
 from .content import Fingerprint
 from .names import printable
 from .state import Base
@@ -48,8 +48,9 @@ def classify(local: Fingerprint | None, base: Base | None, cloud: Fingerprint | 
     return "cloud-changed" if cloud_changed else "conflict"
 
 
-@dataclass
-class FileStatus:
+class FileStatus(Record):
+    """One file's state (see the module docstring), with sizes and times where known."""
+
     name: str
     state: str
     local_size: int | None = None
@@ -57,6 +58,13 @@ class FileStatus:
     local_modified: float | None = None
     cloud_modified: str | None = None
     note: str = ""
+
+    def __init__(self, name: str, state: str, local_size: int | None = None,
+                 cloud_size: int | None = None, local_modified: float | None = None,
+                 cloud_modified: str | None = None, note: str = ""):
+        self.name, self.state, self.note = name, state, note
+        self.local_size, self.cloud_size = local_size, cloud_size
+        self.local_modified, self.cloud_modified = local_modified, cloud_modified
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]):
@@ -84,13 +92,16 @@ def _shown(frame):
     return frame
 
 
-@dataclass
-class StatusReport:
+class StatusReport(Record):
     """Every file's state; `to_frame()` for a DataFrame, str() for a terminal table."""
 
     project_id: int
     folder: str
-    files: list[FileStatus] = field(default_factory=list)
+    files: list[FileStatus]
+
+    def __init__(self, project_id: int, folder: str, files: list[FileStatus] | None = None):
+        self.project_id, self.folder = project_id, folder
+        self.files = [] if files is None else files
 
     def __iter__(self):
         return iter(self.files)
@@ -158,23 +169,31 @@ WOULD = {"pulled": "would pull", "pushed": "would push", "created": "would creat
 DRY_RUN_NOTE = "dry run: nothing was changed"
 
 
-@dataclass
-class FileAction:
+class FileAction(Record):
+    """What a pull or push did with one file."""
+
     name: str
     action: str        # pulled, pushed, merged, created, kept, conflict-copy, refused, ...
     state: str         # the state before the action
     detail: str = ""
 
+    def __init__(self, name: str, action: str, state: str, detail: str = ""):
+        self.name, self.action, self.state, self.detail = name, action, state, detail
 
-@dataclass
-class SyncReport:
+
+class SyncReport(Record):
     """What a pull or push did (or, with dry_run, would do), file by file."""
 
     operation: str
     dry_run: bool = False
-    actions: list[FileAction] = field(default_factory=list)
+    actions: list[FileAction]
     # The program whose commands the advice names ("qc-magics", "%qc"); None: the Python API.
     prog: str | None = None
+
+    def __init__(self, operation: str, dry_run: bool = False,
+                 actions: list[FileAction] | None = None, prog: str | None = None):
+        self.operation, self.dry_run, self.prog = operation, dry_run, prog
+        self.actions = [] if actions is None else actions
 
     def command(self, words: str, call: str) -> str:
         """Advice in the words of whoever asked: `qc-magics diff x.py` in a shell, `%qc diff

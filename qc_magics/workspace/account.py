@@ -2,14 +2,13 @@
 read-only probe of the service."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..records import FrozenRecord, asdict
 from .base import Refused, WorkspaceBase
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(FrozenRecord):
     """Who is connected. The token is masked: it is never shown whole."""
 
     user_id: str
@@ -17,6 +16,11 @@ class Identity:
     api_url: str
     api_token: str
     credentials_from: str
+
+    def __init__(self, user_id: str, organization_id: str, api_url: str, api_token: str,
+                 credentials_from: str):
+        self._set(user_id=user_id, organization_id=organization_id, api_url=api_url,
+                  api_token=api_token, credentials_from=credentials_from)
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)

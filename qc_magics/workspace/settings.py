@@ -6,14 +6,15 @@ The magic keeps them as traitlets (`%config QCMagics.project = ...`), the shell 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..records import Record
 from ..vocabulary import CONCURRENCY, DEFAULT_POLL
 
 
-@dataclass
-class Settings:
+class Settings(Record):
+    """What a session is set to (see the module docstring); every field has a default."""
+
     project: str | None = None
     # True when `project` is only the saved default (settings.json), not chosen in this session:
     # a pulled folder's own project then comes first (see WorkspaceBase.project_ref).
@@ -29,6 +30,17 @@ class Settings:
     # to the maximum while nothing happens.
     watch_interval: float = 2.0
     watch_max_interval: float = 30.0
+
+    def __init__(self, project: str | None = None, project_is_saved_default: bool = False,
+                 folder: str = ".", api_url: str | None = None, progress: str = "auto",
+                 poll_interval: float = DEFAULT_POLL[0], timeout: float | None = None,
+                 concurrency: int = CONCURRENCY, size_cap: int = 32_000,
+                 watch_interval: float = 2.0, watch_max_interval: float = 30.0):
+        self.project, self.project_is_saved_default = project, project_is_saved_default
+        self.folder, self.api_url, self.progress = folder, api_url, progress
+        self.poll_interval, self.timeout = poll_interval, timeout
+        self.concurrency, self.size_cap = concurrency, size_cap
+        self.watch_interval, self.watch_max_interval = watch_interval, watch_max_interval
 
     @property
     def poll(self) -> tuple[float, float]:

@@ -8,13 +8,13 @@ shuts down finishes the file it is writing (writes are atomic anyway) and goes.
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import threading
 import weakref
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InvalidArgument
+from ..records import replace
 from .base import Refused, WorkspaceBase
 
 _LIVE: "weakref.WeakSet[WatchHandle]" = weakref.WeakSet()
@@ -157,7 +157,7 @@ class WatchActions(WorkspaceBase):
         folder = self.folder(project, to)         # checks the folder, resolves the project once
         ref = self.project_ref(project, to or s.folder)
         # The folder as it is now: a notebook's %cd later must not move what is synced.
-        quiet = type(self)(dataclasses.replace(s, progress="none", folder=key),
+        quiet = type(self)(replace(s, progress="none", folder=key),
                            client=self.client, prog=self.prog)
         quiet._projects = self._projects          # what this session resolved, shared
         cloud = WorkspaceCloud(quiet, ref, key, folder.project_id)
@@ -180,8 +180,6 @@ class WatchActions(WorkspaceBase):
     def sync(self, *, project: str | None = None, to: str | None = None):
         """One round both ways: pull every cloud change (keeping local work), then push every
         local change (never over a cloud change). One report of what moved."""
-        from dataclasses import replace
-
         from ..sync import SyncReport
         from ..sync.pull import MERGE_NOT_SENT
         pulled = self.pull(all=True, project=project, to=to)
