@@ -55,45 +55,40 @@ def interrupt_main_thread_after(seconds: float) -> threading.Thread:
     return t
 
 
-@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(),
-                    reason="needs the main thread to receive SIGINT")
+def ctrl_c_during(emu, call, name: str, stalled: int = 1) -> QCClient:
+    """Ctrl-C half a second into `call(client)`, whose requests stall: it stops the wait, and
+    the traceback, rendered with every frame's locals, holds no secret. The client, to check."""
+    stamp = int(time.time())
+    client = make_client(emu, clock=lambda: stamp, timeouts=Timeouts(connect=2, read=10))
+    pid = client.create_project("Stalled")["projectId"]
+    emu.script_fault("/projects/read", "stall:3", times=stalled)
+    waiter = interrupt_main_thread_after(0.5)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt) as e:
+        call(client, pid)
+    waiter.join()
+    assert time.monotonic() - started < 2.5               # the Ctrl-C did stop the wait
+    text = rendered(e.value)
+    assert "KeyboardInterrupt" in text and name in text
+    for what, secret in secrets_of(emu.user_id, emu.api_token, stamp).items():
+        assert secret not in text, f"the {what} shows in the traceback"
+    assert e.value.__context__ is None and e.value.__cause__ is None
+    return client
+
+
+needs_main_thread = pytest.mark.skipif(threading.current_thread() is not threading.main_thread(),
+                                       reason="needs the main thread to receive SIGINT")
+
+
+@needs_main_thread
 def test_ctrl_c_during_a_request_shows_no_signature_in_any_frame(emu):
-    stamp = int(time.time())
-    client = make_client(emu, clock=lambda: stamp, timeouts=Timeouts(connect=2, read=10))
-    emu.script_fault("/projects/read", "stall:3")
-    waiter = interrupt_main_thread_after(0.5)
-    started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt) as e:
-        client.list_projects()
-    waiter.join()
-    assert time.monotonic() - started < 2.5               # the Ctrl-C did stop the wait
-    text = rendered(e.value)
-    assert "KeyboardInterrupt" in text and "list_projects" in text
-    for what, secret in secrets_of(emu.user_id, emu.api_token, stamp).items():
-        assert secret not in text, f"the {what} shows in the traceback"
-    assert e.value.__context__ is None and e.value.__cause__ is None
-    client.close()
+    ctrl_c_during(emu, lambda client, pid: client.read_project(pid), "read_project").close()
 
 
-@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(),
-                    reason="needs the main thread to receive SIGINT")
+@needs_main_thread
 def test_ctrl_c_during_many_requests_at_once_shows_no_signature_in_any_frame(emu):
-    stamp = int(time.time())
-    client = make_client(emu, clock=lambda: stamp, timeouts=Timeouts(connect=2, read=10))
-    pid = client.create_project("Many")["projectId"]
-    emu.script_fault("/projects/read", "stall:3", times=8)
-    waiter = interrupt_main_thread_after(0.5)
-    started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt) as e:
-        list(client.transport.post_many("/projects/read", [{"projectId": pid}] * 8,
-                                        concurrency=8))
-    waiter.join()
-    assert time.monotonic() - started < 2.5               # the Ctrl-C did stop the wait
-    text = rendered(e.value)
-    assert "KeyboardInterrupt" in text and "post_many" in text
-    for what, secret in secrets_of(emu.user_id, emu.api_token, stamp).items():
-        assert secret not in text, f"the {what} shows in the traceback"
-    assert e.value.__context__ is None and e.value.__cause__ is None
+    client = ctrl_c_during(emu, lambda client, pid: list(client.transport.post_many(
+        "/projects/read", [{"projectId": pid}] * 8, concurrency=8)), "post_many", stalled=8)
     assert all(slot._value == client.transport.pool_size   # the slots were given back
                for slot in client.transport.session._slots.values())
     client.close()
