@@ -267,3 +267,46 @@ def test_windows_read_whole_or_handed_over_one_by_one(client, emu, orders):
     seen = []
     assert client.read_backtest_orders_windows(pid, bid, windows, each=seen.append) == []
     assert seen == whole and [len(a["orders"]) for a in whole][-1] == 34
+
+
+@pytest.fixture
+def limiting_emu():
+    """An emulator whose 429s say Retry-After: 1."""
+    from conftest import SUITE_TOKEN
+    from qc_magics.emulator import Emulator
+    with Emulator(api_token=SUITE_TOKEN, user_id="4242", seed=7, time_scale=0.02,
+                  retry_after=1.0) as e:
+        yield e
+
+
+@pytest.mark.parametrize("fault, waits", [("429", 0.9), ("503", 0.0)])
+def test_a_429_or_5xx_is_waited_out_as_post_would_before_the_window_goes_again(
+        limiting_emu, fault, waits):
+    """Found in review: the exchange sent a rate-limited window again at once, and went on at
+    full width into the limit. Now nothing more goes out, the wait post() would make is made
+    (Retry-After, or its back-off), and the retry is counted for the adaptive pools."""
+    from conftest import make_client
+    from qc_magics.jobs import run_backtest
+    emu = limiting_emu
+    client = make_client(emu)
+    try:
+        pid = client.create_project("Limits")["projectId"]
+        main = client.read_file(pid, "main.py")["content"]
+        client.update_file(pid, "main.py", main + "# qc-emulator: orders 1234\n")
+        bt = run_backtest(client, pid, progress="none", poll=(0.01, 0.05))
+        windows = windows_of(pid, bt.id, 1234)
+        expected = [client.transport.post("/backtests/orders/read", w) for w in windows]
+        emu.script_fault("/backtests/orders/read", fault)
+        emu.clear_log()
+        before = client.transport.retries_made
+        started = time.monotonic()
+        answers = list(client.transport.post_many("/backtests/orders/read", windows,
+                                                  concurrency=4))
+        assert answers == expected
+        assert time.monotonic() - started >= waits
+        assert client.transport.retries_made > before
+        refused = next(r["time"] for r in emu.requests if r["status"] != 200)
+        # What was already out when the 429 came is answered within a moment; then nothing.
+        assert not [r for r in emu.requests if refused + 0.25 < r["time"] < refused + waits]
+    finally:
+        client.close()

@@ -107,3 +107,29 @@ def test_a_record_that_failed_half_way_still_has_a_repr():
     half = ParameterRange.__new__(ParameterRange)
     assert repr(half) == ("ParameterRange(name='<unset>', min='<unset>', max='<unset>', "
                           "step='<unset>', min_step=None)")   # None: the class's default
+
+
+def test_code_that_takes_dataclasses_takes_records():
+    """Found in review: pandas made one column of reprs from a list of report actions, and
+    dataclasses.asdict/replace/fields refused them. Their fields appear once asked for."""
+    import dataclasses
+
+    import pandas as pd
+    report = SyncReport("pull", actions=[FileAction("a.py", "pulled", "cloud-changed")])
+    assert list(pd.DataFrame(report.actions).columns) == ["name", "action", "state", "detail"]
+    assert dataclasses.is_dataclass(report) and dataclasses.asdict(report)["actions"] == [
+        {"name": "a.py", "action": "pulled", "state": "cloud-changed", "detail": ""}]
+    assert [f.name for f in dataclasses.fields(FileStatus)][-1] == "note"
+    assert dataclasses.fields(FileStatus)[-1].default == ""
+    assert dataclasses.replace(ParameterRange("f", 1, 3, 1), step=2).values == [1.0, 3.0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Timeouts().read = 1
+
+
+def test_records_match_positional_patterns_and_a_cycle_reprs_as_dots():
+    match FileAction("a.py", "pulled", "cloud-changed"):
+        case FileAction(name, action, state):
+            assert (name, action, state) == ("a.py", "pulled", "cloud-changed")
+    status = FileStatus("a.py", "in-sync")
+    status.note = status
+    assert repr(status).endswith("note=...)")

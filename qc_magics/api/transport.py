@@ -186,14 +186,15 @@ class Transport:
                   ) -> Iterator[dict]:
         """post(endpoint, body, decode=decode) for every body, the answers in the order of
         `bodies`, up to `concurrency` requests out at once from this thread (wire's
-        Exchange). For reads only: each body may be sent twice.
+        Exchange). For reads only: a body may be sent more than once.
 
         A body whose answer is not a good one (a failed connection, a refusal, a 429 or 5xx,
         JSON that is not an object) is sent again through post(), which retries, waits and
-        raises as always, once the requests out have come back and their connections are
-        free: post() needs a connection of the pool, and the exchange may hold them all.
-        After an answer that will not get better by waiting (a refusal), nothing more goes
-        out before that body is sent again. Nothing is sent unless every body can be.
+        raises as always, once the exchange is closed: post() needs a connection of the pool,
+        and the exchange may hold them all. After a refusal, a 429, 502, 503 or 504 nothing
+        more goes out (what was out is dropped and asked for again later), and after a 429 or
+        5xx the wait post() would make (the service's Retry-After, else backing off) comes
+        before the body is sent again. Nothing is sent unless every body can be.
 
         >>> for answer in transport.post_many("/backtests/orders/read", windows, concurrency=16):
         ...     ...
@@ -208,6 +209,7 @@ class Transport:
         try:
             while left:
                 again: list[int] = []   # to send through post(), once the exchange is closed
+                wait: tuple[float | None, str] | None = None   # (Retry-After, why) of a 429/5xx
                 with self.session.exchange("POST", url, [raws[i] for i in left], JSON_HEADERS,
                                            self.auth, concurrency=concurrency) as exchange:
                     for position, outcome in exchange:
@@ -218,15 +220,23 @@ class Transport:
                             if isinstance(outcome, Response) else None
                         if answer is None:
                             again.append(index)
-                            if isinstance(outcome, Response) \
-                                    and outcome.status_code not in RETRY_STATUSES:
-                                break   # a refusal: likely the next answers' too
-                            continue
+                            if not isinstance(outcome, Response):
+                                continue   # a connection's failure: the others go on
+                            status = outcome.status_code
+                            if status in RETRY_STATUSES:
+                                after = _retry_after(outcome)
+                                if wait is None or (after or 0) > (wait[0] or 0):
+                                    wait = (after, f"HTTP {status}")
+                            if status == 500:
+                                continue   # this window's failure, perhaps: the others go on
+                            break   # refused, rate limited or overloaded: no more for now
                         came[index] = answer
                         while turn in came:
                             yield came.pop(turn)
                             turn += 1
                             exchange.pump()   # what came during the caller's work: more go out
+                if wait is not None:   # as post() waits before its next attempt (Retry-After)
+                    self._sleep(endpoint, 1, *wait)
                 for index in sorted(again):
                     came[index] = self.post(endpoint, payloads[index], decode=decode)
                     while turn in came:
