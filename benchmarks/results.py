@@ -35,7 +35,7 @@ import statistics
 import pandas as pd
 
 from qc_magics import QCClient
-from qc_magics.api import transport
+from qc_magics.api import decoding
 from qc_magics.jobs import run_backtest
 from qc_magics.results import frames, order_rows
 from qc_magics.results.backtest import Backtest
@@ -98,14 +98,14 @@ def bench_orders(n: int, latency_ms: float, pool: int, runs: int) -> None:
         bt = run_backtest(client, pid, progress="none", poll=(0.05, 0.2), concurrency=pool)
         client.read_backtest_orders(pid, bt.id, 0, WINDOW)   # warm the service's cache for both
         latency = latency_ms / 1000
-        fast_loads = transport._orjson_loads()   # None without the `fast` extra
+        fast_loads = decoding._orjson_loads()   # None without the `fast` extra
         quick = order_rows.decoder() is not None  # msgspec there (the `fast` extra)
         # name: (rows by msgspec, the JSON parser of dicts)
         ways = {"msgspec": (True, fast_loads), "orjson": (False, fast_loads),
                 "json": (False, None)}
 
         def concurrent(way: str) -> tuple[float, int, "object", float, float]:
-            order_rows.QUICK, transport._fast_loads = ways[way]
+            order_rows.QUICK, decoding._fast_loads = ways[way]
             fresh = Backtest(client, pid, bt.id, bt.data, concurrency=pool)   # nothing cached
             before, started = client.transport.requests_made, time.perf_counter()
             cpu, emu_cpu = time.process_time(), emu.cpu_seconds()
@@ -131,7 +131,7 @@ def bench_orders(n: int, latency_ms: float, pool: int, runs: int) -> None:
                     timings[name].append(wall)
                     cpus[name].append((cpu, emu_cpu))
         finally:
-            order_rows.QUICK, transport._fast_loads = True, fast_loads
+            order_rows.QUICK, decoding._fast_loads = True, fast_loads
         raw = Backtest(client, pid, bt.id, bt.data, concurrency=pool)._orders_raw()
         started = time.perf_counter()
         frame = frames.orders_frame(raw)
@@ -257,7 +257,7 @@ def optimization_payload(children: int = 1000, days: int = 250, form: str = "obj
 
 
 def bench_optimization(runs: int) -> None:
-    fast_loads = transport._orjson_loads()
+    fast_loads = decoding._orjson_loads()
     parsers = [("orjson", fast_loads)] if fast_loads else []
     parsers.append(("json", json.loads))
     print(f"optimization: 1,000 child backtests x 250 days of equity, median (min-max) of {runs}")

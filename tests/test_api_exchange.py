@@ -1,4 +1,4 @@
-"""Many requests out at once from one thread (wire.Exchange, Transport.post_many): every body
+"""Many requests out at once from one thread (api/exchange.py, Transport.post_many): every body
 answered once, never more than the concurrency asked for at once, failures as values, slots
 given back however it ends; and through the transport, the same answers post() gives, with
 post()'s retries and errors for whatever is not a good answer."""

@@ -81,7 +81,7 @@ def decoder() -> Callable[[bytes], dict | None] | None:
 def as_dicts(pages: list[bytes | list[dict]]) -> list[dict]:
     """Every order as a dict, from the windows of a read in their order: an answer's bytes
     (parsed as the transport parses an orders answer) or the dicts already parsed."""
-    from ..api.transport import FLOAT_ANSWERS, parse_json
+    from ..api.decoding import FLOAT_ANSWERS, parse_json
     exact = "/backtests/orders/read" not in FLOAT_ANSWERS
     return stitch(parse_json(page, exact=exact).get("orders") or []
                   if isinstance(page, (bytes, bytearray)) else page for page in pages)
