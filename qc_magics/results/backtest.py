@@ -319,32 +319,11 @@ class Backtest(Handle):
 
     def _read_orders(self, decode: Callable[[bytes], dict | None] | None,
                      on_items: Callable[[list], None]) -> list[bytes | list[dict]]:
-        """Read every window of orders; each is handed to `on_items` as it arrives (rows when
-        `decode` read it, dicts otherwise). Returns each window's answer in order: its bytes
-        when `decode` read it, else its orders as dicts (order_rows.as_dicts takes both)."""
-        answers: dict[int, bytes | list[dict]] = {}
-
-        def keep(start: int, answer: dict) -> dict:
-            source = answer.pop(order_rows.SOURCE, None)
-            answers[start] = source if source is not None else answer.get("orders") or []
-            return answer
-
-        def fetch(start: int, end: int) -> dict:
-            return keep(start, self.client.read_backtest_orders(self.project_id, self.id, start,
-                                                                end, decode=decode))
-
-        def fetch_many(windows: list[tuple[int, int]], concurrency: int,
-                       each: Callable[[dict], None]) -> None:
-            starts = iter(start for start, _ in windows)   # the answers come in their order
-            self.client.read_backtest_orders_windows(
-                self.project_id, self.id, windows, concurrency=concurrency, decode=decode,
-                each=lambda answer: each(keep(next(starts), answer)))
-
         expected = self.statistics.get("Total Orders")
-        read_all(fetch, "orders", expected=None if expected is None else int(expected),
-                 concurrency=self.concurrency, poll=self.poll, on_items=on_items,
-                 fetch_many=fetch_many)
-        return [answers[start] for start in sorted(answers)]
+        return order_rows.read_orders(
+            self.client, self.project_id, self.id, decode=decode, on_items=on_items,
+            expected=None if expected is None else int(expected),
+            concurrency=self.concurrency, poll=self.poll)
 
     @property
     def orders(self) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from .frames import EVENT_SUMS, ORDER_FIELDS, _spellings
-from .windows import stitch
+from .windows import read_all, stitch
 
 SOURCE = "source"   # the key under which a decoded answer's bytes come back
 QUICK = True        # False: every answer goes to the general JSON reading (benchmarks, tests)
@@ -85,3 +85,34 @@ def as_dicts(pages: list[bytes | list[dict]]) -> list[dict]:
     exact = "/backtests/orders/read" not in FLOAT_ANSWERS
     return stitch(parse_json(page, exact=exact).get("orders") or []
                   if isinstance(page, (bytes, bytearray)) else page for page in pages)
+
+
+def read_orders(client: Any, project_id: int, backtest_id: str, *,
+                decode: Callable[[bytes], dict | None] | None,
+                on_items: Callable[[list], None], expected: int | None, concurrency: int,
+                poll: tuple[float, float]) -> list[bytes | list[dict]]:
+    """Read every window of a backtest's orders; each window's new orders go to `on_items` as
+    they arrive (rows when `decode` read the answer, dicts otherwise). Returns each window's
+    answer in order, to keep: its bytes when `decode` read it, else its orders as dicts
+    (as_dicts takes both)."""
+    answers: dict[int, bytes | list[dict]] = {}
+
+    def keep(start: int, answer: dict) -> dict:
+        source = answer.pop(SOURCE, None)
+        answers[start] = source if source is not None else answer.get("orders") or []
+        return answer
+
+    def fetch(start: int, end: int) -> dict:
+        return keep(start, client.read_backtest_orders(project_id, backtest_id, start, end,
+                                                       decode=decode))
+
+    def fetch_many(windows: list[tuple[int, int]], concurrency: int,
+                   each: Callable[[dict], None]) -> None:
+        starts = iter(start for start, _ in windows)   # the answers come in their order
+        client.read_backtest_orders_windows(
+            project_id, backtest_id, windows, concurrency=concurrency, decode=decode,
+            each=lambda answer: each(keep(next(starts), answer)))
+
+    read_all(fetch, "orders", expected=expected, concurrency=concurrency, poll=poll,
+             on_items=on_items, fetch_many=fetch_many)
+    return [answers[start] for start in sorted(answers)]
