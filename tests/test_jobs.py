@@ -250,6 +250,9 @@ def test_handles_wait_with_progress_and_stop_when_on_progress_interrupts(client,
 
 def test_a_wait_that_times_out_carries_the_handle(client, project):
     from qc_magics.errors import WaitTimeout
+    # Long enough (12 s at the suite's time scale) that a busy machine cannot finish it before
+    # the one check: with the default length it sometimes did, and no timeout was raised.
+    with_source(client, project, "# qc-emulator: duration 600\n")
     bt = run_backtest(client, project, wait=False, **FAST)
     with pytest.raises(WaitTimeout) as e:
         bt.wait(timeout=0)
